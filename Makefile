@@ -1,0 +1,52 @@
+# mlptrain - build, test, sanitize.
+#   make            ./mlptrain
+#   make demo       trains on the bundled MNIST subset and prints the result row
+#   make test       builds and runs every test; last line "N passed, N failed"
+#   make sanitize   the same tests under -fsanitize=address,undefined
+
+CC      ?= cc
+OPT     ?= -O2
+WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS  ?=
+ALL_CFLAGS = -std=c11 $(OPT) -g $(WARN) -Iinclude -MMD -MP -pthread $(CFLAGS)
+LDLIBS  = -lm -pthread
+BUILD   ?= build
+
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
+MAIN_OBJ = $(BUILD)/src/main.o
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BIN      = $(if $(filter build,$(BUILD)),mlptrain,$(BUILD)/mlptrain)
+
+.PHONY: all test sanitize demo clean
+all: $(BIN)
+
+$(BIN): $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/src/%.o: src/%.c | $(BUILD)/src
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+$(BUILD)/src $(BUILD)/tests:
+	mkdir -p $@
+
+test: $(BIN) $(TEST_BIN)
+	@sh tests/run.sh $(BUILD) $(BIN)
+
+sanitize:
+	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
+
+demo: $(BIN)
+	./$(BIN) configs/demo.ini -o runs/demo
+	@echo
+	@echo "runs/demo/result.csv:"
+	@cat runs/demo/result.csv
+
+clean:
+	rm -rf build build-san mlptrain runs
+
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,71 @@
+/* dataset.h - MNIST-family IDX and CIFAR-10 binary loaders, the train/validation split,
+ * and batch assembly (uint8 pixels -> normalized float32, SEMANTICS §9). Pixels stay
+ * uint8 in memory; normalization happens per batch through a 256-entry table per channel.
+ * Knows nothing of models or config files. */
+#ifndef MLPTRAIN_DATASET_H
+#define MLPTRAIN_DATASET_H
+
+#include <stdint.h>
+
+#include "params.h"
+#include "rng.h"
+#include "util.h"
+
+typedef struct {
+    int n;            /* records */
+    int dim;          /* features per record: 784 or 3072 */
+    int channels;     /* 1 or 3; each record is `channels` planes of dim/channels bytes (CHW) */
+    int n_classes;    /* 10 */
+    uint8_t *pixels;  /* (n, dim) */
+    uint8_t *labels;  /* (n), each < n_classes */
+    int n_files;      /* files read (CIFAR: data_batch_1..k) */
+} Dataset;
+
+/* Loads the training and test sets named by p->dataset from directory p->path, keeping
+ * the first p->train_limit / p->test_limit records when those are > 0. Every header,
+ * size and label is checked; on failure returns -1 with e naming the file and what was
+ * expected (and, when only .gz files exist, how to decompress them). */
+int dataset_load(Dataset *train, Dataset *test, const DataParams *p, Err *e);
+
+/* Loads one IDX image file and its label file (exposed for tests). */
+int dataset_load_idx(Dataset *d, const char *images_path, const char *labels_path, long limit, Err *e);
+
+/* Loads CIFAR-10 binary batch files in order, concatenated (exposed for tests). */
+int dataset_load_cifar(Dataset *d, const char *const *paths, int n_paths, long limit, Err *e);
+
+/* Records in the official full training set (MNIST family 60000, CIFAR-10 50000): used to
+ * show a schedule without loading data. */
+long dataset_standard_train_size(DatasetKind kind);
+
+/* Safe on a zeroed Dataset; leaves it zeroed. */
+void dataset_free(Dataset *d);
+
+/* Index lists into one Dataset: the training records and the held-out validation ones. */
+typedef struct {
+    int *train_idx;
+    int n_train;
+    int *val_idx;
+    int n_val;
+} DataSplit;
+
+/* Holds out floor(n * val_split) records chosen by a permutation drawn from rng; both lists
+ * are returned in ascending order. val_split = 0 gives every record to training.
+ * Fails when the split leaves either side empty. */
+int dataset_split(DataSplit *s, int n, double val_split, Rng *rng, Err *e);
+void dataset_split_free(DataSplit *s);
+
+/* Normalization as a lookup table: value of byte u in channel c is lut[c][u], computed
+ * bit-exactly as torchvision does in float32 ((u/255.0f - mean_f) / std_f). */
+typedef struct {
+    int channels;
+    int plane;        /* bytes per channel plane = dim / channels */
+    float lut[PARAMS_MAX_CHANNELS][256];
+} Normalizer;
+
+/* p->mean/p->std must hold `channels` resolved values (config_finish does that). */
+void dataset_normalizer(Normalizer *nz, const Dataset *d, const DataParams *p);
+
+/* Writes records idx[0..n) as rows of x (n, dim) and their labels into y (n). */
+void dataset_batch(const Dataset *d, const Normalizer *nz, const int *idx, int n, float *x, int *y);
+
+#endif

@@ -1,0 +1,152 @@
+/* params.h - the plain structs that describe one experiment: the contract between
+ * the config module (which fills them from INI text) and everything else (which reads
+ * them). No parsing, no I/O here: a C caller can fill these by hand and train. */
+#ifndef MLPTRAIN_PARAMS_H
+#define MLPTRAIN_PARAMS_H
+
+#include <stdbool.h>
+
+#define PARAMS_MAX_HIDDEN 64     /* hidden layers */
+#define PARAMS_MAX_CHANNELS 3    /* mean/std entries */
+#define PARAMS_MAX_MILESTONES 64
+#define PARAMS_PATH_MAX 1024
+#define PARAMS_EXPR_MAX 512
+
+/* ---- [data] ---- */
+typedef enum { DATASET_MNIST, DATASET_FASHION_MNIST, DATASET_KMNIST, DATASET_CIFAR10 } DatasetKind;
+typedef enum { NORM_STANDARD, NORM_SCALE, NORM_NONE } NormKind;
+
+typedef struct {
+    DatasetKind dataset;
+    char path[PARAMS_PATH_MAX];          /* directory holding the standard file names */
+    NormKind normalize;
+    int n_mean, n_std;                   /* 0 = dataset default; 1 = every channel; else channels */
+    double mean[PARAMS_MAX_CHANNELS];    /* resolved: always `channels` entries after config_finish */
+    double std[PARAMS_MAX_CHANNELS];
+    double val_split;                    /* fraction of the training set held out, 0 = none */
+    long train_limit, test_limit;        /* first N records, 0 = all */
+} DataParams;
+
+/* ---- [model] ---- */
+typedef enum { ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_LEAKY_RELU, ACT_GELU } Activation;
+typedef enum {
+    INIT_DEFAULT, INIT_XAVIER_UNIFORM, INIT_XAVIER_NORMAL,
+    INIT_KAIMING_UNIFORM, INIT_KAIMING_NORMAL, INIT_NORMAL
+} InitKind;
+typedef enum { BIAS_INIT_AUTO, BIAS_INIT_DEFAULT, BIAS_INIT_ZEROS } BiasInit;
+
+typedef struct {
+    int n_hidden;                        /* 0 = logistic regression */
+    int hidden[PARAMS_MAX_HIDDEN];
+    Activation activation;
+    bool batchnorm;                      /* Linear -> BatchNorm1d -> activation */
+    double dropout;                      /* p after each hidden activation, 0 = none */
+    InitKind init;
+    double init_std;                     /* INIT_NORMAL only */
+    BiasInit bias_init;                  /* AUTO: DEFAULT with INIT_DEFAULT, ZEROS otherwise */
+} ModelParams;
+
+/* ---- [optim] ---- */
+typedef enum { OPTIM_SGD, OPTIM_ADAM, OPTIM_ADAMW } OptimKind;
+
+typedef struct {
+    OptimKind optimizer;
+    double lr;
+    double momentum, dampening;
+    bool nesterov;
+    double weight_decay;                 /* coupled L2 for sgd/adam, decoupled for adamw */
+    double beta1, beta2, eps;
+    bool amsgrad;
+    double l1;                           /* L1 penalty on every parameter, as a loss term */
+    double clip_grad_norm;               /* 0 = no clipping */
+} OptimParams;
+
+/* ---- [schedule] ---- */
+typedef enum {
+    SCHED_CONSTANT, SCHED_STEP, SCHED_MULTISTEP, SCHED_EXPONENTIAL, SCHED_LAMBDA,
+    SCHED_COSINE, SCHED_COSINE_WARM_RESTARTS, SCHED_LINEAR, SCHED_PLATEAU, SCHED_ONECYCLE,
+    SCHED_FIXED, SCHED_CAFFE_STEP, SCHED_EXP, SCHED_INV, SCHED_POLY, SCHED_SIGMOID,
+    SCHED_CAFFE_MULTISTEP
+} SchedKind;
+typedef enum { STEP_UNIT_EPOCH, STEP_UNIT_ITERATION } StepUnit;
+typedef enum { PLATEAU_MIN, PLATEAU_MAX } PlateauMode;
+typedef enum { METRIC_VAL_LOSS, METRIC_VAL_ACC } PlateauMetric;
+typedef enum { THRESH_REL, THRESH_ABS } ThresholdMode;
+
+typedef struct {
+    SchedKind type;
+    StepUnit step_unit;                  /* resolved by config_finish */
+    long step_size;
+    double gamma;
+    int n_milestones;
+    long milestones[PARAMS_MAX_MILESTONES];
+    long T_max;                          /* resolved: 0 in the file means total epochs/iterations */
+    double eta_min;
+    long T_0, T_mult;
+    double start_factor, end_factor;
+    long total_iters;
+    PlateauMode mode;
+    PlateauMetric metric;
+    double factor;
+    long patience;
+    double threshold;
+    ThresholdMode threshold_mode;
+    long cooldown;
+    double min_lr;
+    double max_lr;                       /* onecycle; 0 = optim.lr */
+    double pct_start, div_factor, final_div_factor;
+    double power;
+    long stepsize;                       /* Caffe step / sigmoid */
+    long max_iter;                       /* Caffe poly; 0 = total iterations */
+    long warmup_epochs, warmup_iterations;
+    double warmup_start_factor;
+    char lambda[PARAMS_EXPR_MAX];        /* expression over epoch, iteration, base_lr */
+} SchedParams;
+
+/* ---- [train] ---- */
+typedef struct {
+    long epochs;
+    long max_iterations;                 /* > 0: stop after this many optimizer steps */
+    long batch_size, eval_batch_size;
+    long eval_every;                     /* iterations between evaluation rows, 0 = per epoch */
+    bool eval_test_every_epoch;
+    double label_smoothing;
+    unsigned long long seed;
+    long threads;                        /* 0 = all online CPUs */
+} TrainParams;
+
+/* ---- [output] ---- */
+typedef struct {
+    char dir[PARAMS_PATH_MAX];           /* parent of run directories */
+    char name[PARAMS_PATH_MAX];          /* run name; resolved by config_finish */
+} OutputParams;
+
+typedef struct {
+    DataParams data;
+    ModelParams model;
+    OptimParams optim;
+    SchedParams sched;
+    TrainParams train;
+    OutputParams output;
+} RunParams;
+
+/* Channels per record and PyTorch-convention normalization constants for a dataset
+ * (SEMANTICS §9.4). mean/std receive `params_channels(kind)` values. */
+int params_channels(DatasetKind kind);
+void params_default_stats(DatasetKind kind, double *mean, double *std);
+
+/* Name tables, indexed by the enums above and NULL-terminated: the one place where a
+ * choice's spelling lives. config parses with them; CSV rows and summaries print them. */
+extern const char *const params_dataset_names[];
+extern const char *const params_norm_names[];
+extern const char *const params_activation_names[];
+extern const char *const params_init_names[];
+extern const char *const params_bias_init_names[];
+extern const char *const params_optim_names[];
+extern const char *const params_sched_names[];
+extern const char *const params_step_unit_names[];
+extern const char *const params_plateau_mode_names[];
+extern const char *const params_plateau_metric_names[];
+extern const char *const params_threshold_mode_names[];
+
+#endif
