@@ -133,6 +133,7 @@ typedef struct {
 /* Channels per record and PyTorch-convention normalization constants for a dataset
  * (SEMANTICS §9.4). mean/std receive `params_channels(kind)` values. */
 int params_channels(DatasetKind kind);
+int params_input_dim(DatasetKind kind);   /* 784 or 3072 */
 void params_default_stats(DatasetKind kind, double *mean, double *std);
 
 /* Name tables, indexed by the enums above and NULL-terminated: the one place where a

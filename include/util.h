@@ -44,4 +44,14 @@ long long util_peak_rss_bytes(void);
 /* Copies src into dst of size n, always NUL-terminated. Returns -1 if it did not fit. */
 int util_strlcpy(char *dst, const char *src, size_t n);
 
+/* Creates directory path and any missing parents (like mkdir -p). */
+int util_mkdirs(const char *path, Err *e);
+
+/* Creates directory path, which must not exist yet: returns 0 when created, 1 when it
+ * already exists, -1 (with e) on any other failure. Parents must exist. */
+int util_mkdir_new(const char *path, Err *e);
+
+/* True when a file (or directory) at path can be opened for reading. */
+int util_exists(const char *path);
+
 #endif

@@ -25,6 +25,11 @@ int params_channels(DatasetKind kind)
     return kind == DATASET_CIFAR10 ? 3 : 1;
 }
 
+int params_input_dim(DatasetKind kind)
+{
+    return kind == DATASET_CIFAR10 ? 3 * 32 * 32 : 28 * 28;
+}
+
 /* SEMANTICS §9.4: the constants torchvision examples use. KMNIST's are the ones its
  * authors publish (0.1918, 0.3483). */
 void params_default_stats(DatasetKind kind, double *mean, double *std)

@@ -1,4 +1,5 @@
-/* util.c - see util.h. */
+/* util.c - see util.h. Directory creation is the one POSIX call (mkdir): ISO C has none. */
+#define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
 #include <ctype.h>
@@ -7,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int err_set(Err *e, const char *fmt, ...)
@@ -133,4 +135,43 @@ int util_strlcpy(char *dst, const char *src, size_t n)
     }
     memcpy(dst, src, len + 1);
     return 0;
+}
+
+int util_mkdir_new(const char *path, Err *e)
+{
+    if (mkdir(path, 0777) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return 1;
+    return err_set(e, "cannot create directory '%s': %s", path, strerror(errno));
+}
+
+int util_mkdirs(const char *path, Err *e)
+{
+    char buf[4096];
+    if (util_strlcpy(buf, path, sizeof buf) < 0)
+        return err_set(e, "path too long: '%s'", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (util_mkdir_new(buf, e) < 0)
+            return -1;
+        *p = '/';
+    }
+    if (util_mkdir_new(buf, e) < 0)
+        return -1;
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return err_set(e, "'%s' exists and is not a directory", path);
+    return 0;
+}
+
+int util_exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    fclose(f);
+    return 1;
 }

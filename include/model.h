@@ -1,0 +1,76 @@
+/* model.h - the MLP: a list of layers (Linear, BatchNorm1d, activation, Dropout) whose
+ * parameters live in ONE float buffer and whose gradients live in another of the same
+ * layout, plus the batch-norm running statistics (buffers, not parameters). Everything
+ * is allocated by model_init for batches of up to max_batch rows; forward and backward
+ * allocate nothing. */
+#ifndef MLPTRAIN_MODEL_H
+#define MLPTRAIN_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "params.h"
+#include "pool.h"
+#include "rng.h"
+#include "util.h"
+
+typedef enum { LAYER_LINEAR, LAYER_BATCHNORM, LAYER_ACT, LAYER_DROPOUT } LayerKind;
+
+typedef struct {
+    LayerKind kind;
+    int in, out;          /* features in and out (equal except for Linear) */
+    int index;            /* 1-based Linear / BatchNorm number, for tensor names */
+    size_t w, b;          /* Linear: W (out,in), b (out); BN: gamma, beta; offsets into params */
+    size_t rm, rv;        /* BN running mean and var: offsets into buffers */
+    float *y;             /* (max_batch, out) output of the last forward */
+    float *xhat;          /* BN: (max_batch, F) normalized input */
+    float *mask;          /* Dropout: (max_batch, F) mask of the last training forward */
+    float *stats;         /* BN: mean, var, rstd (3F) of the last training forward */
+} Layer;
+
+typedef struct {
+    ModelParams p;
+    int n_in, n_classes, max_batch;
+    int n_layers;
+    Layer *layers;
+    size_t n_params;
+    float *params;        /* every trainable value, layer by layer */
+    float *grads;         /* same layout as params */
+    size_t n_buffers;
+    float *buffers;       /* BN running means and variances */
+    long bn_batches;      /* num_batches_tracked, shared by all BN layers */
+    float *dbuf[2];       /* ping-pong gradient buffers (max_batch, widest layer) */
+    Pool *pool;           /* not owned; may be NULL */
+} Model;
+
+/* Builds the layer list n_in -> hidden... -> n_classes and initializes parameters from
+ * rng as p->init says (SEMANTICS §1). p->bias_init must be resolved (not AUTO). */
+int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
+               Pool *pool, Rng *rng, Err *e);
+/* Safe on a zeroed Model. */
+void model_free(Model *m);
+
+/* Forward pass of n rows x (n, n_in), n <= max_batch. train: batch statistics (and their
+ * running update) and dropout masks from dropout_rng; otherwise eval mode. Returns the
+ * logits (n, n_classes), owned by the model and valid until the next forward.
+ * Training mode with batch norm needs n >= 2 (the caller checks it; see
+ * model_check_batch). */
+const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dropout_rng);
+
+/* Backward pass after a training forward of the same x: writes every gradient (the
+ * previous contents of grads are overwritten, so no separate zero step is needed).
+ * dlogits (n, n_classes) is the loss gradient. */
+void model_backward(Model *m, const float *x, const float *dlogits, int n);
+
+/* Parameter tensors in PyTorch state_dict order: k = 0.. returns false past the end.
+ * name e.g. "linear1.weight", "bn2.bias"; rows x cols (cols = 1 for vectors). */
+bool model_tensor(const Model *m, int k, char *name, size_t name_size, size_t *offset,
+                  int *rows, int *cols);
+/* Batch-norm buffers in the same style ("bn1.running_mean", "bn1.running_var"). */
+bool model_buffer(const Model *m, int k, char *name, size_t name_size, size_t *offset, int *count);
+
+/* The torchsummary-style table: Layer (type) / Output Shape / Param #, then totals. */
+void model_summary(const Model *m, FILE *f);
+
+#endif

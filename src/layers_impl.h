@@ -1,0 +1,224 @@
+/* layers_impl.h - the layer kernels written once over a scalar type REAL. layers.c
+ * instantiates them for float (the product); the gradient-check test instantiates them
+ * for double, so finite differences check the same source the product runs. Before
+ * including, define REAL, KERNEL (storage class: empty, or static inline), FN(name) (the function name for this instantiation), GEMM (a
+ * gemm with the gemm.h contract for REAL) and R_EXP, R_TANH, R_SQRT (libm for REAL). */
+
+KERNEL void FN(linear_forward)(Pool *pool, REAL *y, const REAL *x, const REAL *W, const REAL *b,
+                    int N, int in, int out)
+{
+    GEMM(pool, false, true, N, out, in, x, in, W, in, y, out, false);
+    for (int n = 0; n < N; n++) {
+        REAL *row = y + (size_t)n * out;
+        for (int j = 0; j < out; j++)
+            row[j] += b[j];
+    }
+}
+
+KERNEL void FN(linear_backward)(Pool *pool, REAL *dx, REAL *dW, REAL *db, const REAL *dy,
+                     const REAL *x, const REAL *W, int N, int in, int out)
+{
+    GEMM(pool, true, false, out, in, N, dy, out, x, in, dW, in, false);
+    for (int j = 0; j < out; j++)
+        db[j] = (REAL)0;
+    for (int n = 0; n < N; n++) {
+        const REAL *row = dy + (size_t)n * out;
+        for (int j = 0; j < out; j++)
+            db[j] += row[j];
+    }
+    if (dx)
+        GEMM(pool, false, false, N, in, out, dy, out, W, in, dx, in, false);
+}
+
+
+static REAL FN(gelu)(REAL x)
+{
+    return (REAL)(0.5 * x * (1.0 + erf(x / sqrt(2.0))));
+}
+
+static REAL FN(gelu_grad)(REAL x)
+{
+    double cdf = 0.5 * (1.0 + erf(x / sqrt(2.0)));
+    double pdf = exp(-0.5 * (double)x * x) / sqrt(2.0 * 3.14159265358979323846);
+    return (REAL)(cdf + x * pdf);
+}
+
+KERNEL void FN(act_forward)(Activation a, REAL *y, const REAL *x, int n)
+{
+    switch (a) {
+    case ACT_RELU:
+        for (int i = 0; i < n; i++)
+            y[i] = x[i] > (REAL)0 ? x[i] : (REAL)0;
+        break;
+    case ACT_SIGMOID:
+        /* Branch form: no overflow for large |x| (SEMANTICS §2). */
+        for (int i = 0; i < n; i++) {
+            if (x[i] >= (REAL)0)
+                y[i] = (REAL)1 / ((REAL)1 + R_EXP(-x[i]));
+            else {
+                REAL z = R_EXP(x[i]);
+                y[i] = z / ((REAL)1 + z);
+            }
+        }
+        break;
+    case ACT_TANH:
+        for (int i = 0; i < n; i++)
+            y[i] = R_TANH(x[i]);
+        break;
+    case ACT_LEAKY_RELU:
+        for (int i = 0; i < n; i++)
+            y[i] = x[i] > (REAL)0 ? x[i] : ((REAL)0.01) * x[i];
+        break;
+    case ACT_GELU:
+        for (int i = 0; i < n; i++)
+            y[i] = FN(gelu)(x[i]);
+        break;
+    }
+}
+
+KERNEL void FN(act_backward)(Activation a, REAL *dx, const REAL *dy, const REAL *x, const REAL *y, int n)
+{
+    switch (a) {
+    case ACT_RELU:
+        for (int i = 0; i < n; i++)
+            dx[i] = y[i] > (REAL)0 ? dy[i] : (REAL)0;
+        break;
+    case ACT_SIGMOID:
+        for (int i = 0; i < n; i++)
+            dx[i] = dy[i] * y[i] * ((REAL)1 - y[i]);
+        break;
+    case ACT_TANH:
+        for (int i = 0; i < n; i++)
+            dx[i] = dy[i] * ((REAL)1 - y[i] * y[i]);
+        break;
+    case ACT_LEAKY_RELU:
+        for (int i = 0; i < n; i++)
+            dx[i] = x[i] > (REAL)0 ? dy[i] : ((REAL)0.01) * dy[i];
+        break;
+    case ACT_GELU:
+        for (int i = 0; i < n; i++)
+            dx[i] = dy[i] * FN(gelu_grad)(x[i]);
+        break;
+    }
+}
+
+KERNEL void FN(batchnorm_forward_train)(REAL *y, REAL *xhat, REAL *mean, REAL *var, REAL *rstd,
+                             const REAL *x, const REAL *gamma, const REAL *beta,
+                             int N, int F, REAL eps)
+{
+    for (int f = 0; f < F; f++) {
+        double s = 0.0;
+        for (int n = 0; n < N; n++)
+            s += x[(size_t)n * F + f];
+        double mu = s / N;
+        double ss = 0.0;
+        for (int n = 0; n < N; n++) {
+            double d = x[(size_t)n * F + f] - mu;
+            ss += d * d;
+        }
+        double v = ss / N;
+        double r = 1.0 / sqrt(v + eps);
+        mean[f] = (REAL)mu;
+        var[f] = (REAL)v;
+        rstd[f] = (REAL)r;
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)n * F + f;
+            REAL h = (REAL)((x[i] - mu) * r);
+            xhat[i] = h;
+            y[i] = gamma[f] * h + beta[f];
+        }
+    }
+}
+
+KERNEL void FN(batchnorm_update_running)(REAL *running_mean, REAL *running_var, const REAL *mean,
+                              const REAL *var, int N, int F, REAL momentum)
+{
+    for (int f = 0; f < F; f++) {
+        REAL unbiased = (REAL)((double)var[f] * N / (N - 1));
+        running_mean[f] = ((REAL)1 - momentum) * running_mean[f] + momentum * mean[f];
+        running_var[f] = ((REAL)1 - momentum) * running_var[f] + momentum * unbiased;
+    }
+}
+
+KERNEL void FN(batchnorm_forward_eval)(REAL *y, const REAL *x, const REAL *gamma, const REAL *beta,
+                            const REAL *running_mean, const REAL *running_var,
+                            int N, int F, REAL eps)
+{
+    for (int f = 0; f < F; f++) {
+        REAL r = (REAL)1 / R_SQRT(running_var[f] + eps);
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)n * F + f;
+            y[i] = gamma[f] * ((x[i] - running_mean[f]) * r) + beta[f];
+        }
+    }
+}
+
+KERNEL void FN(batchnorm_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, const REAL *dy,
+                        const REAL *xhat, const REAL *gamma, const REAL *rstd, int N, int F)
+{
+    for (int f = 0; f < F; f++) {
+        double sdy = 0.0, sdyx = 0.0;
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)n * F + f;
+            sdy += dy[i];
+            sdyx += (double)dy[i] * xhat[i];
+        }
+        dbeta[f] = (REAL)sdy;
+        dgamma[f] = (REAL)sdyx;
+        double k = (double)gamma[f] * rstd[f] / N;
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)n * F + f;
+            dx[i] = (REAL)(k * ((double)N * dy[i] - sdy - xhat[i] * sdyx));
+        }
+    }
+}
+
+KERNEL void FN(dropout_apply)(REAL *y, const REAL *x, const REAL *mask, int n)
+{
+    for (int i = 0; i < n; i++)
+        y[i] = x[i] * mask[i];
+}
+
+KERNEL double FN(softmax_xent)(const REAL *logits, const int *labels, int N, int C, REAL smoothing,
+                    REAL *dlogits, long *correct)
+{
+    double total = 0.0;
+    long hits = 0;
+    for (int n = 0; n < N; n++) {
+        const REAL *z = logits + (size_t)n * C;
+        int y = labels[n];
+        int arg = 0;
+        for (int c = 1; c < C; c++)
+            if (!(z[c] <= z[arg]) && !isnan(z[arg]))
+                arg = c; /* strictly greater, or NaN: first maximum wins, NaN is the max */
+        hits += arg == y;
+        double m = z[0];
+        for (int c = 1; c < C; c++)
+            if (z[c] > m)
+                m = z[c];
+        double se = 0.0;
+        for (int c = 0; c < C; c++)
+            se += exp(z[c] - m);
+        double lse = m + log(se);
+        double nll = lse - z[y];
+        double loss = nll;
+        if (smoothing > (REAL)0) {
+            double sum_nlp = 0.0;
+            for (int c = 0; c < C; c++)
+                sum_nlp += lse - z[c];
+            loss = (1.0 - smoothing) * nll + smoothing / C * sum_nlp;
+        }
+        total += loss;
+        if (dlogits) {
+            REAL *dz = dlogits + (size_t)n * C;
+            double q_off = (double)smoothing / C;
+            for (int c = 0; c < C; c++) {
+                double q = q_off + (c == y ? 1.0 - smoothing : 0.0);
+                dz[c] = (REAL)((exp(z[c] - lse) - q) / N);
+            }
+        }
+    }
+    if (correct)
+        *correct = hits;
+    return total;
+}

@@ -1,0 +1,329 @@
+/* model.c - see model.h. Layer order per hidden block is Linear -> [BatchNorm1d] ->
+ * activation -> [Dropout], then a final Linear to the classes (no softmax: the loss
+ * takes logits). */
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers.h"
+
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+
+static const char *layer_type_name(const Layer *l, Activation a)
+{
+    static const char *const act_names[] = {"ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU"};
+    switch (l->kind) {
+    case LAYER_LINEAR: return "Linear";
+    case LAYER_BATCHNORM: return "BatchNorm1d";
+    case LAYER_ACT: return act_names[a];
+    case LAYER_DROPOUT: return "Dropout";
+    }
+    return "?";
+}
+
+/* torch.nn.init gains (SEMANTICS §1.2): xavier_* default gain 1, kaiming_* default
+ * (a = 0, leaky_relu) gain sqrt(2). */
+static void init_linear(float *W, float *b, int in, int out, const ModelParams *p, Rng *rng)
+{
+    size_t nw = (size_t)in * out;
+    double bound = 1.0 / sqrt((double)in);
+    double fan_avg = (double)(in + out);
+    switch (p->init) {
+    case INIT_DEFAULT:
+        for (size_t i = 0; i < nw; i++)
+            W[i] = (float)(-bound + 2.0 * bound * rng_uniform(rng));
+        break;
+    case INIT_XAVIER_UNIFORM: {
+        double s = sqrt(6.0 / fan_avg);
+        for (size_t i = 0; i < nw; i++)
+            W[i] = (float)(-s + 2.0 * s * rng_uniform(rng));
+        break;
+    }
+    case INIT_XAVIER_NORMAL: {
+        double sd = sqrt(2.0 / fan_avg);
+        for (size_t i = 0; i < nw; i++)
+            W[i] = (float)(sd * rng_normal(rng));
+        break;
+    }
+    case INIT_KAIMING_UNIFORM: {
+        double s = sqrt(2.0) * sqrt(3.0 / in);
+        for (size_t i = 0; i < nw; i++)
+            W[i] = (float)(-s + 2.0 * s * rng_uniform(rng));
+        break;
+    }
+    case INIT_KAIMING_NORMAL: {
+        double sd = sqrt(2.0) / sqrt((double)in);
+        for (size_t i = 0; i < nw; i++)
+            W[i] = (float)(sd * rng_normal(rng));
+        break;
+    }
+    case INIT_NORMAL:
+        for (size_t i = 0; i < nw; i++)
+            W[i] = (float)(p->init_std * rng_normal(rng));
+        break;
+    }
+    if (p->bias_init == BIAS_INIT_ZEROS)
+        memset(b, 0, (size_t)out * sizeof *b);
+    else
+        for (int j = 0; j < out; j++)
+            b[j] = (float)(-bound + 2.0 * bound * rng_uniform(rng));
+}
+
+static Layer *push(Model *m, LayerKind kind, int in, int out)
+{
+    Layer *l = &m->layers[m->n_layers++];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->in = in;
+    l->out = out;
+    return l;
+}
+
+int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
+               Pool *pool, Rng *rng, Err *e)
+{
+    memset(m, 0, sizeof *m);
+    if (p->bias_init == BIAS_INIT_AUTO)
+        return err_set(e, "model: bias_init must be resolved before model_init");
+    m->p = *p;
+    m->n_in = n_in;
+    m->n_classes = n_classes;
+    m->max_batch = max_batch;
+    m->pool = pool;
+    int per_block = 2 + (p->batchnorm ? 1 : 0) + (p->dropout > 0.0 ? 1 : 0);
+    m->layers = xcalloc((size_t)(p->n_hidden * per_block + 1), sizeof *m->layers);
+
+    /* First pass: layer list and buffer offsets. */
+    int in = n_in, widest = n_in > n_classes ? n_in : n_classes;
+    for (int h = 0; h <= p->n_hidden; h++) {
+        int out = h < p->n_hidden ? p->hidden[h] : n_classes;
+        if (out > widest)
+            widest = out;
+        Layer *l = push(m, LAYER_LINEAR, in, out);
+        l->index = h + 1;
+        l->w = m->n_params;
+        m->n_params += (size_t)in * out;
+        l->b = m->n_params;
+        m->n_params += (size_t)out;
+        if (h == p->n_hidden)
+            break;
+        if (p->batchnorm) {
+            l = push(m, LAYER_BATCHNORM, out, out);
+            l->index = h + 1;
+            l->w = m->n_params;
+            l->b = m->n_params + (size_t)out;
+            m->n_params += 2 * (size_t)out;
+            l->rm = m->n_buffers;
+            l->rv = m->n_buffers + (size_t)out;
+            m->n_buffers += 2 * (size_t)out;
+        }
+        push(m, LAYER_ACT, out, out);
+        if (p->dropout > 0.0)
+            push(m, LAYER_DROPOUT, out, out);
+        in = out;
+    }
+
+    m->params = xcalloc(m->n_params, sizeof *m->params);
+    m->grads = xcalloc(m->n_params, sizeof *m->grads);
+    m->buffers = xcalloc(m->n_buffers ? m->n_buffers : 1, sizeof *m->buffers);
+    size_t rows = (size_t)max_batch;
+    for (int i = 0; i < 2; i++)
+        m->dbuf[i] = xmalloc(rows * (size_t)widest * sizeof(float));
+    for (int i = 0; i < m->n_layers; i++) {
+        Layer *l = &m->layers[i];
+        l->y = xmalloc(rows * (size_t)l->out * sizeof(float));
+        if (l->kind == LAYER_LINEAR) {
+            init_linear(m->params + l->w, m->params + l->b, l->in, l->out, p, rng);
+        } else if (l->kind == LAYER_BATCHNORM) {
+            for (int f = 0; f < l->out; f++) {
+                m->params[l->w + f] = 1.0f;
+                m->params[l->b + f] = 0.0f;
+                m->buffers[l->rm + f] = 0.0f;
+                m->buffers[l->rv + f] = 1.0f;
+            }
+            l->xhat = xmalloc(rows * (size_t)l->out * sizeof(float));
+            l->stats = xmalloc(3 * (size_t)l->out * sizeof(float));
+        } else if (l->kind == LAYER_DROPOUT) {
+            l->mask = xmalloc(rows * (size_t)l->out * sizeof(float));
+        }
+    }
+    return 0;
+}
+
+void model_free(Model *m)
+{
+    if (m->layers)
+        for (int i = 0; i < m->n_layers; i++) {
+            free(m->layers[i].y);
+            free(m->layers[i].xhat);
+            free(m->layers[i].mask);
+            free(m->layers[i].stats);
+        }
+    free(m->layers);
+    free(m->params);
+    free(m->grads);
+    free(m->buffers);
+    free(m->dbuf[0]);
+    free(m->dbuf[1]);
+    memset(m, 0, sizeof *m);
+}
+
+const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dropout_rng)
+{
+    const float *in = x;
+    if (train && m->n_buffers > 0)
+        m->bn_batches++;
+    for (int i = 0; i < m->n_layers; i++) {
+        Layer *l = &m->layers[i];
+        int count = n * l->out;
+        switch (l->kind) {
+        case LAYER_LINEAR:
+            linear_forward(m->pool, l->y, in, m->params + l->w, m->params + l->b, n, l->in, l->out);
+            break;
+        case LAYER_BATCHNORM: {
+            const float *gamma = m->params + l->w, *beta = m->params + l->b;
+            float *rm = m->buffers + l->rm, *rv = m->buffers + l->rv;
+            if (train) {
+                float *mean = l->stats, *var = l->stats + l->out, *rstd = l->stats + 2 * l->out;
+                batchnorm_forward_train(l->y, l->xhat, mean, var, rstd, in, gamma, beta, n, l->out, BN_EPS);
+                batchnorm_update_running(rm, rv, mean, var, n, l->out, BN_MOMENTUM);
+            } else {
+                batchnorm_forward_eval(l->y, in, gamma, beta, rm, rv, n, l->out, BN_EPS);
+            }
+            break;
+        }
+        case LAYER_ACT:
+            act_forward(m->p.activation, l->y, in, count);
+            break;
+        case LAYER_DROPOUT:
+            if (train) {
+                dropout_mask(l->mask, count, (float)m->p.dropout, dropout_rng);
+                dropout_apply(l->y, in, l->mask, count);
+            } else {
+                memcpy(l->y, in, (size_t)count * sizeof(float));
+            }
+            break;
+        }
+        in = l->y;
+    }
+    return in;
+}
+
+void model_backward(Model *m, const float *x, const float *dlogits, int n)
+{
+    const float *dy = dlogits;
+    int which = 0;
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        Layer *l = &m->layers[i];
+        const float *in = i > 0 ? m->layers[i - 1].y : x;
+        float *dx = i > 0 ? m->dbuf[which] : NULL;
+        int count = n * l->out;
+        switch (l->kind) {
+        case LAYER_LINEAR:
+            linear_backward(m->pool, dx, m->grads + l->w, m->grads + l->b, dy, in,
+                            m->params + l->w, n, l->in, l->out);
+            break;
+        case LAYER_BATCHNORM:
+            if (dx)
+                batchnorm_backward(dx, m->grads + l->w, m->grads + l->b, dy, l->xhat,
+                                   m->params + l->w, l->stats + 2 * l->out, n, l->out);
+            break;
+        case LAYER_ACT:
+            if (dx)
+                act_backward(m->p.activation, dx, dy, in, l->y, count);
+            break;
+        case LAYER_DROPOUT:
+            if (dx)
+                dropout_apply(dx, dy, l->mask, count);
+            break;
+        }
+        dy = dx;
+        which ^= 1;
+    }
+}
+
+bool model_tensor(const Model *m, int k, char *name, size_t name_size, size_t *offset,
+                  int *rows, int *cols)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->kind != LAYER_LINEAR && l->kind != LAYER_BATCHNORM)
+            continue;
+        if (k >= 2) {
+            k -= 2;
+            continue;
+        }
+        const char *base = l->kind == LAYER_LINEAR ? "linear" : "bn";
+        snprintf(name, name_size, "%s%d.%s", base, l->index, k == 0 ? "weight" : "bias");
+        *offset = k == 0 ? l->w : l->b;
+        bool matrix = l->kind == LAYER_LINEAR && k == 0;
+        *rows = l->out;
+        *cols = matrix ? l->in : 1;
+        return true;
+    }
+    return false;
+}
+
+bool model_buffer(const Model *m, int k, char *name, size_t name_size, size_t *offset, int *count)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->kind != LAYER_BATCHNORM)
+            continue;
+        if (k >= 2) {
+            k -= 2;
+            continue;
+        }
+        snprintf(name, name_size, "bn%d.%s", l->index, k == 0 ? "running_mean" : "running_var");
+        *offset = k == 0 ? l->rm : l->rv;
+        *count = l->out;
+        return true;
+    }
+    return false;
+}
+
+/* Digits with thousands separators, as torchsummary's "{0:,}". */
+static void with_commas(char *out, size_t size, size_t v)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%zu", v);
+    size_t o = 0;
+    for (int i = 0; i < len && o + 2 < size; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+void model_summary(const Model *m, FILE *f)
+{
+    const char *rule = "----------------------------------------------------------------";
+    const char *dbl = "================================================================";
+    char name[64], shape[32], count[32];
+    fprintf(f, "%s\n%20s  %25s %15s\n%s\n", rule, "Layer (type)", "Output Shape", "Param #", dbl);
+    size_t outputs = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const Layer *l = &m->layers[i];
+        size_t np = l->kind == LAYER_LINEAR ? (size_t)l->in * l->out + (size_t)l->out
+                    : l->kind == LAYER_BATCHNORM ? 2 * (size_t)l->out : 0;
+        snprintf(name, sizeof name, "%s-%d", layer_type_name(l, m->p.activation), i + 1);
+        snprintf(shape, sizeof shape, "[-1, %d]", l->out);
+        with_commas(count, sizeof count, np);
+        fprintf(f, "%20s  %25s %15s\n", name, shape, count);
+        outputs += (size_t)l->out;
+    }
+    with_commas(count, sizeof count, m->n_params);
+    double mb = 1024.0 * 1024.0;
+    double input_mb = m->n_in * 4.0 / mb;
+    double pass_mb = 2.0 * (double)outputs * 4.0 / mb;
+    double params_mb = (double)m->n_params * 4.0 / mb;
+    fprintf(f, "%s\nTotal params: %s\nTrainable params: %s\nNon-trainable params: 0\n%s\n", dbl,
+            count, count, rule);
+    fprintf(f, "Input size (MB): %.2f\nForward/backward pass size (MB): %.2f\n", input_mb, pass_mb);
+    fprintf(f, "Params size (MB): %.2f\nEstimated Total Size (MB): %.2f\n%s\n", params_mb,
+            input_mb + pass_mb + params_mb, rule);
+}
