@@ -12,41 +12,47 @@
 
 #include <stdio.h>
 
+/* Everything below is private to sched.c; read the LR with sched_lr. */
 typedef struct {
-    SchedParams p;
+    SchedParams p;            /* copy; T_max, max_iter and max_lr hold resolved values */
     double base_lr;
     long steps_per_epoch;     /* optimizer steps per epoch */
-    long total_steps;         /* of the whole run, in p.step_unit */
+    StepUnit unit;            /* unit of t: p.step_unit, or iteration for onecycle and Caffe */
+    long total_steps;         /* of the whole run, in unit */
+    long warmup;              /* warm-up length W in unit, 0 = none */
     double lr;                /* LR in force now */
-    long t;                   /* scheduler steps taken (epochs or iterations per step_unit) */
-    /* per-schedule state (recursive forms, plateau, warm restarts) lives below */
-    double inner_lr;
-    long inner_t;
-    long T_cur, T_i;
-    double best;
+    long t;                   /* steps taken in unit (plateau: only warm-up steps count) */
+    /* main-schedule state; the main schedule's own step count is t - warmup */
+    long T_cur, T_i;          /* cosine_warm_restarts, per-epoch integer stepping */
+    long caffe_step;          /* caffe_multistep: stepvalues passed (Caffe's current_step_) */
+    double best;              /* plateau */
     long num_bad, cooldown_counter;
     Expr lambda;
 } Sched;
 
 /* Sets up the schedule for a run of total_epochs epochs of steps_per_epoch optimizer
  * steps each (total_iterations > 0 caps the run) and puts lr(0) in force. Fails with a
- * clear message on parameters that cannot work (bad lambda, OneCycle over too few steps). */
+ * clear message on parameters that cannot work (bad lambda, OneCycle over too few steps,
+ * T_max resolving to 0, an LR that would become negative or not finite). */
 int sched_init(Sched *s, const SchedParams *p, double base_lr, long total_epochs,
                long steps_per_epoch, long total_iterations, Err *e);
 
 /* The LR to use for the next optimizer step. */
 static inline double sched_lr(const Sched *s) { return s->lr; }
 
-/* Call after every optimizer step. Advances per-iteration schedules. */
+/* Call after every optimizer step. Advances per-iteration schedules (and a per-iteration
+ * warm-up in front of plateau); does nothing for per-epoch ones. */
 void sched_after_iteration(Sched *s);
 
 /* Call after each epoch's evaluation with the validation loss and accuracy (NaN when
- * there is no validation set). Advances per-epoch schedules, including plateau. */
+ * there is no validation set). Advances per-epoch schedules, and plateau always (it sees
+ * the metric only once its warm-up, if any, is over). Does nothing for per-iteration ones. */
 void sched_after_epoch(Sched *s, double val_loss, double val_acc);
 
 /* Writes the LR of every epoch (or every iteration with step_unit = iteration) of the
- * run described by the arguments as CSV ("epoch,lr" or "iteration,lr", %.17g) to f.
- * Fails for plateau, whose LR depends on validation results. */
+ * run described by the arguments as CSV ("epoch,lr" or "iteration,lr", %.17g, rows end
+ * in "\r\n") to f. Fails for plateau, whose LR depends on validation results, for the
+ * errors of sched_init, and when writing fails. */
 int sched_write_table(FILE *f, const SchedParams *p, double base_lr, long total_epochs,
                       long steps_per_epoch, long total_iterations, Err *e);
 

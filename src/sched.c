@@ -1,0 +1,427 @@
+/* sched.c - see sched.h. PyTorch schedules are the chainable get_lr of
+ * torch/optim/lr_scheduler.py (1.13) in the same operation order; Caffe policies are
+ * SGDSolver::GetLearningRate of BVLC caffe src/caffe/solvers/sgd_solver.cpp; SEMANTICS §7
+ * gives both. Not here: when to call what (train.c, SEMANTICS §8), parameter ranges (config.c). */
+#include "sched.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+/* Python's math.pi; strict C11 has no M_PI. */
+#define SCHED_PI 3.141592653589793
+/* ReduceLROnPlateau's eps: smaller LR changes are ignored. */
+#define PLATEAU_EPS 1e-8
+
+/* OneCycle and the Caffe policies are defined per optimizer step (SEMANTICS §7.6, §7.8). */
+static bool per_iteration_kind(SchedKind k)
+{
+    switch (k) {
+    case SCHED_ONECYCLE: case SCHED_FIXED: case SCHED_CAFFE_STEP: case SCHED_EXP:
+    case SCHED_INV: case SCHED_POLY: case SCHED_SIGMOID: case SCHED_CAFFE_MULTISTEP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static long count_milestones(const SchedParams *p, long m, bool up_to)
+{
+    long c = 0;
+    for (int i = 0; i < p->n_milestones; i++)
+        if (up_to ? p->milestones[i] <= m : p->milestones[i] == m)
+            c++;
+    return c;
+}
+
+/* CosineAnnealingWarmRestarts.get_lr: computed from base, not recursively. */
+static double warm_restarts_lr(const Sched *s, double T_cur, double T_i)
+{
+    double eta = s->p.eta_min;
+    return eta + (s->base_lr - eta) * (1 + cos(SCHED_PI * T_cur / T_i)) / 2;
+}
+
+/* CosineAnnealingWarmRestarts.step(epoch) with PyTorch's fractional epoch e + i/iters
+ * for main step m (SEMANTICS §7.4); T_0 still counts epochs. */
+static double warm_restarts_fractional(const Sched *s, long m)
+{
+    long spe = s->steps_per_epoch, T_0 = s->p.T_0, T_mult = s->p.T_mult;
+    double epoch = (double)(m / spe) + (double)(m % spe) / (double)spe;
+    double T_cur = epoch, T_i = (double)T_0;
+    if (epoch >= (double)T_0) {
+        if (T_mult == 1) {
+            T_cur = fmod(epoch, (double)T_0);
+        } else {
+            /* math.log(x, b) is log(x) / log(b); int() truncates */
+            long n = (long)(log(epoch / (double)T_0 * (double)(T_mult - 1) + 1) /
+                            log((double)T_mult));
+            long pw = 1;
+            for (long k = 0; k < n; k++)
+                pw *= T_mult;
+            T_cur = epoch - (double)(T_0 * (pw - 1)) / (double)(T_mult - 1);
+            T_i = (double)(T_0 * pw);
+        }
+    }
+    return warm_restarts_lr(s, T_cur, T_i);
+}
+
+/* LambdaLR: base * f. The variables are the main schedule's own: in epoch units epoch = m
+ * and iteration = m * steps_per_epoch; in iteration units iteration = m and epoch is the
+ * number of whole epochs in m. */
+static double lambda_lr(const Sched *s, long m)
+{
+    double epoch, iteration;
+    if (s->unit == STEP_UNIT_EPOCH) {
+        epoch = (double)m;
+        iteration = (double)m * (double)s->steps_per_epoch;
+    } else {
+        epoch = (double)(m / s->steps_per_epoch);
+        iteration = (double)m;
+    }
+    return s->base_lr * expr_eval(&s->lambda, epoch, iteration, s->base_lr);
+}
+
+/* OneCycleLR._annealing_cos */
+static double anneal_cos(double start, double end, double pct)
+{
+    double cos_out = cos(SCHED_PI * pct) + 1;
+    return end + (start - end) / 2.0 * cos_out;
+}
+
+/* OneCycleLR.get_lr at step k, two phases, anneal cos (SEMANTICS §7.6). */
+static double onecycle_lr(const Sched *s, long k)
+{
+    const SchedParams *p = &s->p;
+    long total = s->total_steps;
+    if (k > total - 1) /* PyTorch raises past total_steps; the run never gets there */
+        k = total - 1;
+    double initial = p->max_lr / p->div_factor;
+    double min_lr = initial / p->final_div_factor;
+    double end1 = p->pct_start * (double)total - 1;
+    double end2 = (double)(total - 1);
+    if ((double)k <= end1)
+        return anneal_cos(initial, p->max_lr, (double)k / end1);
+    return anneal_cos(p->max_lr, min_lr, ((double)k - end1) / (end2 - end1));
+}
+
+/* Caffe's lr_policy at iteration it, called once per iteration in order (multistep keeps
+ * Caffe's current_step_, which advances at most once per call). */
+static double caffe_lr(Sched *s, long it)
+{
+    const SchedParams *p = &s->p;
+    double base = s->base_lr;
+    switch (p->type) {
+    case SCHED_CAFFE_STEP:
+        return base * pow(p->gamma, (double)(it / p->stepsize));
+    case SCHED_EXP:
+        return base * pow(p->gamma, (double)it);
+    case SCHED_INV:
+        return base * pow(1.0 + p->gamma * (double)it, -p->power);
+    case SCHED_CAFFE_MULTISTEP:
+        if (s->caffe_step < p->n_milestones && it >= p->milestones[s->caffe_step])
+            s->caffe_step++;
+        return base * pow(p->gamma, (double)s->caffe_step);
+    case SCHED_POLY:
+        /* Caffe stops at max_iter; past it, hold 0 instead of pow(negative, power) */
+        if (it > p->max_iter)
+            it = p->max_iter;
+        return base * pow(1.0 - ((double)it / (double)p->max_iter), p->power);
+    case SCHED_SIGMOID:
+        return base * (1.0 / (1.0 + exp(-p->gamma * ((double)it - (double)p->stepsize))));
+    default: /* SCHED_FIXED */
+        return base;
+    }
+}
+
+/* The main schedule's LR at its own step 0, and its state reset. At construction PyTorch's
+ * initial step returns get_lr() at last_epoch 0; after a warm-up SequentialLR restarts it
+ * with step(0), which uses _get_closed_form_lr where the class has one (restart). */
+static double main_first(Sched *s, bool restart)
+{
+    const SchedParams *p = &s->p;
+    double base = s->base_lr;
+    s->T_cur = 0;
+    s->T_i = p->T_0;
+    s->caffe_step = 0;
+    s->best = p->mode == PLATEAU_MIN ? INFINITY : -INFINITY;
+    s->num_bad = 0;
+    s->cooldown_counter = 0;
+    switch (p->type) {
+    case SCHED_MULTISTEP: {
+        /* get_lr: milestone multiplicity at 0; closed form: bisect_right(sorted, 0) */
+        long c = count_milestones(p, 0, restart);
+        if (restart)
+            return base * pow(p->gamma, (double)c);
+        return c ? base * pow(p->gamma, (double)c) : base;
+    }
+    case SCHED_LAMBDA:
+        return lambda_lr(s, 0);
+    case SCHED_COSINE:
+        if (restart)
+            return p->eta_min +
+                   (base - p->eta_min) * (1 + cos(SCHED_PI * 0 / (double)p->T_max)) / 2;
+        return base;
+    case SCHED_COSINE_WARM_RESTARTS:
+        return warm_restarts_lr(s, 0, (double)p->T_0);
+    case SCHED_LINEAR:
+        return base * p->start_factor;
+    case SCHED_ONECYCLE:
+        return onecycle_lr(s, 0);
+    case SCHED_FIXED: case SCHED_CAFFE_STEP: case SCHED_EXP: case SCHED_INV: case SCHED_POLY:
+    case SCHED_SIGMOID: case SCHED_CAFFE_MULTISTEP:
+        return caffe_lr(s, 0);
+    default: /* constant, plateau; StepLR and ExponentialLR give base * gamma^0 = base */
+        return base;
+    }
+}
+
+/* The main schedule's LR at its own step m >= 1; s->lr is the previous value (lr_prev). */
+static double main_step(Sched *s, long m)
+{
+    const SchedParams *p = &s->p;
+    double base = s->base_lr, lr = s->lr;
+    switch (p->type) {
+    case SCHED_STEP:
+        return m % p->step_size == 0 ? lr * p->gamma : lr;
+    case SCHED_MULTISTEP: {
+        long c = count_milestones(p, m, false);
+        return c ? lr * pow(p->gamma, (double)c) : lr;
+    }
+    case SCHED_EXPONENTIAL:
+        return lr * p->gamma;
+    case SCHED_LAMBDA:
+        return lambda_lr(s, m);
+    case SCHED_COSINE: {
+        /* SEMANTICS §7.3; Python's % is non-negative */
+        long T = p->T_max;
+        double eta = p->eta_min;
+        if (((m - 1 - T) % (2 * T) + 2 * T) % (2 * T) == 0)
+            return lr + (base - eta) * (1 - cos(SCHED_PI / (double)T)) / 2;
+        return (1 + cos(SCHED_PI * (double)m / (double)T)) /
+               (1 + cos(SCHED_PI * (double)(m - 1) / (double)T)) * (lr - eta) + eta;
+    }
+    case SCHED_COSINE_WARM_RESTARTS:
+        if (s->unit == STEP_UNIT_ITERATION)
+            return warm_restarts_fractional(s, m);
+        s->T_cur++;
+        if (s->T_cur >= s->T_i) {
+            s->T_cur -= s->T_i;
+            s->T_i *= p->T_mult;
+        }
+        return warm_restarts_lr(s, (double)s->T_cur, (double)s->T_i);
+    case SCHED_LINEAR: {
+        double sf = p->start_factor, ef = p->end_factor;
+        if (m > p->total_iters)
+            return lr;
+        return lr * (1. + (ef - sf) / ((double)p->total_iters * sf + (double)(m - 1) * (ef - sf)));
+    }
+    case SCHED_ONECYCLE:
+        return onecycle_lr(s, m);
+    case SCHED_FIXED: case SCHED_CAFFE_STEP: case SCHED_EXP: case SCHED_INV: case SCHED_POLY:
+    case SCHED_SIGMOID: case SCHED_CAFFE_MULTISTEP:
+        return caffe_lr(s, m);
+    default: /* constant; plateau moves only in plateau_step */
+        return lr;
+    }
+}
+
+/* One scheduler step: SequentialLR([LinearLR(sf, 1, W), main], milestones=[W]).step(). */
+static void advance(Sched *s)
+{
+    long t = ++s->t, W = s->warmup;
+    if (t < W) {
+        double sf = s->p.warmup_start_factor, ef = 1.0;
+        s->lr = s->lr * (1. + (ef - sf) / ((double)W * sf + (double)(t - 1) * (ef - sf)));
+    } else if (t == W) {
+        s->lr = main_first(s, true);
+    } else {
+        s->lr = main_step(s, t - W);
+    }
+}
+
+/* ReduceLROnPlateau.step(x) (SEMANTICS §7.7). */
+static void plateau_step(Sched *s, double x)
+{
+    const SchedParams *p = &s->p;
+    bool rel = p->threshold_mode == THRESH_REL, better;
+    if (p->mode == PLATEAU_MIN)
+        better = rel ? x < s->best * (1. - p->threshold) : x < s->best - p->threshold;
+    else
+        better = rel ? x > s->best * (p->threshold + 1.) : x > s->best + p->threshold;
+    if (better) {
+        s->best = x;
+        s->num_bad = 0;
+    } else {
+        s->num_bad++;
+    }
+    if (s->cooldown_counter > 0) {
+        s->cooldown_counter--;
+        s->num_bad = 0;
+    }
+    if (s->num_bad > p->patience) {
+        double old = s->lr, lr = old * p->factor;
+        if (p->min_lr > lr) /* Python max(lr, min_lr) keeps the first on ties */
+            lr = p->min_lr;
+        if (old - lr > PLATEAU_EPS)
+            s->lr = lr;
+        s->cooldown_counter = p->cooldown;
+        s->num_bad = 0;
+    }
+}
+
+void sched_after_iteration(Sched *s)
+{
+    if (s->unit != STEP_UNIT_ITERATION)
+        return;
+    if (s->p.type == SCHED_PLATEAU && s->t >= s->warmup)
+        return;
+    advance(s);
+}
+
+void sched_after_epoch(Sched *s, double val_loss, double val_acc)
+{
+    if (s->p.type == SCHED_PLATEAU) {
+        if (s->t >= s->warmup)
+            plateau_step(s, s->p.metric == METRIC_VAL_LOSS ? val_loss : val_acc);
+        else if (s->unit == STEP_UNIT_EPOCH)
+            advance(s);
+        return;
+    }
+    if (s->unit == STEP_UNIT_EPOCH)
+        advance(s);
+}
+
+/* Steps through the whole run on a copy, so an LR that turns negative, infinite or NaN
+ * (a lambda dividing by zero, inv with 1 + gamma*iter < 0, ...) is an error now rather
+ * than a diverged run later. Plateau depends on metrics and is not checked. */
+static int check_run(const Sched *s0, Err *e)
+{
+    if (s0->p.type == SCHED_PLATEAU)
+        return 0;
+    Sched s = *s0;
+    for (long k = 0; k < s.total_steps; k++) {
+        if (k > 0)
+            advance(&s);
+        if (!(s.lr >= 0 && s.lr <= DBL_MAX))
+            return err_set(e, "schedule%s: the learning rate would be %g at %s %ld (it must be "
+                           "finite and not negative)",
+                           s.p.type == SCHED_LAMBDA ? ".lambda" : "", s.lr,
+                           params_step_unit_names[s.unit], k);
+    }
+    return 0;
+}
+
+int sched_init(Sched *s, const SchedParams *p, double base_lr, long total_epochs,
+               long steps_per_epoch, long total_iterations, Err *e)
+{
+    memset(s, 0, sizeof *s);
+    s->p = *p;
+    s->base_lr = base_lr;
+    s->steps_per_epoch = steps_per_epoch;
+    if (steps_per_epoch < 1)
+        return err_set(e, "schedule: an epoch must have at least one optimizer step (got %ld)",
+                       steps_per_epoch);
+
+    long iters = total_epochs > 0 ? total_epochs * steps_per_epoch : 0;
+    long epochs = total_epochs > 0 ? total_epochs : 0;
+    if (total_iterations > 0 && (iters == 0 || total_iterations < iters)) {
+        iters = total_iterations;
+        epochs = (iters + steps_per_epoch - 1) / steps_per_epoch;
+    }
+
+    s->unit = p->step_unit;
+    if (per_iteration_kind(p->type) || p->warmup_iterations > 0)
+        s->unit = STEP_UNIT_ITERATION;
+    s->total_steps = s->unit == STEP_UNIT_ITERATION ? iters : epochs;
+    if (p->warmup_iterations > 0)
+        s->warmup = p->warmup_iterations;
+    else if (p->warmup_epochs > 0)
+        s->warmup = s->unit == STEP_UNIT_ITERATION ? p->warmup_epochs * steps_per_epoch
+                                                   : p->warmup_epochs;
+
+    if (s->warmup > 0 && p->warmup_start_factor <= 0)
+        return err_set(e, "schedule.warmup_start_factor: must be > 0 (got %g)",
+                       p->warmup_start_factor);
+    switch (p->type) {
+    case SCHED_LAMBDA: {
+        Err ex;
+        if (expr_compile(&s->lambda, p->lambda, &ex))
+            return err_set(e, "schedule.lambda: %s", ex.msg);
+        break;
+    }
+    case SCHED_STEP:
+        if (p->step_size < 1)
+            return err_set(e, "schedule.step_size: must be >= 1 (got %ld)", p->step_size);
+        break;
+    case SCHED_CAFFE_STEP:
+        if (p->stepsize < 1)
+            return err_set(e, "schedule.stepsize: must be >= 1 (got %ld)", p->stepsize);
+        break;
+    case SCHED_COSINE:
+        if (p->T_max == 0)
+            s->p.T_max = s->total_steps;
+        if (s->p.T_max <= 0)
+            return err_set(e, "schedule.T_max: resolves to %ld (0 means the run's %ss, and "
+                           "the run has none); set T_max > 0",
+                           s->p.T_max, params_step_unit_names[s->unit]);
+        break;
+    case SCHED_COSINE_WARM_RESTARTS:
+        if (p->T_0 < 1 || p->T_mult < 1)
+            return err_set(e, "schedule.T_0 and T_mult: must be >= 1 (got %ld and %ld)", p->T_0,
+                           p->T_mult);
+        break;
+    case SCHED_LINEAR:
+        if (p->start_factor <= 0 && p->total_iters > 0)
+            return err_set(e, "schedule.start_factor: must be > 0 (got %g)", p->start_factor);
+        break;
+    case SCHED_POLY:
+        if (p->max_iter == 0)
+            s->p.max_iter = s->total_steps;
+        if (s->p.max_iter <= 0)
+            return err_set(e, "schedule.max_iter: resolves to %ld (0 means the run's "
+                           "iterations, and the run has none); set max_iter > 0", s->p.max_iter);
+        break;
+    case SCHED_ONECYCLE:
+        if (s->warmup > 0)
+            return err_set(e, "schedule.warmup_*: onecycle has its own warm-up (pct_start); "
+                           "set warmup_epochs and warmup_iterations to 0");
+        if (p->max_lr == 0)
+            s->p.max_lr = base_lr;
+        if (s->total_steps < 2)
+            return err_set(e, "schedule.type = onecycle: needs at least 2 iterations in the run "
+                           "(got %ld)", s->total_steps);
+        if (p->pct_start * (double)s->total_steps - 1 == 0)
+            return err_set(e, "schedule.pct_start: pct_start * total_steps = 1 leaves the rising "
+                           "phase with no length (PyTorch divides by zero); change pct_start");
+        break;
+    default:
+        break;
+    }
+
+    if (s->warmup > 0)
+        s->lr = base_lr * p->warmup_start_factor;
+    else
+        s->lr = main_first(s, false);
+    return check_run(s, e);
+}
+
+int sched_write_table(FILE *f, const SchedParams *p, double base_lr, long total_epochs,
+                      long steps_per_epoch, long total_iterations, Err *e)
+{
+    if (p->type == SCHED_PLATEAU)
+        return err_set(e, "schedule.type = plateau: its learning rate depends on the validation "
+                       "results of each epoch, so it cannot be printed ahead of training");
+    Sched s;
+    if (sched_init(&s, p, base_lr, total_epochs, steps_per_epoch, total_iterations, e))
+        return -1;
+    fprintf(f, "%s,lr\r\n", params_step_unit_names[s.unit]);
+    for (long k = 0; k < s.total_steps; k++) {
+        if (k > 0)
+            advance(&s);
+        fprintf(f, "%ld,%.17g\r\n", k, s.lr);
+    }
+    if (ferror(f))
+        return err_set(e, "schedule table: write failed");
+    return 0;
+}
