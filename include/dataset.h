@@ -18,19 +18,26 @@ typedef struct {
     int n_classes;    /* 10 */
     uint8_t *pixels;  /* (n, dim) */
     uint8_t *labels;  /* (n), each < n_classes */
-    int n_files;      /* files read (CIFAR: data_batch_1..k) */
+    int n_files;      /* files found and checked: CIFAR data_batch_1..k gives k, test 1, IDX 1 */
 } Dataset;
 
 /* Loads the training and test sets named by p->dataset from directory p->path, keeping
  * the first p->train_limit / p->test_limit records when those are > 0. Every header,
  * size and label is checked; on failure returns -1 with e naming the file and what was
- * expected (and, when only .gz files exist, how to decompress them). */
+ * expected (and, when only .gz files exist, how to decompress them; when the directory
+ * is missing, scripts/fetch-data.sh). CIFAR-10 uses data_batch_1.bin up to the first
+ * missing batch; a later batch or a .gz of the missing one is an error. Returns 0 with
+ * both sets owned by the caller (dataset_free); on failure both are left zeroed. */
 int dataset_load(Dataset *train, Dataset *test, const DataParams *p, Err *e);
 
-/* Loads one IDX image file and its label file (exposed for tests). */
+/* Loads one IDX image file and its label file (exposed for tests). limit > 0 keeps and
+ * reads only the first limit records; only their labels are checked. Returns 0, or -1
+ * with e set and d zeroed. */
 int dataset_load_idx(Dataset *d, const char *images_path, const char *labels_path, long limit, Err *e);
 
-/* Loads CIFAR-10 binary batch files in order, concatenated (exposed for tests). */
+/* Loads CIFAR-10 binary batch files in order, concatenated (exposed for tests). n_paths > 0.
+ * Every file's size is checked first; then only the records within limit are read.
+ * Label errors name the record's index within its file. */
 int dataset_load_cifar(Dataset *d, const char *const *paths, int n_paths, long limit, Err *e);
 
 /* Records in the official full training set (MNIST family 60000, CIFAR-10 50000): used to
@@ -48,9 +55,10 @@ typedef struct {
     int n_val;
 } DataSplit;
 
-/* Holds out floor(n * val_split) records chosen by a permutation drawn from rng; both lists
- * are returned in ascending order. val_split = 0 gives every record to training.
- * Fails when the split leaves either side empty. */
+/* Holds out floor(n * val_split) records: the last ones of rng_shuffle over 0..n-1. Both
+ * lists are returned in ascending order, owned by s (dataset_split_free). val_split = 0
+ * gives every record to training and leaves rng untouched. Fails (-1, s zeroed) when
+ * n <= 0, val_split is outside [0, 1) or the split leaves either side empty. */
 int dataset_split(DataSplit *s, int n, double val_split, Rng *rng, Err *e);
 void dataset_split_free(DataSplit *s);
 
@@ -65,7 +73,8 @@ typedef struct {
 /* p->mean/p->std must hold `channels` resolved values (config_finish does that). */
 void dataset_normalizer(Normalizer *nz, const Dataset *d, const DataParams *p);
 
-/* Writes records idx[0..n) as rows of x (n, dim) and their labels into y (n). */
+/* Writes records idx[0..n) as rows of x (n, dim) and their labels into y (n); byte k of a
+ * record goes through lut[k / plane]. No allocation. */
 void dataset_batch(const Dataset *d, const Normalizer *nz, const int *idx, int n, float *x, int *y);
 
 #endif

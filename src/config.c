@@ -1,0 +1,1220 @@
+/* config.c - the one table of configuration keys, and everything derived from it:
+ * defaults, INI and --set parsing, range checks, cross-key rules, the resolved config
+ * and the key reference. It does not open data or know what the values do beyond the
+ * rules written here; see SEMANTICS.md §6-§7 for the meaning of the optimizer and
+ * schedule parameters. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "ini.h"
+
+/* ---- the table ---- */
+
+typedef enum {
+    KT_BOOL, KT_LONG, KT_ULLONG, KT_DOUBLE, KT_ENUM, KT_STRING, KT_EXPR,
+    KT_INT_LIST, KT_LONG_LIST, KT_DOUBLE_LIST
+} KeyType;
+
+enum {
+    R_MIN = 1 << 0,        /* min applies */
+    R_MAX = 1 << 1,        /* max applies */
+    R_MIN_OPEN = 1 << 2,   /* v > min rather than v >= min */
+    R_MAX_OPEN = 1 << 3,   /* v < max rather than v <= max */
+    F_AUTO = 1 << 4,       /* enum: also accepts "auto", stored as -1, resolved by config_finish */
+    F_INCREASING = 1 << 5, /* list: strictly increasing */
+    F_NONEMPTY = 1 << 6,   /* string: must not be empty */
+    F_NAME = 1 << 7        /* string: a file name (no '/', not "." or ".."); empty = derived */
+};
+
+typedef struct {
+    const char *section, *name;
+    KeyType type;
+    size_t off;        /* the value (lists: the array) in RunParams */
+    size_t count_off;  /* lists: the int item count in RunParams */
+    int cap;           /* lists: capacity in items; strings: buffer size */
+    double min, max;   /* scalars and list items */
+    unsigned flags;
+    const char *const *names; /* enums: params_*_names */
+    const char *def;   /* default, as text parsed like user input */
+    const char *help;
+} Key;
+
+/* Compile-time type check of a RunParams field: a mismatch is a negative array size. */
+#define FIELD_IS(field, T) (0 * sizeof(char[_Generic(((RunParams *)0)->field, T: 1, default: -1)]))
+#define ENUM_FIELD(field) \
+    (0 * sizeof(char[sizeof(((RunParams *)0)->field) == sizeof(int) ? 1 : -1]))
+#define AT(field, T) (offsetof(RunParams, field) + FIELD_IS(field, T))
+#define CAP(field) ((int)(sizeof(((RunParams *)0)->field) / sizeof(((RunParams *)0)->field[0])))
+
+/* Ranges: min, max, flags. */
+#define ANY 0, 0, 0
+#define GE(a) a, 0, R_MIN
+#define GT(a) a, 0, R_MIN | R_MIN_OPEN
+#define IN(a, b) a, b, R_MIN | R_MAX                           /* [a, b] */
+#define IN_CO(a, b) a, b, R_MIN | R_MAX | R_MAX_OPEN           /* [a, b) */
+#define IN_OC(a, b) a, b, R_MIN | R_MAX | R_MIN_OPEN           /* (a, b] */
+#define IN_OO(a, b) a, b, R_MIN | R_MAX | R_MIN_OPEN | R_MAX_OPEN /* (a, b) */
+
+#define BOOL(s, k, f, def, help) {s, k, KT_BOOL, AT(f, bool), 0, 0, ANY, NULL, def, help}
+#define LONG(s, k, f, range, def, help) {s, k, KT_LONG, AT(f, long), 0, 0, range, NULL, def, help}
+#define ULLONG(s, k, f, def, help) \
+    {s, k, KT_ULLONG, AT(f, unsigned long long), 0, 0, ANY, NULL, def, help}
+#define DOUBLE(s, k, f, range, def, help) \
+    {s, k, KT_DOUBLE, AT(f, double), 0, 0, range, NULL, def, help}
+#define ENUM(s, k, f, names, flags, def, help) \
+    {s, k, KT_ENUM, offsetof(RunParams, f) + ENUM_FIELD(f), 0, 0, 0, 0, flags, names, def, help}
+#define STRING(s, k, f, flags, def, help) \
+    {s, k, KT_STRING, AT(f, char *), 0, CAP(f), 0, 0, flags, NULL, def, help}
+#define EXPRESSION(s, k, f, def, help) \
+    {s, k, KT_EXPR, AT(f, char *), 0, CAP(f), ANY, NULL, def, help}
+#define LIST(s, k, type, T, f, n, range, flags, def, help) \
+    {s, k, type, AT(f, T *), AT(n, int), CAP(f), range | (flags), NULL, def, help}
+
+static const Key keys[] = {
+    ENUM("data", "dataset", data.dataset, params_dataset_names, 0, "mnist",
+         "dataset to train and test on"),
+    STRING("data", "path", data.path, F_NONEMPTY, "data/mnist",
+           "directory holding the dataset's standard file names"),
+    ENUM("data", "normalize", data.normalize, params_norm_names, 0, "standard",
+         "standard: (x/255 - mean) / std per channel; scale: x/255; none: raw bytes 0..255"),
+    LIST("data", "mean", KT_DOUBLE_LIST, double, data.mean, data.n_mean, ANY, 0, "",
+         "per-channel mean for standard: empty = the dataset's usual value, 1 value = every channel"),
+    LIST("data", "std", KT_DOUBLE_LIST, double, data.std, data.n_std, GT(0), 0, "",
+         "per-channel std for standard: empty = the dataset's usual value, 1 value = every channel"),
+    DOUBLE("data", "val_split", data.val_split, IN_CO(0, 1), "0",
+           "fraction of the training set held out for validation, 0 = none"),
+    LONG("data", "train_limit", data.train_limit, GE(0), "0",
+         "use only the first N training records, 0 = all"),
+    LONG("data", "test_limit", data.test_limit, GE(0), "0",
+         "use only the first N test records, 0 = all"),
+
+    LIST("model", "hidden", KT_INT_LIST, int, model.hidden, model.n_hidden, IN(1, 1000000), 0,
+         "128", "hidden layer widths, input side first; empty = logistic regression"),
+    ENUM("model", "activation", model.activation, params_activation_names, 0, "relu",
+         "activation after each hidden layer"),
+    BOOL("model", "batchnorm", model.batchnorm, "false",
+         "Linear -> BatchNorm1d -> activation in every hidden layer"),
+    DOUBLE("model", "dropout", model.dropout, IN(0, 1), "0",
+           "dropout probability after each hidden activation, 0 = none"),
+    ENUM("model", "init", model.init, params_init_names, 0, "default",
+         "weight init (SEMANTICS 1.2); default = PyTorch's nn.Linear"),
+    DOUBLE("model", "init_std", model.init_std, GT(0), "0.01",
+           "standard deviation of init = normal"),
+    ENUM("model", "bias_init", model.bias_init, params_bias_init_names, 0, "auto",
+         "auto = default with init = default, zeros otherwise"),
+
+    ENUM("optim", "optimizer", optim.optimizer, params_optim_names, 0, "sgd",
+         "update rule (SEMANTICS 6)"),
+    DOUBLE("optim", "lr", optim.lr, GT(0), "0.01", "base learning rate; schedules scale it"),
+    DOUBLE("optim", "momentum", optim.momentum, GE(0), "0", "SGD momentum, 0 = none"),
+    DOUBLE("optim", "dampening", optim.dampening, IN(0, 1), "0", "SGD momentum dampening"),
+    BOOL("optim", "nesterov", optim.nesterov, "false",
+         "SGD Nesterov momentum; needs momentum > 0 and dampening = 0"),
+    DOUBLE("optim", "weight_decay", optim.weight_decay, GE(0), "0",
+           "L2 (sgd, adam) or decoupled (adamw) decay; 0.01 for adamw when not set"),
+    DOUBLE("optim", "beta1", optim.beta1, IN_CO(0, 1), "0.9", "Adam first-moment decay"),
+    DOUBLE("optim", "beta2", optim.beta2, IN_CO(0, 1), "0.999", "Adam second-moment decay"),
+    DOUBLE("optim", "eps", optim.eps, GT(0), "1e-8", "Adam denominator epsilon"),
+    BOOL("optim", "amsgrad", optim.amsgrad, "false", "Adam/AdamW AMSGrad variant"),
+    DOUBLE("optim", "l1", optim.l1, GE(0), "0", "L1 penalty l1 * sum |p| over every parameter"),
+    DOUBLE("optim", "clip_grad_norm", optim.clip_grad_norm, GE(0), "0",
+           "clip the global gradient 2-norm to this, 0 = off"),
+
+    ENUM("schedule", "type", sched.type, params_sched_names, 0, "constant",
+         "learning-rate schedule; formulas below"),
+    LONG("schedule", "step_size", sched.step_size, GE(1), "10", "step: epochs between decays"),
+    DOUBLE("schedule", "gamma", sched.gamma, GT(0), "0.1",
+           "decay factor (step, multistep, exponential, Caffe policies)"),
+    LIST("schedule", "milestones", KT_LONG_LIST, long, sched.milestones, sched.n_milestones, GE(1),
+         F_INCREASING, "", "multistep, caffe_multistep: steps at which lr *= gamma"),
+    LONG("schedule", "T_max", sched.T_max, GE(0), "0",
+         "cosine: half period; 0 = the run's total epochs or iterations (resolved by the schedule)"),
+    DOUBLE("schedule", "eta_min", sched.eta_min, GE(0), "0", "cosine schedules: lowest lr"),
+    LONG("schedule", "T_0", sched.T_0, GE(1), "10", "cosine_warm_restarts: first period"),
+    LONG("schedule", "T_mult", sched.T_mult, GE(1), "1",
+         "cosine_warm_restarts: period growth per restart"),
+    DOUBLE("schedule", "start_factor", sched.start_factor, IN_OC(0, 1), "0.33333333333333331",
+           "linear: factor at step 0"),
+    DOUBLE("schedule", "end_factor", sched.end_factor, IN(0, 1), "1", "linear: final factor"),
+    LONG("schedule", "total_iters", sched.total_iters, GE(1), "5",
+         "linear: steps from start_factor to end_factor"),
+    ENUM("schedule", "mode", sched.mode, params_plateau_mode_names, 0, "min",
+         "plateau: min = lower metric is better; max when metric = val_acc and not set"),
+    ENUM("schedule", "metric", sched.metric, params_plateau_metric_names, 0, "val_loss",
+         "plateau: validation metric watched"),
+    DOUBLE("schedule", "factor", sched.factor, IN_OO(0, 1), "0.1", "plateau: lr *= factor on a cut"),
+    LONG("schedule", "patience", sched.patience, GE(0), "10",
+         "plateau: bad epochs tolerated before a cut"),
+    DOUBLE("schedule", "threshold", sched.threshold, GE(0), "0.0001",
+           "plateau: least change that counts as better"),
+    ENUM("schedule", "threshold_mode", sched.threshold_mode, params_threshold_mode_names, 0, "rel",
+         "plateau: threshold relative to best, or absolute"),
+    LONG("schedule", "cooldown", sched.cooldown, GE(0), "0", "plateau: epochs to wait after a cut"),
+    DOUBLE("schedule", "min_lr", sched.min_lr, GE(0), "0", "plateau: lowest lr"),
+    DOUBLE("schedule", "max_lr", sched.max_lr, GE(0), "0", "onecycle: peak lr, 0 = optim.lr"),
+    DOUBLE("schedule", "pct_start", sched.pct_start, IN_OO(0, 1), "0.3",
+           "onecycle: fraction of the run spent rising"),
+    DOUBLE("schedule", "div_factor", sched.div_factor, GT(0), "25",
+           "onecycle: initial lr = max_lr / div_factor"),
+    DOUBLE("schedule", "final_div_factor", sched.final_div_factor, GT(0), "10000",
+           "onecycle: final lr = initial lr / final_div_factor"),
+    DOUBLE("schedule", "power", sched.power, GT(0), "1", "inv, poly: exponent"),
+    LONG("schedule", "stepsize", sched.stepsize, GE(1), "1000",
+         "caffe_step: iterations between decays; sigmoid: midpoint iteration"),
+    LONG("schedule", "max_iter", sched.max_iter, GE(0), "0",
+         "poly: iteration where lr reaches 0; 0 = the run's total iterations"),
+    LONG("schedule", "warmup_epochs", sched.warmup_epochs, GE(0), "0",
+         "linear warm-up length in epochs before the schedule, 0 = none"),
+    LONG("schedule", "warmup_iterations", sched.warmup_iterations, GE(0), "0",
+         "linear warm-up length in iterations (not with warmup_epochs)"),
+    DOUBLE("schedule", "warmup_start_factor", sched.warmup_start_factor, IN_OC(0, 1), "0.1",
+           "warm-up: factor at step 0"),
+    ENUM("schedule", "step_unit", sched.step_unit, params_step_unit_names, F_AUTO, "auto",
+         "what one schedule step is; auto = iteration for onecycle, the Caffe policies and "
+         "warmup_iterations, else epoch"),
+    EXPRESSION("schedule", "lambda", sched.lambda, "",
+               "lambda: lr = base * this, over epoch, iteration, base_lr (e.g. 0.95 ^ epoch)"),
+
+    LONG("train", "epochs", train.epochs, GE(1), "10", "passes over the training set"),
+    LONG("train", "max_iterations", train.max_iterations, GE(0), "0",
+         "> 0: run this many optimizer steps instead of epochs (not with epochs)"),
+    LONG("train", "batch_size", train.batch_size, GE(1), "64", "training minibatch size"),
+    LONG("train", "eval_batch_size", train.eval_batch_size, GE(1), "1000", "evaluation batch size"),
+    LONG("train", "eval_every", train.eval_every, GE(0), "0",
+         "iterations between evaluation rows, 0 = once per epoch"),
+    BOOL("train", "eval_test_every_epoch", train.eval_test_every_epoch, "true",
+         "evaluate the test set at every evaluation, not only at the end"),
+    DOUBLE("train", "label_smoothing", train.label_smoothing, IN_CO(0, 1), "0",
+           "cross-entropy label smoothing"),
+    ULLONG("train", "seed", train.seed, "1", "seed of every random stream"),
+    LONG("train", "threads", train.threads, GE(0), "1", "worker threads, 0 = all online CPUs"),
+
+    STRING("output", "dir", output.dir, F_NONEMPTY, "runs", "parent directory of run directories"),
+    STRING("output", "name", output.name, F_NAME, "",
+           "run directory name; empty = config file name plus _key=value per --set"),
+};
+
+#define N_KEYS ((int)(sizeof keys / sizeof keys[0]))
+_Static_assert(sizeof keys / sizeof keys[0] <= CONFIG_MAX_KEYS, "raise CONFIG_MAX_KEYS");
+
+static const char *const sections[] = {"data",  "model", "optim", "schedule",
+                                       "train", "output", NULL};
+#define N_SECTIONS ((int)(sizeof sections / sizeof sections[0]) - 1)
+
+static const char *const bool_true[] = {"true", "yes", "on", "1"};
+static const char *const bool_false[] = {"false", "no", "off", "0"};
+
+/* ---- small helpers ---- */
+
+static int strieq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}
+
+static const char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* The shortest of %.15g and %.17g that reads back as v. */
+static void fmt_double(char *buf, size_t n, double v)
+{
+    snprintf(buf, n, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, n, "%.17g", v);
+}
+
+static int key_index(const char *section, const char *name)
+{
+    for (int i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static int section_known(const char *section)
+{
+    for (int i = 0; i < N_SECTIONS; i++)
+        if (strcmp(sections[i], section) == 0)
+            return 1;
+    return 0;
+}
+
+static int key_at(size_t off)
+{
+    for (int i = 0; i < N_KEYS; i++)
+        if (keys[i].off == off)
+            return i;
+    return -1;
+}
+
+/* ---- did you mean ---- */
+
+/* Optimal-string-alignment distance (adjacent swaps count 1), case-insensitive;
+ * a large value for strings longer than 63 bytes. */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { M = 64 };
+    size_t la = strlen(a), lb = strlen(b);
+    if (la >= M || lb >= M)
+        return 1000;
+    int d[M][M];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            int best = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+/* Close enough to suggest: short words allow one edit, longer ones two. */
+static int is_close(const char *typed, const char *candidate)
+{
+    size_t n = strlen(typed);
+    return edit_distance(typed, candidate) <= (n <= 4 ? 1 : 2);
+}
+
+/* "learning_rate" -> "lr": the first letter of each '_'-separated word. */
+static void initials(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const char *p = s; *p && k + 1 < n; p++)
+        if (p == s || p[-1] == '_')
+            if (*p != '_')
+                out[k++] = (char)tolower((unsigned char)*p);
+    out[k] = '\0';
+}
+
+/* Whether one name abbreviates the other by initials (learning_rate ~ lr, wd ~ weight_decay). */
+static int same_initials(const char *typed, const char *candidate)
+{
+    char a[64], b[64];
+    initials(typed, a, sizeof a);
+    initials(candidate, b, sizeof b);
+    return (strchr(typed, '_') && strlen(a) >= 2 && strieq(a, candidate)) ||
+           (strchr(candidate, '_') && strlen(b) >= 2 && strieq(b, typed));
+}
+
+static const char *suggest_enum(const char *const *names, const char *typed)
+{
+    int best = -1, best_d = 1000;
+    for (int i = 0; names[i]; i++) {
+        int d = edit_distance(typed, names[i]);
+        if (d < best_d && is_close(typed, names[i])) {
+            best = i;
+            best_d = d;
+        }
+    }
+    return best >= 0 ? names[best] : NULL;
+}
+
+static const char *suggest_section(const char *typed)
+{
+    return suggest_enum(sections, typed);
+}
+
+/* Writes "; did you mean 'lr'?" or "; did you mean [train] batch_size?" or "". */
+static void suggest_key(const char *section, const char *typed, char *out, size_t n)
+{
+    int best = -1, best_d = 1000;
+    out[0] = '\0';
+    for (int i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].section, section) != 0 && strieq(keys[i].name, typed)) {
+            snprintf(out, n, "; did you mean [%s] %s?", keys[i].section, keys[i].name);
+            return;
+        }
+    for (int i = 0; i < N_KEYS; i++) {
+        if (strcmp(keys[i].section, section) != 0)
+            continue;
+        int d = edit_distance(typed, keys[i].name);
+        if (d < best_d && is_close(typed, keys[i].name)) {
+            best = i;
+            best_d = d;
+        }
+    }
+    for (int i = 0; best < 0 && i < N_KEYS; i++)
+        if (strcmp(keys[i].section, section) == 0 && same_initials(typed, keys[i].name))
+            best = i;
+    if (best >= 0) {
+        snprintf(out, n, "; did you mean '%s'?", keys[best].name);
+        return;
+    }
+    for (int i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].section, section) != 0 && is_close(typed, keys[i].name)) {
+            snprintf(out, n, "; did you mean [%s] %s?", keys[i].section, keys[i].name);
+            return;
+        }
+}
+
+/* ---- expected text, from the table ---- */
+
+static void fmt_bound(const Key *k, double v, char *buf, size_t n)
+{
+    if (k->type == KT_DOUBLE || k->type == KT_DOUBLE_LIST)
+        fmt_double(buf, n, v);
+    else
+        snprintf(buf, n, "%ld", (long)v);
+}
+
+/* " > 0", " in [0, 1)", or "". */
+static void range_text(const Key *k, char *buf, size_t n)
+{
+    char lo[32], hi[32];
+    fmt_bound(k, k->min, lo, sizeof lo);
+    fmt_bound(k, k->max, hi, sizeof hi);
+    unsigned f = k->flags;
+    if ((f & R_MIN) && (f & R_MAX))
+        snprintf(buf, n, " in %c%s, %s%c", f & R_MIN_OPEN ? '(' : '[', lo, hi,
+                 f & R_MAX_OPEN ? ')' : ']');
+    else if (f & R_MIN)
+        snprintf(buf, n, " %s %s", f & R_MIN_OPEN ? ">" : ">=", lo);
+    else if (f & R_MAX)
+        snprintf(buf, n, " %s %s", f & R_MAX_OPEN ? "<" : "<=", hi);
+    else
+        buf[0] = '\0';
+}
+
+/* "relu, sigmoid, tanh, leaky_relu or gelu" with sep = ", ", last = " or "; "auto"
+ * first for F_AUTO. */
+static void choices_text(const Key *k, const char *sep, const char *last, char *buf, size_t n)
+{
+    const char *all[32];
+    int count = 0;
+    if (k->flags & F_AUTO)
+        all[count++] = "auto";
+    for (int i = 0; k->names[i] && count < 32; i++)
+        all[count++] = k->names[i];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < count && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", all[i],
+                                i == count - 1 ? "" : i == count - 2 ? last : sep);
+}
+
+static void expected_text(const Key *k, char *buf, size_t n)
+{
+    char r[80], ch[256];
+    range_text(k, r, sizeof r);
+    switch (k->type) {
+    case KT_BOOL: snprintf(buf, n, "true, false, yes, no, on, off, 1 or 0"); break;
+    case KT_LONG: snprintf(buf, n, "an integer%s", r); break;
+    case KT_ULLONG: snprintf(buf, n, "an integer in [0, %llu]", ULLONG_MAX); break;
+    case KT_DOUBLE: snprintf(buf, n, "a number%s", r); break;
+    case KT_ENUM:
+        choices_text(k, ", ", " or ", ch, sizeof ch);
+        snprintf(buf, n, "%s", ch);
+        break;
+    case KT_STRING:
+        if (k->flags & F_NAME)
+            snprintf(buf, n, "a name without '/', not '.' or '..'");
+        else
+            snprintf(buf, n, "a path");
+        break;
+    case KT_EXPR: snprintf(buf, n, "an expression over epoch, iteration and base_lr"); break;
+    case KT_INT_LIST:
+    case KT_LONG_LIST:
+        snprintf(buf, n, "a comma-separated%s list of at most %d integers%s",
+                 k->flags & F_INCREASING ? ", strictly increasing" : "", k->cap, r);
+        break;
+    case KT_DOUBLE_LIST:
+        snprintf(buf, n, "a comma-separated list of at most %d numbers%s", k->cap, r);
+        break;
+    }
+}
+
+/* ---- parsing one value into RunParams ---- */
+
+static void *field(RunParams *run, const Key *k)
+{
+    return (char *)run + k->off;
+}
+
+static const void *cfield(const RunParams *run, const Key *k)
+{
+    return (const char *)run + k->off;
+}
+
+static int in_range(const Key *k, double v)
+{
+    unsigned f = k->flags;
+    if (f & R_MIN && (f & R_MIN_OPEN ? !(v > k->min) : !(v >= k->min)))
+        return 0;
+    if (f & R_MAX && (f & R_MAX_OPEN ? !(v < k->max) : !(v <= k->max)))
+        return 0;
+    return 1;
+}
+
+static int in_range_long(const Key *k, long v)
+{
+    unsigned f = k->flags;
+    long lo = (long)k->min, hi = (long)k->max;
+    if (f & R_MIN && (f & R_MIN_OPEN ? v <= lo : v < lo))
+        return 0;
+    if (f & R_MAX && (f & R_MAX_OPEN ? v >= hi : v > hi))
+        return 0;
+    return 1;
+}
+
+/* Error messages below are "what is wrong (expected ...)", without the key or location. */
+static int bad_value(const Key *k, char *msg, size_t n, const char *what, const char *text)
+{
+    char exp[512];
+    expected_text(k, exp, sizeof exp);
+    snprintf(msg, n, "'%.200s' %s (expected %s)", text, what, exp);
+    return -1;
+}
+
+static int parse_long_item(const Key *k, const char *text, long *out, char *msg, size_t n)
+{
+    long v;
+    int rc = util_parse_long(text, &v);
+    if (rc == -1)
+        return bad_value(k, msg, n, "is not an integer", text);
+    if (rc != 0 || !in_range_long(k, v))
+        return bad_value(k, msg, n, "is out of range", text);
+    *out = v;
+    return 0;
+}
+
+static int parse_double_item(const Key *k, const char *text, double *out, char *msg, size_t n)
+{
+    double v;
+    int rc = util_parse_double(text, &v);
+    if (rc == -1)
+        return bad_value(k, msg, n, "is not a number", text);
+    if (rc != 0 || !in_range(k, v))
+        return bad_value(k, msg, n, "is out of range", text);
+    *out = v;
+    return 0;
+}
+
+/* Strict unsigned 64-bit: util.h has no such parser, so this mirrors util_parse_long
+ * (whole string, blanks around allowed) and rejects signs, which strtoull would wrap. */
+static int parse_ullong(const char *s, unsigned long long *out)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    long negative;
+    if (*s == '-' && util_parse_long(s, &negative) == 0)
+        return -2;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return -1;
+    if (errno == ERANGE)
+        return -2;
+    *out = v;
+    return 0;
+}
+
+static int parse_list(const Key *k, const char *text, RunParams *run, char *msg, size_t n)
+{
+    char exp[512];
+    size_t len = strlen(text);
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, text, len + 1);
+    long lv[PARAMS_MAX_HIDDEN > PARAMS_MAX_MILESTONES ? PARAMS_MAX_HIDDEN : PARAMS_MAX_MILESTONES];
+    double dv[PARAMS_MAX_CHANNELS];
+    int count = 0, rc = 0;
+    char *p = copy;
+    int empty_list = *trim(copy) == '\0';
+    while (!empty_list) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        const char *item = trim(p);
+        if (*item == '\0') {
+            expected_text(k, exp, sizeof exp);
+            snprintf(msg, n, "empty item in '%.200s' (expected %s)", text, exp);
+            rc = -1;
+            break;
+        }
+        if (count == k->cap) {
+            expected_text(k, exp, sizeof exp);
+            snprintf(msg, n, "more than %d items (expected %s)", k->cap, exp);
+            rc = -1;
+            break;
+        }
+        if (k->type == KT_DOUBLE_LIST) {
+            rc = parse_double_item(k, item, &dv[count], msg, n);
+        } else {
+            rc = parse_long_item(k, item, &lv[count], msg, n);
+            if (rc == 0 && (k->flags & F_INCREASING) && count > 0 && lv[count] <= lv[count - 1]) {
+                expected_text(k, exp, sizeof exp);
+                snprintf(msg, n, "'%ld' after '%ld' is not increasing (expected %s)", lv[count],
+                         lv[count - 1], exp);
+                rc = -1;
+            }
+        }
+        if (rc)
+            break;
+        count++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    free(copy);
+    if (rc)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        if (k->type == KT_DOUBLE_LIST)
+            ((double *)field(run, k))[i] = dv[i];
+        else if (k->type == KT_LONG_LIST)
+            ((long *)field(run, k))[i] = lv[i];
+        else
+            ((int *)field(run, k))[i] = (int)lv[i]; /* items are range-checked to fit */
+    }
+    *(int *)((char *)run + k->count_off) = count;
+    return 0;
+}
+
+/* Whether INI would read text back unchanged as a value: no control characters, no
+ * blanks at the ends, no ';' or '#' after a blank. */
+static int ini_safe(const char *text)
+{
+    size_t len = strlen(text);
+    if (len && (isspace((unsigned char)text[0]) || isspace((unsigned char)text[len - 1])))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return 0;
+        if ((ch == ';' || ch == '#') && i > 0 && isspace((unsigned char)text[i - 1]))
+            return 0;
+    }
+    return 1;
+}
+
+/* Parses text as the value of key k into run. 0, or -1 with msg. */
+static int parse_value(const Key *k, const char *text, RunParams *run, char *msg, size_t n)
+{
+    switch (k->type) {
+    case KT_BOOL:
+        for (size_t i = 0; i < sizeof bool_true / sizeof bool_true[0]; i++) {
+            if (strieq(text, bool_true[i]) || strieq(text, bool_false[i])) {
+                *(bool *)field(run, k) = strieq(text, bool_true[i]);
+                return 0;
+            }
+        }
+        return bad_value(k, msg, n, "is not a boolean", text);
+    case KT_LONG:
+        return parse_long_item(k, text, (long *)field(run, k), msg, n);
+    case KT_ULLONG: {
+        int rc = parse_ullong(text, (unsigned long long *)field(run, k));
+        if (rc)
+            return bad_value(k, msg, n, rc == -1 ? "is not an integer" : "is out of range", text);
+        return 0;
+    }
+    case KT_DOUBLE:
+        return parse_double_item(k, text, (double *)field(run, k), msg, n);
+    case KT_ENUM: {
+        if ((k->flags & F_AUTO) && strcmp(text, "auto") == 0) {
+            *(int *)field(run, k) = -1;
+            return 0;
+        }
+        for (int i = 0; k->names[i]; i++) {
+            if (strcmp(text, k->names[i]) == 0) {
+                *(int *)field(run, k) = i;
+                return 0;
+            }
+        }
+        char exp[256];
+        choices_text(k, ", ", " or ", exp, sizeof exp);
+        const char *hint = suggest_enum(k->names, text);
+        snprintf(msg, n, "unknown value '%.200s' (expected %s)%s%s%s", text, exp,
+                 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        return -1;
+    }
+    case KT_STRING:
+    case KT_EXPR: {
+        size_t len = strlen(text);
+        if ((int)len >= k->cap) {
+            snprintf(msg, n, "value is too long (%zu bytes; expected at most %d)", len, k->cap - 1);
+            return -1;
+        }
+        if (!ini_safe(text)) {
+            snprintf(msg, n, "'%.200s' cannot be written back as INI (a control character, or "
+                     "';' or '#' after a blank)", text);
+            return -1;
+        }
+        if ((k->flags & F_NONEMPTY) && len == 0) {
+            char exp[256];
+            expected_text(k, exp, sizeof exp);
+            snprintf(msg, n, "empty value (expected %s)", exp);
+            return -1;
+        }
+        if ((k->flags & F_NAME) &&
+            (strchr(text, '/') || strcmp(text, ".") == 0 || strcmp(text, "..") == 0))
+            return bad_value(k, msg, n, "is not a valid name", text);
+        if (k->type == KT_EXPR && len > 0) {
+            Expr x;
+            Err ee;
+            if (expr_compile(&x, text, &ee)) {
+                snprintf(msg, n, "%.900s", ee.msg);
+                return -1;
+            }
+        }
+        memcpy(field(run, k), text, len + 1);
+        return 0;
+    }
+    case KT_INT_LIST:
+    case KT_LONG_LIST:
+    case KT_DOUBLE_LIST:
+        return parse_list(k, text, run, msg, n);
+    }
+    return -1;
+}
+
+/* ---- init, load, set ---- */
+
+void config_init(Config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < N_KEYS; i++) {
+        char msg[1024];
+        if (parse_value(&keys[i], keys[i].def, &c->run, msg, sizeof msg) != 0) {
+            /* A broken table, not a user error; tests/test_config.c checks every row. */
+            fprintf(stderr, "mlptrain: internal error: default of %s.%s: %s\n", keys[i].section,
+                    keys[i].name, msg);
+            abort();
+        }
+    }
+}
+
+void config_free(Config *c)
+{
+    for (int i = 0; i < c->n_overrides; i++)
+        free(c->overrides[i]);
+    c->n_overrides = 0;
+}
+
+typedef struct {
+    Config *c;
+    const char *path;
+    Err *e;
+    int first_line[CONFIG_MAX_KEYS]; /* line of each key in this file, 0 = not yet */
+} LoadCtx;
+
+static int load_handler(void *user, const char *section, const char *key, const char *value,
+                        int line)
+{
+    LoadCtx *L = user;
+    if (!section_known(section)) {
+        const char *hint = suggest_section(section);
+        if (hint)
+            err_set(L->e, "%s:%d: unknown section [%s]; did you mean [%s]?", L->path, line, section,
+                    hint);
+        else
+            err_set(L->e, "%s:%d: unknown section [%s] (expected data, model, optim, schedule, "
+                    "train or output)", L->path, line, section);
+        return 1;
+    }
+    if (!key)
+        return 0;
+    int i = key_index(section, key);
+    if (i < 0) {
+        char hint[128];
+        suggest_key(section, key, hint, sizeof hint);
+        err_set(L->e, "%s:%d: unknown key '%s' in section [%s]%s", L->path, line, key, section,
+                hint);
+        return 1;
+    }
+    if (L->first_line[i]) {
+        err_set(L->e, "%s:%d: %s.%s: duplicate key (first set on line %d)", L->path, line, section,
+                key, L->first_line[i]);
+        return 1;
+    }
+    char msg[1024];
+    if (parse_value(&keys[i], value, &L->c->run, msg, sizeof msg)) {
+        err_set(L->e, "%s:%d: %s.%s: %s", L->path, line, section, key, msg);
+        return 1;
+    }
+    L->first_line[i] = line;
+    L->c->is_set[i] = true;
+    L->c->line[i] = line;
+    return 0;
+}
+
+static int load_error(const char *path, int rc, const IniError *ie, Err *e)
+{
+    if (rc == -1 && ie->line > 0)
+        return err_set(e, "%s:%d: %s", path, ie->line, ie->msg);
+    if (rc == -1)
+        return err_set(e, "%s: %s", path, ie->msg);
+    return -1; /* the handler filled e */
+}
+
+int config_load_string(Config *c, const char *name, const char *text, Err *e)
+{
+    LoadCtx L = {.c = c, .path = name, .e = e};
+    IniError ie;
+    util_strlcpy(c->source, name, sizeof c->source);
+    int rc = ini_parse_string(text, load_handler, &L, &ie);
+    return rc ? load_error(name, rc, &ie, e) : 0;
+}
+
+int config_load_file(Config *c, const char *path, Err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, "cannot open config file '%s': %s", path, strerror(errno));
+    LoadCtx L = {.c = c, .path = path, .e = e};
+    IniError ie;
+    util_strlcpy(c->source, path, sizeof c->source);
+    int rc = ini_parse_file(f, load_handler, &L, &ie);
+    fclose(f);
+    return rc ? load_error(path, rc, &ie, e) : 0;
+}
+
+/* Splits "section.key=value" (in a copy) into trimmed parts; NULL parts when absent. */
+typedef struct {
+    char *buf;
+    const char *section, *key, *value;
+} Assignment;
+
+static void split_assignment(Assignment *a, const char *text)
+{
+    a->buf = xstrdup(text);
+    a->section = a->key = a->value = NULL;
+    char *eq = strchr(a->buf, '=');
+    if (!eq)
+        return;
+    *eq = '\0';
+    a->value = trim(eq + 1);
+    char *dot = strchr(a->buf, '.');
+    if (dot) {
+        *dot = '\0';
+        a->section = trim(a->buf);
+        a->key = trim(dot + 1);
+    } else {
+        a->key = trim(a->buf);
+    }
+}
+
+int config_set(Config *c, const char *assignment, Err *e)
+{
+    Assignment a;
+    split_assignment(&a, assignment);
+    int rc = -1;
+    if (!a.value) {
+        err_set(e, "--set %s: missing '=' (expected section.key=value)", assignment);
+    } else if (a.section && (!*a.section || !*a.key)) {
+        err_set(e, "--set %s: missing %s (expected section.key=value)", assignment,
+                *a.section ? "key" : "section");
+    } else if (!a.section) {
+        int only = -1, count = 0;
+        for (int i = 0; i < N_KEYS; i++)
+            if (strcmp(keys[i].name, a.key) == 0) {
+                only = i;
+                count++;
+            }
+        if (count == 1)
+            err_set(e, "--set %s: missing section (expected section.key=value); did you mean "
+                    "%s.%s=%s?", assignment, keys[only].section, a.key, a.value);
+        else
+            err_set(e, "--set %s: missing section (expected section.key=value, e.g. optim.lr=0.1)",
+                    assignment);
+    } else if (!section_known(a.section)) {
+        const char *hint = suggest_section(a.section);
+        if (hint)
+            err_set(e, "--set %s: unknown section [%s]; did you mean [%s]?", assignment, a.section,
+                    hint);
+        else
+            err_set(e, "--set %s: unknown section [%s] (expected data, model, optim, schedule, "
+                    "train or output)", assignment, a.section);
+    } else {
+        int i = key_index(a.section, a.key);
+        char msg[1024];
+        if (i < 0) {
+            suggest_key(a.section, a.key, msg, sizeof msg);
+            err_set(e, "--set %s: unknown key '%s' in section [%s]%s", assignment, a.key, a.section,
+                    msg);
+        } else if (c->n_overrides == CONFIG_MAX_OVERRIDES) {
+            err_set(e, "--set %s: too many --set options (at most %d)", assignment,
+                    CONFIG_MAX_OVERRIDES);
+        } else if (parse_value(&keys[i], a.value, &c->run, msg, sizeof msg)) {
+            err_set(e, "--set %s: %s", assignment, msg);
+        } else {
+            c->overrides[c->n_overrides++] = xstrdup(assignment);
+            c->is_set[i] = true;
+            c->line[i] = -c->n_overrides;
+            rc = 0;
+        }
+    }
+    free(a.buf);
+    return rc;
+}
+
+/* ---- finish: cross-key rules and dependent defaults ---- */
+
+#define IDX(field) key_at(offsetof(RunParams, field))
+
+/* "PATH:LINE", "--set ASSIGNMENT", or PATH / "config" when the key kept its default. */
+static void where(const Config *c, int i, char *buf, size_t n)
+{
+    if (c->line[i] > 0)
+        snprintf(buf, n, "%s:%d", c->source, c->line[i]);
+    else if (c->line[i] < 0)
+        snprintf(buf, n, "--set %s", c->overrides[-c->line[i] - 1]);
+    else
+        snprintf(buf, n, "%s", c->source[0] ? c->source : "config");
+}
+
+/* "on line 7", "by --set ...", "by default". */
+static void set_at(const Config *c, int i, char *buf, size_t n)
+{
+    if (c->line[i] > 0)
+        snprintf(buf, n, "on line %d", c->line[i]);
+    else if (c->line[i] < 0)
+        snprintf(buf, n, "by --set %s", c->overrides[-c->line[i] - 1]);
+    else
+        snprintf(buf, n, "by default");
+}
+
+static int check_stats_count(const Config *c, int i, int count, Err *e)
+{
+    const RunParams *r = &c->run;
+    int ch = params_channels(r->data.dataset);
+    if (count == 0 || count == 1 || count == ch)
+        return 0;
+    char w[1200];
+    where(c, i, w, sizeof w);
+    const char *name = params_dataset_names[r->data.dataset];
+    if (ch == 1)
+        return err_set(e, "%s: data.%s: %d values given, but %s has 1 channel (expected 1 value, "
+                       "or none for the dataset default)", w, keys[i].name, count, name);
+    return err_set(e, "%s: data.%s: %d values given, but %s has %d channels (expected 1 or %d "
+                   "values, or none for the dataset default)", w, keys[i].name, count, name, ch, ch);
+}
+
+static int check_rules(const Config *c, Err *e)
+{
+    const RunParams *r = &c->run;
+    char w[1200], s[1200];
+    int i_epochs = IDX(train.epochs), i_maxit = IDX(train.max_iterations);
+    if (c->is_set[i_epochs] && c->is_set[i_maxit] && r->train.max_iterations > 0) {
+        where(c, i_maxit, w, sizeof w);
+        set_at(c, i_epochs, s, sizeof s);
+        return err_set(e, "%s: set either train.epochs or train.max_iterations, not both "
+                       "(train.epochs is set %s)", w, s);
+    }
+    if (r->sched.warmup_epochs > 0 && r->sched.warmup_iterations > 0) {
+        int i = IDX(sched.warmup_iterations);
+        where(c, i, w, sizeof w);
+        set_at(c, IDX(sched.warmup_epochs), s, sizeof s);
+        return err_set(e, "%s: set either schedule.warmup_epochs or schedule.warmup_iterations, "
+                       "not both (schedule.warmup_epochs is set %s)", w, s);
+    }
+    if (r->optim.optimizer == OPTIM_SGD && r->optim.nesterov &&
+        (r->optim.momentum <= 0 || r->optim.dampening != 0)) {
+        char m[32], d[32];
+        where(c, IDX(optim.nesterov), w, sizeof w);
+        fmt_double(m, sizeof m, r->optim.momentum);
+        fmt_double(d, sizeof d, r->optim.dampening);
+        return err_set(e, "%s: optim.nesterov = true requires optim.momentum > 0 and "
+                       "optim.dampening = 0, as in PyTorch (momentum is %s, dampening is %s)",
+                       w, m, d);
+    }
+    int i_type = IDX(sched.type);
+    const char *type = params_sched_names[r->sched.type];
+    where(c, i_type, w, sizeof w);
+    if (r->sched.type == SCHED_PLATEAU && !(r->data.val_split > 0))
+        return err_set(e, "%s: schedule.type = plateau requires data.val_split > 0 (it watches a "
+                       "validation metric); set data.val_split, e.g. 0.1", w);
+    if ((r->sched.type == SCHED_MULTISTEP || r->sched.type == SCHED_CAFFE_MULTISTEP) &&
+        r->sched.n_milestones == 0)
+        return err_set(e, "%s: schedule.type = %s requires schedule.milestones (e.g. milestones = "
+                       "30, 60)", w, type);
+    if (r->sched.type == SCHED_LAMBDA && r->sched.lambda[0] == '\0')
+        return err_set(e, "%s: schedule.type = lambda requires schedule.lambda (e.g. lambda = "
+                       "0.95 ^ epoch)", w);
+    if (check_stats_count(c, IDX(data.mean), r->data.n_mean, e) ||
+        check_stats_count(c, IDX(data.std), r->data.n_std, e))
+        return -1;
+    return 0;
+}
+
+/* Appends src to dst (size n) with characters outside [A-Za-z0-9._=-] replaced by '-'. */
+static int append_sanitized(char *dst, size_t n, const char *src)
+{
+    size_t len = strlen(dst);
+    for (; *src; src++) {
+        if (len + 1 >= n)
+            return -1;
+        unsigned char ch = (unsigned char)*src;
+        int keep = isalnum(ch) || ch == '.' || ch == '_' || ch == '=' || ch == '-';
+        dst[len++] = keep ? (char)ch : '-';
+    }
+    dst[len] = '\0';
+    return 0;
+}
+
+/* The config file's base name without ".ini", then "_key=value" per override, leaving out
+ * the overrides that cannot change the results ([output] keys and train.threads). */
+static int derive_name(Config *c, Err *e)
+{
+    char name[PARAMS_PATH_MAX] = "";
+    if (c->source[0]) {
+        const char *base = strrchr(c->source, '/');
+        base = base ? base + 1 : c->source;
+        char stem[PARAMS_PATH_MAX];
+        util_strlcpy(stem, base, sizeof stem);
+        size_t len = strlen(stem);
+        if (len > 4 && strcmp(stem + len - 4, ".ini") == 0)
+            stem[len - 4] = '\0';
+        append_sanitized(name, sizeof name, stem);
+    } else {
+        strcpy(name, "run");
+    }
+    for (int i = 0; i < c->n_overrides; i++) {
+        Assignment a;
+        split_assignment(&a, c->overrides[i]);
+        if (strcmp(a.section, "output") == 0 ||
+            (strcmp(a.section, "train") == 0 && strcmp(a.key, "threads") == 0)) {
+            free(a.buf);
+            continue;
+        }
+        int rc = append_sanitized(name, sizeof name, "_");
+        rc = rc || append_sanitized(name, sizeof name, a.key);
+        rc = rc || append_sanitized(name, sizeof name, "=");
+        rc = rc || append_sanitized(name, sizeof name, a.value);
+        free(a.buf);
+        if (rc)
+            return err_set(e, "the run name derived from the config file name and --set options is "
+                           "too long; set output.name");
+    }
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || name[0] == '\0')
+        return err_set(e, "%s: cannot derive a run name from this file name; set output.name",
+                       c->source);
+    memcpy(c->run.output.name, name, strlen(name) + 1);
+    return 0;
+}
+
+int config_finish(Config *c, Err *e)
+{
+    RunParams *r = &c->run;
+    if (check_rules(c, e))
+        return -1;
+
+    /* PyTorch's AdamW default (SEMANTICS 6.3). */
+    if (r->optim.optimizer == OPTIM_ADAMW && !c->is_set[IDX(optim.weight_decay)])
+        r->optim.weight_decay = 0.01;
+    /* SEMANTICS 1.2: a re-initialized weight comes with a zero bias. */
+    if (r->model.bias_init == BIAS_INIT_AUTO)
+        r->model.bias_init = r->model.init == INIT_DEFAULT ? BIAS_INIT_DEFAULT : BIAS_INIT_ZEROS;
+
+    int ch = params_channels(r->data.dataset);
+    double mean[PARAMS_MAX_CHANNELS], std[PARAMS_MAX_CHANNELS];
+    params_default_stats(r->data.dataset, mean, std);
+    for (int k = 0; k < ch; k++) {
+        if (r->data.n_mean > 0)
+            mean[k] = r->data.mean[r->data.n_mean == 1 ? 0 : k];
+        if (r->data.n_std > 0)
+            std[k] = r->data.std[r->data.n_std == 1 ? 0 : k];
+    }
+    for (int k = 0; k < ch; k++) {
+        r->data.mean[k] = mean[k];
+        r->data.std[k] = std[k];
+    }
+    r->data.n_mean = r->data.n_std = ch;
+
+    if (r->sched.step_unit != STEP_UNIT_EPOCH && r->sched.step_unit != STEP_UNIT_ITERATION) {
+        SchedKind t = r->sched.type;
+        int caffe = t >= SCHED_FIXED && t <= SCHED_CAFFE_MULTISTEP;
+        int per_iteration = t == SCHED_ONECYCLE || caffe || r->sched.warmup_iterations > 0;
+        r->sched.step_unit = per_iteration ? STEP_UNIT_ITERATION : STEP_UNIT_EPOCH;
+    }
+    if (!c->is_set[IDX(sched.mode)])
+        r->sched.mode = r->sched.metric == METRIC_VAL_ACC ? PLATEAU_MAX : PLATEAU_MIN;
+
+    if (r->output.name[0] == '\0' && derive_name(c, e))
+        return -1;
+    return 0;
+}
+
+/* ---- print ---- */
+
+static void print_value(const Key *k, const RunParams *run, FILE *f)
+{
+    const void *p = cfield(run, k);
+    char buf[64];
+    switch (k->type) {
+    case KT_BOOL: fputs(*(const bool *)p ? "true" : "false", f); break;
+    case KT_LONG: fprintf(f, "%ld", *(const long *)p); break;
+    case KT_ULLONG: fprintf(f, "%llu", *(const unsigned long long *)p); break;
+    case KT_DOUBLE:
+        fmt_double(buf, sizeof buf, *(const double *)p);
+        fputs(buf, f);
+        break;
+    case KT_ENUM: {
+        int v = *(const int *)p;
+        fputs(v < 0 ? "auto" : k->names[v], f);
+        break;
+    }
+    case KT_STRING:
+    case KT_EXPR: fputs((const char *)p, f); break;
+    case KT_INT_LIST:
+    case KT_LONG_LIST:
+    case KT_DOUBLE_LIST: {
+        int count = *(const int *)((const char *)run + k->count_off);
+        for (int i = 0; i < count; i++) {
+            if (i)
+                fputs(", ", f);
+            if (k->type == KT_INT_LIST)
+                fprintf(f, "%d", ((const int *)p)[i]);
+            else if (k->type == KT_LONG_LIST)
+                fprintf(f, "%ld", ((const long *)p)[i]);
+            else {
+                fmt_double(buf, sizeof buf, ((const double *)p)[i]);
+                fputs(buf, f);
+            }
+        }
+        break;
+    }
+    }
+}
+
+static int value_is_empty(const Key *k, const RunParams *run)
+{
+    if (k->type == KT_STRING || k->type == KT_EXPR)
+        return *(const char *)cfield(run, k) == '\0';
+    if (k->type == KT_INT_LIST || k->type == KT_LONG_LIST || k->type == KT_DOUBLE_LIST)
+        return *(const int *)((const char *)run + k->count_off) == 0;
+    return 0;
+}
+
+void config_print(const Config *c, FILE *f)
+{
+    const char *section = "";
+    fputs("; mlptrain configuration, resolved: every key; loads back as it is\n", f);
+    for (int i = 0; i < N_KEYS; i++) {
+        const Key *k = &keys[i];
+        if (strcmp(k->section, section) != 0) {
+            fprintf(f, "\n[%s]\n", k->section);
+            section = k->section;
+        }
+        /* Giving both is an error, and epochs means nothing with max_iterations. */
+        if (k->off == offsetof(RunParams, train.epochs) && c->run.train.max_iterations > 0)
+            fputs("; ", f);
+        fputs(k->name, f);
+        fputs(value_is_empty(k, &c->run) ? " =" : " = ", f);
+        print_value(k, &c->run, f);
+        fputc('\n', f);
+    }
+}
+
+/* ---- help ---- */
+
+static const char *type_name(const Key *k)
+{
+    switch (k->type) {
+    case KT_BOOL: return "bool";
+    case KT_LONG: return "integer";
+    case KT_ULLONG: return "uint64";
+    case KT_DOUBLE: return "number";
+    case KT_ENUM: return "choice";
+    case KT_STRING: return "string";
+    case KT_EXPR: return "expression";
+    case KT_INT_LIST:
+    case KT_LONG_LIST: return "integer list";
+    case KT_DOUBLE_LIST: return "number list";
+    }
+    return "?";
+}
+
+/* One line per schedule type: SEMANTICS.md §7 (PyTorch lr_scheduler, Caffe SGDSolver). */
+static const char *const schedule_help[] = {
+    "t counts epochs or iterations per schedule.step_unit; base = optim.lr",
+    "constant:  lr = base",
+    "step:      lr = base * gamma^floor(t / step_size)                          (StepLR)",
+    "multistep: lr = base * gamma^(number of milestones <= t)                   (MultiStepLR)",
+    "exponential: lr = base * gamma^t                                           (ExponentialLR)",
+    "lambda:    lr = base * lambda(epoch, iteration, base_lr)                   (LambdaLR)",
+    "cosine:    lr = eta_min + (base - eta_min) * (1 + cos(pi * t / T_max)) / 2, continuing past",
+    "           T_max with period 2 T_max; T_max = 0: the whole run  (CosineAnnealingLR, recursive)",
+    "cosine_warm_restarts: lr = eta_min + (base - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2;",
+    "           T_cur counts from 0 and restarts when it reaches T_i; T_i = T_0, then *= T_mult",
+    "linear:    lr = base * (start_factor + (end_factor - start_factor) * min(t, total_iters)",
+    "           / total_iters)                                                  (LinearLR)",
+    "plateau:   after each epoch, if metric has not improved on the best by threshold (rel:",
+    "           x < best * (1 - threshold) for min; abs: x < best - threshold) for more than",
+    "           patience epochs: lr = max(lr * factor, min_lr), then skip cooldown epochs",
+    "onecycle:  per iteration over T steps: lr rises from max_lr / div_factor to max_lr over",
+    "           pct_start * T steps, then falls to max_lr / div_factor / final_div_factor, both",
+    "           as cosine halves; max_lr = 0: optim.lr                          (OneCycleLR)",
+    "fixed:     lr = base                                         (Caffe policies: per iteration)",
+    "caffe_step: lr = base * gamma^floor(iter / stepsize)",
+    "exp:       lr = base * gamma^iter",
+    "inv:       lr = base * (1 + gamma * iter)^(-power)",
+    "poly:      lr = base * (1 - iter / max_iter)^power; max_iter = 0: the whole run",
+    "sigmoid:   lr = base / (1 + exp(-gamma * (iter - stepsize)))",
+    "caffe_multistep: lr = base * gamma^(number of milestones <= iter)",
+    "warm-up:   with W = warmup_epochs or warmup_iterations > 0, for t < W",
+    "           lr = base * (warmup_start_factor + (1 - warmup_start_factor) * t / W), then the",
+    "           schedule above starting from its own step 0 at t = W     (LinearLR + SequentialLR)",
+};
+
+void config_print_help(FILE *f)
+{
+    fputs("Configuration keys: [section] key = value in the INI file, or --set section.key=value.\n",
+          f);
+    for (int i = 0; i < N_KEYS; i++) {
+        const Key *k = &keys[i];
+        char full[64], what[512];
+        snprintf(full, sizeof full, "%s.%s", k->section, k->name);
+        if (k->type == KT_ENUM)
+            choices_text(k, " | ", " | ", what, sizeof what);
+        else
+            expected_text(k, what, sizeof what);
+        fprintf(f, "\n  %-32s %-12s default: %s\n", full, type_name(k),
+                k->def[0] ? k->def : "(empty)");
+        fprintf(f, "      %s\n      %s\n", what, k->help);
+    }
+    fputs("\nSchedules (schedule.type; SEMANTICS.md section 7):\n", f);
+    for (size_t i = 0; i < sizeof schedule_help / sizeof schedule_help[0]; i++)
+        fprintf(f, "  %s\n", schedule_help[i]);
+}
+
+int config_key_info(int i, const char **section, const char **key, const char **def)
+{
+    if (i < 0 || i >= N_KEYS)
+        return -1;
+    *section = keys[i].section;
+    *key = keys[i].name;
+    *def = keys[i].def;
+    return 0;
+}

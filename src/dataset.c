@@ -1,0 +1,511 @@
+/* dataset.c - MNIST-family IDX and CIFAR-10 binary loaders (SEMANTICS §9.1, §9.2), the
+ * train/validation split, and float32 batches through a per-channel lookup table (§9.4).
+ * Files are read uncompressed with stdio only: no zlib, no mmap, no directory listing. */
+#include "dataset.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IDX_IMAGE_MAGIC 0x00000803u /* unsigned byte, 3 dimensions (§9.1) */
+#define IDX_LABEL_MAGIC 0x00000801u /* unsigned byte, 1 dimension */
+#define IDX_IMAGE_HEADER 16
+#define IDX_LABEL_HEADER 8
+#define IDX_SIDE 28
+#define IDX_DIM (IDX_SIDE * IDX_SIDE)
+#define CIFAR_DIM 3072                /* 3 planes of 32x32 (§9.2) */
+#define CIFAR_RECORD (1 + CIFAR_DIM)  /* label byte first */
+#define CIFAR_MAX_BATCHES 5
+#define N_CLASSES 10
+
+/* ---- files ---- */
+
+/* Explains why path cannot be opened; errnum is fopen's errno. When only path.gz is
+ * there, says how to decompress it, since reading gzip would need zlib. */
+static int open_error(const char *path, int errnum, Err *e)
+{
+    char gz[PARAMS_PATH_MAX + 64];
+    if (errnum == ENOENT && snprintf(gz, sizeof gz, "%s.gz", path) < (int)sizeof gz) {
+        FILE *f = fopen(gz, "rb");
+        if (f) {
+            fclose(f);
+            const char *slash = strrchr(path, '/');
+            const char *base = slash ? slash + 1 : path;
+            /* The glob names the directory as the user wrote it: "dir/", "/" or nothing. */
+            int dir_chars = slash ? (int)(slash - path) + 1 : 0;
+            return err_set(e,
+                           "%s: not found, but %s.gz is there: mlptrain reads uncompressed files; "
+                           "run 'gunzip -k %.*s*.gz'",
+                           path, base, dir_chars, path);
+        }
+    }
+    if (errnum == ENOENT)
+        return err_set(e, "%s: not found", path);
+    return err_set(e, "%s: cannot open: %s", path, strerror(errnum));
+}
+
+/* Opens path for binary reading and returns its size in bytes through *size. */
+static int open_sized(const char *path, FILE **out, long *size, Err *e)
+{
+    errno = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return open_error(path, errno, e);
+    if (fseek(f, 0, SEEK_END) != 0 || (*size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        int errnum = errno;
+        fclose(f);
+        return err_set(e, "%s: cannot determine the file size: %s", path, strerror(errnum));
+    }
+    *out = f;
+    return 0;
+}
+
+/* Reads exactly n bytes or says whether the file ended early or failed. */
+static int read_exact(FILE *f, void *buf, size_t n, const char *path, Err *e)
+{
+    if (n == 0 || fread(buf, 1, n, f) == n)
+        return 0;
+    if (ferror(f))
+        return err_set(e, "%s: read error: %s", path, strerror(errno));
+    return err_set(e, "%s: unexpected end of file (was it changed while being read?)", path);
+}
+
+static long keep_count(long n, long limit)
+{
+    return limit > 0 && limit < n ? limit : n;
+}
+
+static int check_labels(const uint8_t *labels, long n, long first_record, const char *path, Err *e)
+{
+    for (long i = 0; i < n; i++)
+        if (labels[i] >= N_CLASSES)
+            return err_set(e, "%s: record %ld has label %d (expected 0..%d)", path, first_record + i,
+                           labels[i], N_CLASSES - 1);
+    return 0;
+}
+
+/* ---- IDX (SEMANTICS §9.1) ---- */
+
+/* What an IDX magic number is, to explain a file given in the wrong role. */
+static const char *idx_kind_hint(uint32_t magic, uint32_t expected, const unsigned char *head)
+{
+    if (head[0] == 0x1f && head[1] == 0x8b)
+        return "; this is a gzip file: decompress it with gunzip -k";
+    if (magic == IDX_IMAGE_MAGIC && expected == IDX_LABEL_MAGIC)
+        return "; 0x00000803 is an IDX image file: are the image and label files swapped?";
+    if (magic == IDX_LABEL_MAGIC && expected == IDX_IMAGE_MAGIC)
+        return "; 0x00000801 is an IDX label file: are the image and label files swapped?";
+    return "";
+}
+
+/* Checks the header of an open IDX file of `size` bytes against its role and its real
+ * size, leaving f at the first data byte; *count receives the number of records. */
+static int idx_check(FILE *f, long size, const char *path, bool images, long *count, Err *e)
+{
+    const uint32_t expected = images ? IDX_IMAGE_MAGIC : IDX_LABEL_MAGIC;
+    const char *what = images ? "an IDX image file" : "an IDX label file";
+    const long header = images ? IDX_IMAGE_HEADER : IDX_LABEL_HEADER;
+    const unsigned long long record = images ? IDX_DIM : 1;
+    unsigned char head[IDX_IMAGE_HEADER];
+
+    if (size < 4)
+        return err_set(e, "%s: file is %ld bytes, too short for %s (header %ld bytes)", path, size,
+                       what, header);
+    if (read_exact(f, head, 4, path, e))
+        return -1;
+    uint32_t magic = util_be32(head);
+    if (magic != expected)
+        return err_set(e, "%s: bad magic number 0x%08lX (expected 0x%08lX, %s)%s", path,
+                       (unsigned long)magic, (unsigned long)expected, what,
+                       idx_kind_hint(magic, expected, head));
+    if (size < header)
+        return err_set(e, "%s: file is %ld bytes, too short for %s (header %ld bytes)", path, size,
+                       what, header);
+    if (read_exact(f, head + 4, (size_t)(header - 4), path, e))
+        return -1;
+    uint32_t n = util_be32(head + 4);
+    if (images) {
+        uint32_t rows = util_be32(head + 8), cols = util_be32(head + 12);
+        if (rows != IDX_SIDE || cols != IDX_SIDE)
+            return err_set(e, "%s: images are %lux%lu (expected %dx%d)", path, (unsigned long)rows,
+                           (unsigned long)cols, IDX_SIDE, IDX_SIDE);
+    }
+    /* The header is only trusted once the file's real size agrees with it. */
+    unsigned long long want = (unsigned long long)header + n * record;
+    if ((unsigned long long)size != want)
+        return err_set(e, "%s: file is %ld bytes, header says %llu (%lu %s)", path, size, want,
+                       (unsigned long)n, images ? "images of 28x28" : "labels");
+    if (n == 0)
+        return err_set(e, "%s: header says 0 %s", path, images ? "images" : "labels");
+    if (n > INT_MAX)
+        return err_set(e, "%s: %lu records are more than mlptrain can index (%d)", path,
+                       (unsigned long)n, INT_MAX);
+    *count = (long)n;
+    return 0;
+}
+
+static int idx_open(const char *path, bool images, FILE **out, long *count, Err *e)
+{
+    FILE *f;
+    long size;
+    if (open_sized(path, &f, &size, e))
+        return -1;
+    if (idx_check(f, size, path, images, count, e)) {
+        fclose(f);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
+int dataset_load_idx(Dataset *d, const char *images_path, const char *labels_path, long limit, Err *e)
+{
+    FILE *fi = NULL, *fl = NULL;
+    long ni, nl;
+
+    memset(d, 0, sizeof *d);
+    if (idx_open(images_path, true, &fi, &ni, e))
+        return -1;
+    if (idx_open(labels_path, false, &fl, &nl, e)) {
+        fclose(fi);
+        return -1;
+    }
+    if (ni != nl) {
+        fclose(fi);
+        fclose(fl);
+        return err_set(e, "%s: %ld images, but %s has %ld labels", images_path, ni, labels_path, nl);
+    }
+    long n = keep_count(ni, limit);
+    d->n = (int)n;
+    d->dim = IDX_DIM;
+    d->channels = 1;
+    d->n_classes = N_CLASSES;
+    d->n_files = 1;
+    d->pixels = xmalloc((size_t)n * IDX_DIM);
+    d->labels = xmalloc((size_t)n);
+    int rc = read_exact(fl, d->labels, (size_t)n, labels_path, e);
+    if (rc == 0)
+        rc = check_labels(d->labels, n, 0, labels_path, e);
+    if (rc == 0)
+        rc = read_exact(fi, d->pixels, (size_t)n * IDX_DIM, images_path, e);
+    fclose(fi);
+    fclose(fl);
+    if (rc)
+        dataset_free(d);
+    return rc;
+}
+
+/* ---- CIFAR-10 binary (SEMANTICS §9.2) ---- */
+
+static int cifar_records(const char *path, long *count, Err *e)
+{
+    FILE *f;
+    long size;
+    if (open_sized(path, &f, &size, e))
+        return -1;
+    fclose(f);
+    if (size <= 0 || size % CIFAR_RECORD != 0)
+        return err_set(e,
+                       "%s: file is %ld bytes, not a positive multiple of %d (one CIFAR-10 record: "
+                       "a label byte and %d pixel bytes)",
+                       path, size, CIFAR_RECORD, CIFAR_DIM);
+    *count = size / CIFAR_RECORD;
+    return 0;
+}
+
+/* Reads the first n records of path into labels (n) and pixels (n, 3072). */
+static int cifar_read(const char *path, long n, uint8_t *labels, uint8_t *pixels, Err *e)
+{
+    FILE *f;
+    long size;
+    unsigned char rec[CIFAR_RECORD];
+    if (open_sized(path, &f, &size, e))
+        return -1;
+    for (long i = 0; i < n; i++) {
+        if (read_exact(f, rec, sizeof rec, path, e)) {
+            fclose(f);
+            return -1;
+        }
+        if (rec[0] >= N_CLASSES) {
+            fclose(f);
+            return err_set(e, "%s: record %ld has label %d (expected 0..%d)", path, i, rec[0],
+                           N_CLASSES - 1);
+        }
+        labels[i] = rec[0];
+        memcpy(pixels + (size_t)i * CIFAR_DIM, rec + 1, CIFAR_DIM);
+    }
+    fclose(f);
+    return 0;
+}
+
+int dataset_load_cifar(Dataset *d, const char *const *paths, int n_paths, long limit, Err *e)
+{
+    long total = 0;
+
+    memset(d, 0, sizeof *d);
+    assert(n_paths > 0);
+    /* Every file's size is checked before anything is allocated or read. */
+    for (int k = 0; k < n_paths; k++) {
+        long nk;
+        if (cifar_records(paths[k], &nk, e))
+            return -1;
+        if (nk > INT_MAX - total)
+            return err_set(e, "%s: more than %d records in all", paths[k], INT_MAX);
+        total += nk;
+    }
+    long n = keep_count(total, limit);
+    d->n = (int)n;
+    d->dim = CIFAR_DIM;
+    d->channels = 3;
+    d->n_classes = N_CLASSES;
+    d->n_files = n_paths;
+    d->pixels = xmalloc((size_t)n * CIFAR_DIM);
+    d->labels = xmalloc((size_t)n);
+    long done = 0;
+    for (int k = 0; k < n_paths && done < n; k++) {
+        long nk;
+        if (cifar_records(paths[k], &nk, e))
+            goto fail;
+        if (nk > n - done)
+            nk = n - done;
+        if (cifar_read(paths[k], nk, d->labels + done, d->pixels + (size_t)done * CIFAR_DIM, e))
+            goto fail;
+        done += nk;
+    }
+    return 0;
+fail:
+    dataset_free(d);
+    return -1;
+}
+
+/* ---- whole datasets ---- */
+
+/* dir + "/" + name into buf; an empty dir means the current directory. */
+static int join(char *buf, size_t size, const char *dir, const char *name, Err *e)
+{
+    size_t dl = strlen(dir);
+    const char *sep = dl == 0 || dir[dl - 1] == '/' ? "" : "/";
+    int len = snprintf(buf, size, "%s%s%s", dir, sep, name);
+    if (len < 0 || (size_t)len >= size)
+        return err_set(e, "%s: path too long", dir);
+    return 0;
+}
+
+/* True only when fopen says the file does not exist: a file that exists but cannot be
+ * opened is left for the loader, which reports the real reason. */
+static bool absent(const char *path)
+{
+    errno = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT;
+    fclose(f);
+    return false;
+}
+
+/* fopen on a directory succeeds on POSIX systems, and fails with ENOENT when it is not
+ * there: the one check of a directory that standard C allows. */
+static int check_dir(const char *dir, DatasetKind kind, Err *e)
+{
+    if (dir[0] == '\0')
+        return 0;
+    errno = 0;
+    FILE *f = fopen(dir, "r");
+    if (f) {
+        fclose(f);
+        return 0;
+    }
+    if (errno != ENOENT)
+        return 0; /* let the file opens report it */
+    return err_set(e, "%s: directory not found (run 'scripts/fetch-data.sh %s %s' to download %s)",
+                   dir, params_dataset_names[kind], dir, params_dataset_names[kind]);
+}
+
+typedef char PathBuf[PARAMS_PATH_MAX + 32];
+
+static int load_mnist_family(Dataset *train, Dataset *test, const DataParams *p, Err *e)
+{
+    PathBuf ti, tl, vi, vl;
+    if (join(ti, sizeof ti, p->path, "train-images-idx3-ubyte", e) ||
+        join(tl, sizeof tl, p->path, "train-labels-idx1-ubyte", e) ||
+        join(vi, sizeof vi, p->path, "t10k-images-idx3-ubyte", e) ||
+        join(vl, sizeof vl, p->path, "t10k-labels-idx1-ubyte", e))
+        return -1;
+    if (dataset_load_idx(train, ti, tl, p->train_limit, e))
+        return -1;
+    if (dataset_load_idx(test, vi, vl, p->test_limit, e)) {
+        dataset_free(train);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_cifar10(Dataset *train, Dataset *test, const DataParams *p, Err *e)
+{
+    PathBuf bufs[CIFAR_MAX_BATCHES], tb;
+    const char *paths[CIFAR_MAX_BATCHES];
+    int n = 0;
+
+    for (int k = 0; k < CIFAR_MAX_BATCHES; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "data_batch_%d.bin", k + 1);
+        if (join(bufs[k], sizeof bufs[k], p->path, name, e))
+            return -1;
+    }
+    if (join(tb, sizeof tb, p->path, "test_batch.bin", e))
+        return -1;
+    /* Batches are used from 1 up to the first missing one; a gap or a compressed batch
+     * after it would silently shrink the training set, so those are errors. */
+    while (n < CIFAR_MAX_BATCHES && !absent(bufs[n])) {
+        paths[n] = bufs[n];
+        n++;
+    }
+    if (n == 0)
+        return open_error(bufs[0], ENOENT, e);
+    if (n < CIFAR_MAX_BATCHES) {
+        char gz[sizeof(PathBuf) + 4];
+        snprintf(gz, sizeof gz, "%s.gz", bufs[n]);
+        if (!absent(gz))
+            return open_error(bufs[n], ENOENT, e);
+        for (int k = n + 1; k < CIFAR_MAX_BATCHES; k++)
+            if (!absent(bufs[k]))
+                return err_set(e, "%s: not found, but %s is there (batches must be consecutive from 1)",
+                               bufs[n], bufs[k]);
+    }
+    if (dataset_load_cifar(train, paths, n, p->train_limit, e))
+        return -1;
+    const char *tp = tb;
+    if (dataset_load_cifar(test, &tp, 1, p->test_limit, e)) {
+        dataset_free(train);
+        return -1;
+    }
+    return 0;
+}
+
+int dataset_load(Dataset *train, Dataset *test, const DataParams *p, Err *e)
+{
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if (check_dir(p->path, p->dataset, e))
+        return -1;
+    switch (p->dataset) {
+    case DATASET_MNIST:
+    case DATASET_FASHION_MNIST:
+    case DATASET_KMNIST:
+        return load_mnist_family(train, test, p, e);
+    case DATASET_CIFAR10:
+        return load_cifar10(train, test, p, e);
+    }
+    return err_set(e, "unknown dataset kind %d", (int)p->dataset);
+}
+
+long dataset_standard_train_size(DatasetKind kind)
+{
+    return kind == DATASET_CIFAR10 ? 50000 : 60000;
+}
+
+void dataset_free(Dataset *d)
+{
+    free(d->pixels);
+    free(d->labels);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- split ---- */
+
+int dataset_split(DataSplit *s, int n, double val_split, Rng *rng, Err *e)
+{
+    memset(s, 0, sizeof *s);
+    if (n <= 0)
+        return err_set(e, "cannot split %d training records", n);
+    if (!(val_split >= 0.0 && val_split < 1.0))
+        return err_set(e, "val_split = %g is outside [0, 1)", val_split);
+    /* floor(n * val_split) in double, as Python's int(n * val_split) does. */
+    int n_val = (int)floor((double)n * val_split);
+    if (val_split > 0.0 && (n_val == 0 || n_val == n))
+        return err_set(e,
+                       "val_split = %g of %d training records holds out %d: both the training and "
+                       "the validation set need at least one record",
+                       val_split, n, n_val);
+    s->n_val = n_val;
+    s->n_train = n - n_val;
+    s->train_idx = xmalloc((size_t)s->n_train * sizeof *s->train_idx);
+    s->val_idx = n_val ? xmalloc((size_t)n_val * sizeof *s->val_idx) : NULL;
+    if (n_val == 0) {
+        /* No permutation is drawn, so rng is left untouched. */
+        for (int i = 0; i < n; i++)
+            s->train_idx[i] = i;
+        return 0;
+    }
+    int *perm = xmalloc((size_t)n * sizeof *perm);
+    unsigned char *held = xcalloc((size_t)n, 1);
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
+    rng_shuffle(rng, perm, n);
+    for (int i = n - n_val; i < n; i++)
+        held[perm[i]] = 1;
+    /* Walking 0..n-1 yields both lists already in ascending order. */
+    int a = 0, b = 0;
+    for (int i = 0; i < n; i++) {
+        if (held[i])
+            s->val_idx[b++] = i;
+        else
+            s->train_idx[a++] = i;
+    }
+    free(perm);
+    free(held);
+    return 0;
+}
+
+void dataset_split_free(DataSplit *s)
+{
+    free(s->train_idx);
+    free(s->val_idx);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- normalization and batches (SEMANTICS §9.4) ---- */
+
+void dataset_normalizer(Normalizer *nz, const Dataset *d, const DataParams *p)
+{
+    assert(d->channels >= 1 && d->channels <= PARAMS_MAX_CHANNELS);
+    nz->channels = d->channels;
+    nz->plane = d->dim / d->channels;
+    for (int c = 0; c < d->channels; c++) {
+        /* torchvision: ToTensor divides in float32, Normalize casts mean and std to
+         * float32. Each step is assigned to a float so no wider evaluation survives. */
+        const float mean = (float)p->mean[c], std = (float)p->std[c];
+        for (int u = 0; u < 256; u++) {
+            const float v = (float)u / 255.0f;
+            float out = (float)u; /* NORM_NONE */
+            switch (p->normalize) {
+            case NORM_STANDARD: {
+                const float centred = v - mean;
+                out = centred / std;
+                break;
+            }
+            case NORM_SCALE: out = v; break;
+            case NORM_NONE: break;
+            }
+            nz->lut[c][u] = out;
+        }
+    }
+}
+
+void dataset_batch(const Dataset *d, const Normalizer *nz, const int *idx, int n, float *x, int *y)
+{
+    const size_t dim = (size_t)d->dim, plane = (size_t)nz->plane;
+    for (int i = 0; i < n; i++) {
+        const uint8_t *src = d->pixels + (size_t)idx[i] * dim;
+        float *dst = x + (size_t)i * dim;
+        for (int c = 0; c < nz->channels; c++) {
+            const float *lut = nz->lut[c];
+            for (size_t k = (size_t)c * plane; k < (size_t)(c + 1) * plane; k++)
+                dst[k] = lut[src[k]];
+        }
+        y[i] = d->labels[idx[i]];
+    }
+}
