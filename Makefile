@@ -40,7 +40,9 @@ test: $(BIN) $(TEST_BIN)
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
+# runs/demo is the demo's own scratch directory: replaced on every `make demo`.
 demo: $(BIN)
+	rm -rf runs/demo
 	./$(BIN) configs/demo.ini -o runs/demo
 	@echo
 	@echo "runs/demo/result.csv:"

@@ -3,6 +3,7 @@
  * The only file that knows about argv and (through config.h) about INI text. */
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,90 +92,129 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-/* Parses argv into cli and applies --set / --threads to c. Returns -1 to continue,
- * else the exit code (help, version, or an error already printed). */
-static int parse_args(int argc, char **argv, Cli *cli, Config *c)
-{
-    Err e;
-    const char *sets[CONFIG_MAX_OVERRIDES + 1];
-    int n_sets = 0;
-    memset(cli, 0, sizeof *cli);
-    int mode_given = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *value = NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            print_help(stdout);
-            return EXIT_OK;
-        } else if (strcmp(a, "--help-config") == 0) {
-            config_print_help(stdout);
-            return EXIT_OK;
-        } else if (strcmp(a, "--version") == 0) {
-            printf("mlptrain %s\n", MLPTRAIN_VERSION);
-            return EXIT_OK;
-        } else if (strcmp(a, "--summary") == 0 || strcmp(a, "--print-config") == 0 ||
-                   strcmp(a, "--print-schedule") == 0) {
-            if (mode_given)
-                return usage_error("choose one of --summary, --print-config, --print-schedule (got '%s' too)", a);
-            mode_given = 1;
-            cli->mode = a[2] == 's' ? MODE_SUMMARY : a[8] == 'c' ? MODE_PRINT_CONFIG : MODE_PRINT_SCHEDULE;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            cli->quiet = 1;
-        } else if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0 || strcmp(a, "--threads") == 0 ||
-                   strncmp(a, "--threads=", 10) == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-                   strncmp(a, "--output=", 9) == 0) {
-            const char *eq = strchr(a, '=');
-            if (eq)
-                value = eq + 1;
-            else if (i + 1 < argc)
-                value = argv[++i];
-            else
-                return usage_error("option '%s' needs a value", a);
-            if (a[1] == 'o' || a[2] == 'o') {
-                if (!*value)
-                    return usage_error("option '%s' needs a non-empty directory", a);
-                cli->run_dir = value;
-            } else if (a[2] == 't') {
-                static char buf[64];
-                if (strlen(value) > 40)
-                    return usage_error("--threads: '%s' is not a thread count", value);
-                snprintf(buf, sizeof buf, "train.threads=%s", value);
-                sets[n_sets++] = buf;
-            } else {
-                sets[n_sets++] = value;
-            }
-            if (n_sets > CONFIG_MAX_OVERRIDES)
-                return usage_error("too many --set options (at most %d)", CONFIG_MAX_OVERRIDES);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error("unknown option '%s'", a);
-        } else if (cli->config_path) {
-            return usage_error("more than one config file given ('%s')", a);
-        } else {
-            cli->config_path = a;
-        }
-    }
-    if (!cli->config_path && cli->mode != MODE_PRINT_CONFIG)
-        return usage_error("no config file given");
-    if (cli->config_path && config_load_file(c, cli->config_path, &e) < 0) {
-        fprintf(stderr, "mlptrain: %s\n", e.msg);
-        return EXIT_USAGE;
-    }
-    for (int i = 0; i < n_sets; i++)
-        if (config_set(c, sets[i], &e) < 0) {
-            fprintf(stderr, "mlptrain: %s\n", e.msg);
-            return EXIT_USAGE;
-        }
-    if (config_finish(c, &e) < 0) {
-        fprintf(stderr, "mlptrain: %s\n", e.msg);
-        return EXIT_USAGE;
-    }
-    return -1;
-}
-
 static int fail(int code, const Err *e)
 {
     fprintf(stderr, "mlptrain: %s\n", e->msg);
     return code;
+}
+
+typedef enum {
+    OPT_HELP, OPT_HELP_CONFIG, OPT_VERSION, OPT_SUMMARY, OPT_PRINT_CONFIG, OPT_PRINT_SCHEDULE,
+    OPT_QUIET, OPT_SET, OPT_THREADS, OPT_OUTPUT
+} OptId;
+
+static const struct {
+    const char *name, *alias;
+    bool has_value;
+    OptId id;
+} options[] = {
+    {"--help", "-h", false, OPT_HELP},
+    {"--help-config", NULL, false, OPT_HELP_CONFIG},
+    {"--version", NULL, false, OPT_VERSION},
+    {"--summary", NULL, false, OPT_SUMMARY},
+    {"--print-config", NULL, false, OPT_PRINT_CONFIG},
+    {"--print-schedule", NULL, false, OPT_PRINT_SCHEDULE},
+    {"--quiet", "-q", false, OPT_QUIET},
+    {"--set", NULL, true, OPT_SET},
+    {"--threads", NULL, true, OPT_THREADS},
+    {"--output", "-o", true, OPT_OUTPUT},
+};
+
+/* Finds the option a names ("--name", its alias, or "--name=value"); -1 if none. */
+static int find_option(const char *a, const char **inline_value)
+{
+    *inline_value = NULL;
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+        size_t n = strlen(options[i].name);
+        if (strcmp(a, options[i].name) == 0 || (options[i].alias && strcmp(a, options[i].alias) == 0))
+            return (int)i;
+        if (options[i].has_value && strncmp(a, options[i].name, n) == 0 && a[n] == '=') {
+            *inline_value = a + n + 1;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Parses argv into cli and applies the config file, --set and --threads to c (in that
+ * order, then config_finish). Returns -1 to go on, else the exit code (help, version, or
+ * an error already printed). */
+static int parse_args(int argc, char **argv, Cli *cli, Config *c)
+{
+    Err e;
+    const char *sets[CONFIG_MAX_OVERRIDES];
+    char thread_sets[CONFIG_MAX_OVERRIDES][64];
+    int n_sets = 0;
+    int mode_given = 0;
+    memset(cli, 0, sizeof *cli);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *value;
+        int k = find_option(a, &value);
+        if (k < 0) {
+            if (a[0] == '-' && a[1] != '\0')
+                return usage_error("unknown option '%s'", a);
+            if (cli->config_path)
+                return usage_error("more than one config file given ('%s' and '%s')", cli->config_path, a);
+            cli->config_path = a;
+            continue;
+        }
+        if (options[k].has_value && !value) {
+            if (i + 1 >= argc)
+                return usage_error("option '%s' needs a value", a);
+            value = argv[++i];
+        }
+        if ((options[k].id == OPT_SET || options[k].id == OPT_THREADS) && n_sets == CONFIG_MAX_OVERRIDES)
+            return usage_error("too many --set options (at most %d)", CONFIG_MAX_OVERRIDES);
+        switch (options[k].id) {
+        case OPT_HELP:
+            print_help(stdout);
+            return EXIT_OK;
+        case OPT_HELP_CONFIG:
+            config_print_help(stdout);
+            return EXIT_OK;
+        case OPT_VERSION:
+            printf("mlptrain %s\n", MLPTRAIN_VERSION);
+            return EXIT_OK;
+        case OPT_SUMMARY:
+        case OPT_PRINT_CONFIG:
+        case OPT_PRINT_SCHEDULE:
+            if (mode_given++)
+                return usage_error("choose one of --summary, --print-config and --print-schedule");
+            cli->mode = options[k].id == OPT_SUMMARY ? MODE_SUMMARY
+                        : options[k].id == OPT_PRINT_CONFIG ? MODE_PRINT_CONFIG : MODE_PRINT_SCHEDULE;
+            break;
+        case OPT_QUIET:
+            cli->quiet = 1;
+            break;
+        case OPT_SET:
+            sets[n_sets++] = value;
+            break;
+        case OPT_THREADS:
+            /* Through the config table, so the same range check and error text apply. */
+            if (snprintf(thread_sets[n_sets], sizeof thread_sets[n_sets], "train.threads=%s", value) >=
+                (int)sizeof thread_sets[n_sets])
+                return usage_error("--threads: '%s' is not a thread count", value);
+            sets[n_sets] = thread_sets[n_sets];
+            n_sets++;
+            break;
+        case OPT_OUTPUT:
+            if (!*value)
+                return usage_error("option '%s' needs a directory", a);
+            cli->run_dir = value;
+            break;
+        }
+    }
+    if (!cli->config_path && cli->mode != MODE_PRINT_CONFIG)
+        return usage_error("no config file given");
+    if (cli->config_path && config_load_file(c, cli->config_path, &e) < 0)
+        return fail(EXIT_USAGE, &e);
+    for (int i = 0; i < n_sets; i++)
+        if (config_set(c, sets[i], &e) < 0)
+            return fail(EXIT_USAGE, &e);
+    if (config_finish(c, &e) < 0)
+        return fail(EXIT_USAGE, &e);
+    return -1;
 }
 
 /* Training records a run would see, computed without loading data. */

@@ -4,6 +4,7 @@
 # Usage: tests/run.sh BUILD_DIR MLPTRAIN_BINARY
 build=$1
 bin=$2
+case $bin in */*) ;; *) bin=./$bin ;; esac
 passed=0
 failed=0
 log=$(mktemp)
