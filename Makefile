@@ -5,10 +5,10 @@
 #   make sanitize   the same tests under -fsanitize=address,undefined
 
 CC      ?= cc
-OPT     ?= -O2
+OPT     ?= -O3
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS  ?=
-ALL_CFLAGS = -std=c11 $(OPT) -g $(WARN) -Iinclude -MMD -MP -pthread $(CFLAGS)
+ALL_CFLAGS = -std=c11 $(OPT) -fno-math-errno -g $(WARN) -Iinclude -MMD -MP -pthread $(CFLAGS)
 LDLIBS  = -lm -pthread
 BUILD   ?= build
 
@@ -19,7 +19,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      = $(if $(filter build,$(BUILD)),mlptrain,$(BUILD)/mlptrain)
 
-.PHONY: all test sanitize demo clean
+.PHONY: all test test-kernels sanitize demo bench bench-gemm clean
 all: $(BIN)
 
 $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
@@ -31,11 +31,29 @@ $(BUILD)/src/%.o: src/%.c | $(BUILD)/src
 $(BUILD)/tests/%: tests/%.c $(LIB_OBJ) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
-$(BUILD)/src $(BUILD)/tests:
+$(BUILD)/bench/%: tests/%.c $(LIB_OBJ) | $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+# Benchmarks: seconds, not minutes; never part of `make test`.
+bench: $(BUILD)/bench/bench_train
+	./$(BUILD)/bench/bench_train
+
+bench-gemm: $(BUILD)/bench/bench_gemm
+	./$(BUILD)/bench/bench_gemm
+
+$(BUILD)/src $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
 
 test: $(BIN) $(TEST_BIN)
 	@sh tests/run.sh $(BUILD) $(BIN)
+
+# The whole suite once per kernel path this CPU can run (MLPTRAIN_KERNEL).
+test-kernels: $(BIN) $(TEST_BIN)
+	@for k in generic avx2 avx512; do \
+	    if MLPTRAIN_KERNEL=$$k ./$(BIN) --version >/dev/null 2>&1; then \
+	        echo "== MLPTRAIN_KERNEL=$$k"; MLPTRAIN_KERNEL=$$k sh tests/run.sh $(BUILD) $(BIN) || exit 1; \
+	    else echo "== MLPTRAIN_KERNEL=$$k: this CPU cannot run it, skipped"; fi; \
+	done
 
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
@@ -51,4 +69,4 @@ demo: $(BIN)
 clean:
 	rm -rf build build-san mlptrain runs
 
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

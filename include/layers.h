@@ -7,16 +7,16 @@
 #include <stdbool.h>
 
 #include "params.h"
-#include "pool.h"
+#include "gemm.h"
 #include "rng.h"
 
 /* y (N,out) = x (N,in) . W^T + b;  W is (out,in), b is (out). SEMANTICS §1. */
-void linear_forward(Pool *pool, float *y, const float *x, const float *W, const float *b,
+void linear_forward(Gemm *g, float *y, const float *x, const float *W, const float *b,
                     int N, int in, int out);
 
 /* dW (out,in) = dy^T . x; db (out) = column sums of dy; dx (N,in) = dy . W unless dx is
  * NULL (the first layer needs no input gradient). dy (N,out) already carries 1/N. */
-void linear_backward(Pool *pool, float *dx, float *dW, float *db, const float *dy,
+void linear_backward(Gemm *g, float *dx, float *dW, float *db, const float *dy,
                      const float *x, const float *W, int N, int in, int out);
 
 /* y = act(x) over n elements (SEMANTICS §2; leaky slope 0.01, exact erf GELU). */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "params.h"
-#include "pool.h"
+#include "gemm.h"
 #include "rng.h"
 #include "util.h"
 
@@ -41,13 +41,13 @@ typedef struct {
     float *buffers;       /* BN running means and variances */
     long bn_batches;      /* num_batches_tracked, shared by all BN layers */
     float *dbuf[2];       /* ping-pong gradient buffers (max_batch, widest layer) */
-    Pool *pool;           /* not owned; may be NULL */
+    Gemm *gemm;           /* not owned; NULL = reference products */
 } Model;
 
 /* Builds the layer list n_in -> hidden... -> n_classes and initializes parameters from
  * rng as p->init says (SEMANTICS §1). p->bias_init must be resolved (not AUTO). */
 int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
-               Pool *pool, Rng *rng, Err *e);
+               Gemm *gemm, Rng *rng, Err *e);
 /* Safe on a zeroed Model. */
 void model_free(Model *m);
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "params.h"
+#include "pool.h"
 
 typedef struct {
     OptimParams p;
@@ -16,10 +17,13 @@ typedef struct {
     float *m;            /* SGD momentum buffer, or Adam first moment */
     float *v;            /* Adam second moment */
     float *vmax;         /* AMSGrad running max of v */
+    double *partial;     /* per-chunk sums of squared gradients (clipping) */
+    Pool *pool;          /* not owned; NULL = one thread */
 } Optim;
 
-/* Allocates state for n parameters (zeroed, as PyTorch's lazy state starts). */
-void optim_init(Optim *o, const OptimParams *p, size_t n);
+/* Allocates state for n parameters (zeroed, as PyTorch's lazy state starts); steps run on
+ * pool (NULL = the calling thread), with the same results for any thread count. */
+void optim_init(Optim *o, const OptimParams *p, size_t n, Pool *pool);
 /* Safe on a zeroed Optim. */
 void optim_free(Optim *o);
 

@@ -249,7 +249,7 @@ int dataset_load_cifar(Dataset *d, const char *const *paths, int n_paths, long l
     assert(n_paths > 0);
     /* Every file's size is checked before anything is allocated or read. */
     for (int k = 0; k < n_paths; k++) {
-        long nk;
+        long nk = 0;
         if (cifar_records(paths[k], &nk, e))
             return -1;
         if (nk > INT_MAX - total)
@@ -266,7 +266,7 @@ int dataset_load_cifar(Dataset *d, const char *const *paths, int n_paths, long l
     d->labels = xmalloc((size_t)n);
     long done = 0;
     for (int k = 0; k < n_paths && done < n; k++) {
-        long nk;
+        long nk = 0;
         if (cifar_records(paths[k], &nk, e))
             goto fail;
         if (nk > n - done)

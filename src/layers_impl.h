@@ -4,10 +4,10 @@
  * including, define REAL, KERNEL (storage class: empty, or static inline), FN(name) (the function name for this instantiation), GEMM (a
  * gemm with the gemm.h contract for REAL) and R_EXP, R_TANH, R_SQRT (libm for REAL). */
 
-KERNEL void FN(linear_forward)(Pool *pool, REAL *y, const REAL *x, const REAL *W, const REAL *b,
+KERNEL void FN(linear_forward)(Gemm *g, REAL *y, const REAL *x, const REAL *W, const REAL *b,
                     int N, int in, int out)
 {
-    GEMM(pool, false, true, N, out, in, x, in, W, in, y, out, false);
+    GEMM(g, false, true, N, out, in, x, in, W, in, y, out, false);
     for (int n = 0; n < N; n++) {
         REAL *row = y + (size_t)n * out;
         for (int j = 0; j < out; j++)
@@ -15,10 +15,10 @@ KERNEL void FN(linear_forward)(Pool *pool, REAL *y, const REAL *x, const REAL *W
     }
 }
 
-KERNEL void FN(linear_backward)(Pool *pool, REAL *dx, REAL *dW, REAL *db, const REAL *dy,
+KERNEL void FN(linear_backward)(Gemm *g, REAL *dx, REAL *dW, REAL *db, const REAL *dy,
                      const REAL *x, const REAL *W, int N, int in, int out)
 {
-    GEMM(pool, true, false, out, in, N, dy, out, x, in, dW, in, false);
+    GEMM(g, true, false, out, in, N, dy, out, x, in, dW, in, false);
     for (int j = 0; j < out; j++)
         db[j] = (REAL)0;
     for (int n = 0; n < N; n++) {
@@ -27,7 +27,7 @@ KERNEL void FN(linear_backward)(Pool *pool, REAL *dx, REAL *dW, REAL *db, const 
             db[j] += row[j];
     }
     if (dx)
-        GEMM(pool, false, false, N, in, out, dy, out, W, in, dx, in, false);
+        GEMM(g, false, false, N, in, out, dy, out, W, in, dx, in, false);
 }
 
 
@@ -102,30 +102,51 @@ KERNEL void FN(act_backward)(Activation a, REAL *dx, const REAL *dy, const REAL 
     }
 }
 
+/* Features are taken in blocks of BN_BLOCK so the inner loops run along rows (unit
+ * stride) with per-feature sums kept in double; each feature's sums still add its rows in
+ * order. */
+#ifndef BN_BLOCK
+#define BN_BLOCK 64
+#endif
+
 KERNEL void FN(batchnorm_forward_train)(REAL *y, REAL *xhat, REAL *mean, REAL *var, REAL *rstd,
-                             const REAL *x, const REAL *gamma, const REAL *beta,
-                             int N, int F, REAL eps)
+                                        const REAL *x, const REAL *gamma, const REAL *beta,
+                                        int N, int F, REAL eps)
 {
-    for (int f = 0; f < F; f++) {
-        double s = 0.0;
-        for (int n = 0; n < N; n++)
-            s += x[(size_t)n * F + f];
-        double mu = s / N;
-        double ss = 0.0;
+    double s[BN_BLOCK], ss[BN_BLOCK];
+    for (int f0 = 0; f0 < F; f0 += BN_BLOCK) {
+        int nf = F - f0 < BN_BLOCK ? F - f0 : BN_BLOCK;
+        for (int f = 0; f < nf; f++)
+            s[f] = ss[f] = 0.0;
         for (int n = 0; n < N; n++) {
-            double d = x[(size_t)n * F + f] - mu;
-            ss += d * d;
+            const REAL *row = x + (size_t)n * F + f0;
+            for (int f = 0; f < nf; f++)
+                s[f] += row[f];
         }
-        double v = ss / N;
-        double r = 1.0 / sqrt(v + eps);
-        mean[f] = (REAL)mu;
-        var[f] = (REAL)v;
-        rstd[f] = (REAL)r;
+        for (int f = 0; f < nf; f++)
+            s[f] = s[f] / N; /* now the mean */
         for (int n = 0; n < N; n++) {
-            size_t i = (size_t)n * F + f;
-            REAL h = (REAL)((x[i] - mu) * r);
-            xhat[i] = h;
-            y[i] = gamma[f] * h + beta[f];
+            const REAL *row = x + (size_t)n * F + f0;
+            for (int f = 0; f < nf; f++) {
+                double d = row[f] - s[f];
+                ss[f] += d * d;
+            }
+        }
+        for (int f = 0; f < nf; f++) {
+            double v = ss[f] / N;
+            double r = 1.0 / sqrt(v + eps);
+            mean[f0 + f] = (REAL)s[f];
+            var[f0 + f] = (REAL)v;
+            rstd[f0 + f] = (REAL)r;
+            ss[f] = r; /* now 1/std */
+        }
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)n * F + f0;
+            for (int f = 0; f < nf; f++) {
+                REAL h = (REAL)((x[i + f] - s[f]) * ss[f]);
+                xhat[i + f] = h;
+                y[i + f] = gamma[f0 + f] * h + beta[f0 + f];
+            }
         }
     }
 }
@@ -154,21 +175,29 @@ KERNEL void FN(batchnorm_forward_eval)(REAL *y, const REAL *x, const REAL *gamma
 }
 
 KERNEL void FN(batchnorm_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, const REAL *dy,
-                        const REAL *xhat, const REAL *gamma, const REAL *rstd, int N, int F)
+                                   const REAL *xhat, const REAL *gamma, const REAL *rstd, int N, int F)
 {
-    for (int f = 0; f < F; f++) {
-        double sdy = 0.0, sdyx = 0.0;
+    double sdy[BN_BLOCK], sdyx[BN_BLOCK], k[BN_BLOCK];
+    for (int f0 = 0; f0 < F; f0 += BN_BLOCK) {
+        int nf = F - f0 < BN_BLOCK ? F - f0 : BN_BLOCK;
+        for (int f = 0; f < nf; f++)
+            sdy[f] = sdyx[f] = 0.0;
         for (int n = 0; n < N; n++) {
-            size_t i = (size_t)n * F + f;
-            sdy += dy[i];
-            sdyx += (double)dy[i] * xhat[i];
+            size_t i = (size_t)n * F + f0;
+            for (int f = 0; f < nf; f++) {
+                sdy[f] += dy[i + f];
+                sdyx[f] += (double)dy[i + f] * xhat[i + f];
+            }
         }
-        dbeta[f] = (REAL)sdy;
-        dgamma[f] = (REAL)sdyx;
-        double k = (double)gamma[f] * rstd[f] / N;
+        for (int f = 0; f < nf; f++) {
+            dbeta[f0 + f] = (REAL)sdy[f];
+            dgamma[f0 + f] = (REAL)sdyx[f];
+            k[f] = (double)gamma[f0 + f] * rstd[f0 + f] / N;
+        }
         for (int n = 0; n < N; n++) {
-            size_t i = (size_t)n * F + f;
-            dx[i] = (REAL)(k * ((double)N * dy[i] - sdy - xhat[i] * sdyx));
+            size_t i = (size_t)n * F + f0;
+            for (int f = 0; f < nf; f++)
+                dx[i + f] = (REAL)(k[f] * ((double)N * dy[i + f] - sdy[f] - xhat[i + f] * sdyx[f]));
         }
     }
 }

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "dataset.h"
+#include "gemm.h"
 #include "model.h"
 #include "optim.h"
 #include "pool.h"
@@ -65,7 +66,12 @@ static void print_help(FILE *f)
           "  --help                   this text\n"
           "  --help-config            every config key: type, default, range, help; and the\n"
           "                           schedule formulas\n"
-          "  --version                print the version\n"
+          "  --version                print the version and the kernel paths this CPU runs\n"
+          "\n"
+          "environment:\n"
+          "  MLPTRAIN_KERNEL          matrix kernels: auto | generic | avx2 | avx512 [auto: the\n"
+          "                           fastest this CPU runs]; results differ between paths only\n"
+          "                           by float32 rounding\n"
           "\n"
           "exit codes:\n"
           "  0    success, including a run that diverged (status 'diverged' in result.csv)\n"
@@ -173,9 +179,19 @@ static int parse_args(int argc, char **argv, Cli *cli, Config *c)
         case OPT_HELP_CONFIG:
             config_print_help(stdout);
             return EXIT_OK;
-        case OPT_VERSION:
-            printf("mlptrain %s\n", MLPTRAIN_VERSION);
+        case OPT_VERSION: {
+            GemmPath kernels;
+            if (gemm_path_from_env(&kernels, &e) < 0)
+                return fail(EXIT_USAGE, &e);
+            printf("mlptrain %s\nkernels:", MLPTRAIN_VERSION);
+            for (int p = GEMM_GENERIC; gemm_path_names[p]; p++)
+                if (gemm_path_supported((GemmPath)p))
+                    printf(" %s", gemm_path_names[p]);
+            Gemm *g = gemm_create(NULL, kernels, &e);
+            printf(" (in use: %s)\n", gemm_path_names[gemm_path(g)]);
+            gemm_free(g);
             return EXIT_OK;
+        }
         case OPT_SUMMARY:
         case OPT_PRINT_CONFIG:
         case OPT_PRINT_SCHEDULE:
@@ -318,6 +334,7 @@ static int run(const Cli *cli, const Config *c)
     Optim o = {0};
     Sched s;
     Pool *pool = NULL;
+    Gemm *gemm = NULL;
     char dir[PARAMS_PATH_MAX + 16];
     char path[PARAMS_PATH_MAX + 32];
 
@@ -345,12 +362,17 @@ static int run(const Cli *cli, const Config *c)
         err_set(&e, "cannot start %d threads", threads);
         goto out_err;
     }
+    GemmPath kernels;
+    if (gemm_path_from_env(&kernels, &e) < 0 || !(gemm = gemm_create(pool, kernels, &e))) {
+        code = EXIT_USAGE;
+        goto out_err;
+    }
     long max_batch = rp->train.batch_size > rp->train.eval_batch_size ? rp->train.batch_size
                                                                       : rp->train.eval_batch_size;
     rng_seed(&init_rng, rp->train.seed, RNG_STREAM_INIT);
-    if (model_init(&m, &rp->model, train.dim, train.n_classes, (int)max_batch, pool, &init_rng, &e) < 0)
+    if (model_init(&m, &rp->model, train.dim, train.n_classes, (int)max_batch, gemm, &init_rng, &e) < 0)
         goto out_err;
-    optim_init(&o, &rp->optim, m.n_params);
+    optim_init(&o, &rp->optim, m.n_params, pool);
     long per_epoch = train_steps_per_epoch(&rp->train, split.n_train);
     long total = train_total_steps(&rp->train, split.n_train);
     if (sched_init(&s, &rp->sched, rp->optim.lr, (total + per_epoch - 1) / per_epoch, per_epoch,
@@ -365,9 +387,9 @@ static int run(const Cli *cli, const Config *c)
     if (write_text_files(dir, c, &m, &e) < 0)
         goto out_err;
     if (log)
-        fprintf(log, "mlptrain: %s: %d train / %d val / %d test records, %zu params, %d thread%s -> %s\n",
-                params_dataset_names[rp->data.dataset], split.n_train, split.n_val, test.n,
-                m.n_params, threads, threads == 1 ? "" : "s", dir);
+        fprintf(log, "mlptrain: %s: %d train / %d val / %d test records, %zu params, %d thread%s, "
+                "%s kernels -> %s\n", params_dataset_names[rp->data.dataset], split.n_train, split.n_val,
+                test.n, m.n_params, threads, threads == 1 ? "" : "s", gemm_path_names[gemm_path(gemm)], dir);
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -390,6 +412,7 @@ out_err:
 out:
     optim_free(&o);
     model_free(&m);
+    gemm_free(gemm);
     pool_free(pool);
     dataset_split_free(&split);
     dataset_free(&test);

@@ -83,7 +83,7 @@ static Layer *push(Model *m, LayerKind kind, int in, int out)
 }
 
 int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
-               Pool *pool, Rng *rng, Err *e)
+               Gemm *gemm, Rng *rng, Err *e)
 {
     memset(m, 0, sizeof *m);
     if (p->bias_init == BIAS_INIT_AUTO)
@@ -92,7 +92,7 @@ int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_
     m->n_in = n_in;
     m->n_classes = n_classes;
     m->max_batch = max_batch;
-    m->pool = pool;
+    m->gemm = gemm;
     int per_block = 2 + (p->batchnorm ? 1 : 0) + (p->dropout > 0.0 ? 1 : 0);
     m->layers = xcalloc((size_t)(p->n_hidden * per_block + 1), sizeof *m->layers);
 
@@ -181,7 +181,7 @@ const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dro
         int count = n * l->out;
         switch (l->kind) {
         case LAYER_LINEAR:
-            linear_forward(m->pool, l->y, in, m->params + l->w, m->params + l->b, n, l->in, l->out);
+            linear_forward(m->gemm, l->y, in, m->params + l->w, m->params + l->b, n, l->in, l->out);
             break;
         case LAYER_BATCHNORM: {
             const float *gamma = m->params + l->w, *beta = m->params + l->b;
@@ -223,7 +223,7 @@ void model_backward(Model *m, const float *x, const float *dlogits, int n)
         int count = n * l->out;
         switch (l->kind) {
         case LAYER_LINEAR:
-            linear_backward(m->pool, dx, m->grads + l->w, m->grads + l->b, dy, in,
+            linear_backward(m->gemm, dx, m->grads + l->w, m->grads + l->b, dy, in,
                             m->params + l->w, n, l->in, l->out);
             break;
         case LAYER_BATCHNORM:

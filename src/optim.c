@@ -1,19 +1,33 @@
 /* optim.c - see optim.h. Scalars (lr, bias corrections) are computed in double and cast
  * to float where they multiply a tensor, as PyTorch does for float32 parameters.
- * Sources: torch/optim/sgd.py, adam.py, adamw.py (1.13), SEMANTICS §6. */
+ * Sources: torch/optim/sgd.py, adam.py, adamw.py (1.13), SEMANTICS §6.
+ * The flat buffers are cut into fixed chunks run as pool tasks: element updates are
+ * independent, and the one reduction (the clipping norm) adds per-chunk partial sums in
+ * chunk order, so results do not depend on the thread count. The element loops are plain
+ * C that the compiler vectorizes (no reassociation, so the vector code rounds exactly as
+ * the scalar code). */
 #include "optim.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "simd.h"
 #include "util.h"
 
-void optim_init(Optim *o, const OptimParams *p, size_t n)
+#define CHUNK 16384
+
+static size_t n_chunks(size_t n)
+{
+    return (n + CHUNK - 1) / CHUNK;
+}
+
+void optim_init(Optim *o, const OptimParams *p, size_t n, Pool *pool)
 {
     memset(o, 0, sizeof *o);
     o->p = *p;
     o->n = n;
+    o->pool = pool;
     bool sgd = p->optimizer == OPTIM_SGD;
     if (!sgd || p->momentum != 0.0)
         o->m = xcalloc(n, sizeof *o->m);
@@ -21,6 +35,7 @@ void optim_init(Optim *o, const OptimParams *p, size_t n)
         o->v = xcalloc(n, sizeof *o->v);
     if (!sgd && p->amsgrad)
         o->vmax = xcalloc(n, sizeof *o->vmax);
+    o->partial = xcalloc(n_chunks(n), sizeof *o->partial);
 }
 
 void optim_free(Optim *o)
@@ -28,6 +43,7 @@ void optim_free(Optim *o)
     free(o->m);
     free(o->v);
     free(o->vmax);
+    free(o->partial);
     memset(o, 0, sizeof *o);
 }
 
@@ -41,91 +57,152 @@ double optim_l1_penalty(const Optim *o, const float *params)
     return o->p.l1 * s;
 }
 
-/* SEMANTICS §6.7: clip_grad_norm_(max_norm, p=2), coef = max_norm / (total + 1e-6). */
-static double clip(float *g, size_t n, double max_norm)
+/* Everything one step needs, with the scalars already in float where PyTorch casts. */
+typedef struct {
+    Optim *o;
+    float *p, *g;
+    int phase;                 /* 0: L1 + squared-norm partials; 1: clip scale + update */
+    float l1, clip_coef;       /* clip_coef 1 = no clipping */
+    /* SGD */
+    float wd, mu, keep, neg_lr;
+    bool first, nesterov;
+    /* Adam / AdamW */
+    float step_size, bc2_sqrt, b1, b2, one_b1, one_b2, eps, decay;
+} Step;
+
+SIMD_CLONES
+static void chunk_prepare(const Step *s, size_t i0, size_t i1)
 {
+    float *restrict g = s->g;
+    const float *restrict p = s->p;
+    const float l1 = s->l1;
+    if (l1 != 0.0f)
+        for (size_t i = i0; i < i1; i++)
+            g[i] += p[i] > 0.0f ? l1 : p[i] < 0.0f ? -l1 : 0.0f;
     double ss = 0.0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = i0; i < i1; i++)
         ss += (double)g[i] * g[i];
-    double total = sqrt(ss);
-    double coef = max_norm / (total + 1e-6);
-    if (coef < 1.0) {
-        float c = (float)coef;
-        for (size_t i = 0; i < n; i++)
-            g[i] *= c;
-    }
-    return total;
+    s->o->partial[i0 / CHUNK] = ss;
 }
 
 /* SEMANTICS §6.1. */
-static void sgd_step(Optim *o, float *p, float *g, double lr)
+SIMD_CLONES
+static void chunk_sgd(const Step *s, size_t i0, size_t i1)
 {
-    const OptimParams *q = &o->p;
-    float wd = (float)q->weight_decay, mu = (float)q->momentum;
-    float keep = (float)(1.0 - q->dampening), neg_lr = (float)-lr;
-    bool first = o->t == 1;
-    for (size_t i = 0; i < o->n; i++) {
-        float d = g[i];
+    float *restrict p = s->p, *restrict g = s->g, *restrict b = s->o->m;
+    const float wd = s->wd, mu = s->mu, keep = s->keep, neg_lr = s->neg_lr, clip = s->clip_coef;
+    const bool first = s->first, nesterov = s->nesterov;
+    for (size_t i = i0; i < i1; i++) {
+        float d = clip != 1.0f ? g[i] * clip : g[i];
         if (wd != 0.0f)
             d = d + wd * p[i];
         if (mu != 0.0f) {
-            float b = first ? d : mu * o->m[i] + keep * d;
-            o->m[i] = b;
-            d = q->nesterov ? d + mu * b : b;
+            float m = first ? d : mu * b[i] + keep * d;
+            b[i] = m;
+            d = nesterov ? d + mu * m : m;
         }
         p[i] = p[i] + neg_lr * d;
     }
 }
 
-/* SEMANTICS §6.2 / §6.3: denom = sqrt(v)/sqrt(bc2) + eps; p -= (lr/bc1) * m / denom. */
-static void adam_step(Optim *o, float *p, float *g, double lr)
+/* SEMANTICS §6.2 / §6.3: denom = sqrt(v)/sqrt(bc2) + eps; p -= (lr/bc1) * m / denom.
+ * One loop per variant keeps each one free of branches, so it vectorizes. */
+SIMD_CLONES
+static void chunk_adam(const Step *s, size_t i0, size_t i1)
 {
-    const OptimParams *q = &o->p;
-    bool adamw = q->optimizer == OPTIM_ADAMW;
-    double bc1 = 1.0 - pow(q->beta1, (double)o->t);
-    double bc2 = 1.0 - pow(q->beta2, (double)o->t);
-    float step_size = (float)(lr / bc1);
-    float bc2_sqrt = (float)sqrt(bc2);
-    float b1 = (float)q->beta1, b2 = (float)q->beta2;
-    float one_b1 = (float)(1.0 - q->beta1), one_b2 = (float)(1.0 - q->beta2);
-    float eps = (float)q->eps, wd = (float)q->weight_decay;
-    float decay = (float)(1.0 - lr * q->weight_decay);
-    for (size_t i = 0; i < o->n; i++) {
-        float d = g[i];
-        if (adamw)
-            p[i] = p[i] * decay;
-        else if (wd != 0.0f)
-            d = d + wd * p[i];
-        float m = b1 * o->m[i] + one_b1 * d;
-        float v = b2 * o->v[i] + one_b2 * d * d;
-        o->m[i] = m;
-        o->v[i] = v;
-        float u = v;
-        if (o->vmax) {
-            if (v > o->vmax[i])
-                o->vmax[i] = v;
-            u = o->vmax[i];
+    const Optim *o = s->o;
+    float *restrict p = s->p, *restrict m = o->m, *restrict v = o->v, *restrict vmax = o->vmax;
+    const float *restrict g = s->g;
+    const float b1 = s->b1, b2 = s->b2, one_b1 = s->one_b1, one_b2 = s->one_b2;
+    const float step = s->step_size, bc2_sqrt = s->bc2_sqrt, eps = s->eps;
+    const float wd = o->p.optimizer == OPTIM_ADAMW ? 0.0f : s->wd, clip = s->clip_coef;
+    const float decay = o->p.optimizer == OPTIM_ADAMW ? s->decay : 1.0f;
+    /* decay = 1 and wd = 0 leave w and d unchanged exactly, so one loop serves Adam and
+     * AdamW; the branch on vmax is outside it. */
+    if (vmax) {
+        for (size_t i = i0; i < i1; i++) {
+            float d = g[i] * clip, w = p[i] * decay;
+            d = d + wd * w;
+            float mi = b1 * m[i] + one_b1 * d;
+            float vi = b2 * v[i] + one_b2 * d * d;
+            m[i] = mi;
+            v[i] = vi;
+            float u = vmax[i] > vi ? vmax[i] : vi;
+            vmax[i] = u;
+            p[i] = w - step * (mi / (sqrtf(u) / bc2_sqrt + eps));
         }
-        float denom = sqrtf(u) / bc2_sqrt + eps;
-        p[i] = p[i] - step_size * (m / denom);
+    } else {
+        for (size_t i = i0; i < i1; i++) {
+            float d = g[i] * clip, w = p[i] * decay;
+            d = d + wd * w;
+            float mi = b1 * m[i] + one_b1 * d;
+            float vi = b2 * v[i] + one_b2 * d * d;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = w - step * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+        }
     }
+}
+
+static void step_task(void *ctx, int task)
+{
+    const Step *s = ctx;
+    size_t i0 = (size_t)task * CHUNK;
+    size_t i1 = i0 + CHUNK < s->o->n ? i0 + CHUNK : s->o->n;
+    if (s->phase == 0) {
+        chunk_prepare(s, i0, i1);
+        return;
+    }
+    if (s->o->p.optimizer == OPTIM_SGD)
+        chunk_sgd(s, i0, i1);
+    else
+        chunk_adam(s, i0, i1);
 }
 
 double optim_step(Optim *o, float *params, float *grads, double lr)
 {
     const OptimParams *q = &o->p;
-    if (q->l1 != 0.0) {
-        float l1 = (float)q->l1;
-        for (size_t i = 0; i < o->n; i++)
-            grads[i] += params[i] > 0.0f ? l1 : params[i] < 0.0f ? -l1 : 0.0f;
-    }
+    Step s = {0};
+    s.o = o;
+    s.p = params;
+    s.g = grads;
+    s.l1 = (float)q->l1;
+    s.clip_coef = 1.0f;
+    int tasks = (int)n_chunks(o->n);
     double norm = 0.0;
-    if (q->clip_grad_norm > 0.0)
-        norm = clip(grads, o->n, q->clip_grad_norm);
+    if (q->l1 != 0.0 || q->clip_grad_norm > 0.0) {
+        pool_run(o->pool, tasks, step_task, &s);
+        for (int t = 0; t < tasks; t++)
+            norm += o->partial[t];
+        norm = sqrt(norm);
+        /* SEMANTICS §6.7: clip_grad_norm_(max_norm, p=2), coef = max_norm / (total + 1e-6). */
+        double coef = q->clip_grad_norm / (norm + 1e-6);
+        if (q->clip_grad_norm > 0.0 && coef < 1.0)
+            s.clip_coef = (float)coef;
+        if (q->clip_grad_norm == 0.0)
+            norm = 0.0;
+    }
     o->t++;
-    if (q->optimizer == OPTIM_SGD)
-        sgd_step(o, params, grads, lr);
-    else
-        adam_step(o, params, grads, lr);
+    s.phase = 1;
+    s.wd = (float)q->weight_decay;
+    if (q->optimizer == OPTIM_SGD) {
+        s.mu = (float)q->momentum;
+        s.keep = (float)(1.0 - q->dampening);
+        s.neg_lr = (float)-lr;
+        s.first = o->t == 1;
+        s.nesterov = q->nesterov;
+    } else {
+        double bc1 = 1.0 - pow(q->beta1, (double)o->t);
+        double bc2 = 1.0 - pow(q->beta2, (double)o->t);
+        s.step_size = (float)(lr / bc1);
+        s.bc2_sqrt = (float)sqrt(bc2);
+        s.b1 = (float)q->beta1;
+        s.b2 = (float)q->beta2;
+        s.one_b1 = (float)(1.0 - q->beta1);
+        s.one_b2 = (float)(1.0 - q->beta2);
+        s.eps = (float)q->eps;
+        s.decay = (float)(1.0 - lr * q->weight_decay);
+    }
+    pool_run(o->pool, tasks, step_task, &s);
     return norm;
 }

@@ -1,22 +1,37 @@
-/* pool.c - see pool.h. One mutex and two condition variables: workers sleep until the
- * generation counter moves, run their share of tasks, and the last one to finish wakes
- * the caller. */
+/* pool.c - see pool.h. A dispatch publishes the job and bumps an atomic generation
+ * counter; workers spin on it for a short while before sleeping on a condition variable,
+ * and the caller spins the same way for the last worker to finish. Training issues
+ * thousands of small jobs per second, so the spin saves a futex wake-up per job while
+ * the sleep keeps an idle pool from burning CPU. */
 #include "pool.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <threads.h>
 
 #include "util.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+#define SPIN_LIMIT 20000
+
 struct Pool {
     int n_threads;
     thrd_t *workers;
     mtx_t mu;
     cnd_t start, done;
-    unsigned long generation;
-    int pending;                 /* workers still running the current job */
-    int quit;
+    atomic_ulong generation;
+    atomic_int pending;          /* workers still running the current job */
+    atomic_bool quit;
+    int sleepers;                /* workers waiting on start (under mu) */
+    bool caller_sleeping;        /* pool_run waiting on done (under mu) */
     PoolTask fn;
     void *ctx;
     int n_tasks;
@@ -33,6 +48,24 @@ static void run_share(Pool *p, int id)
         p->fn(p->ctx, t);
 }
 
+/* Waits until the generation differs from seen (or quit); returns the new generation. */
+static unsigned long wait_for_job(Pool *p, unsigned long seen)
+{
+    for (int i = 0; i < SPIN_LIMIT; i++) {
+        unsigned long g = atomic_load_explicit(&p->generation, memory_order_acquire);
+        if (g != seen || atomic_load(&p->quit))
+            return g;
+        cpu_relax();
+    }
+    mtx_lock(&p->mu);
+    p->sleepers++;
+    while (atomic_load(&p->generation) == seen && !atomic_load(&p->quit))
+        cnd_wait(&p->start, &p->mu);
+    p->sleepers--;
+    mtx_unlock(&p->mu);
+    return atomic_load_explicit(&p->generation, memory_order_acquire);
+}
+
 static int worker_main(void *arg)
 {
     WorkerArg *wa = arg;
@@ -41,20 +74,16 @@ static int worker_main(void *arg)
     free(wa);
     unsigned long seen = 0;
     for (;;) {
-        mtx_lock(&p->mu);
-        while (p->generation == seen && !p->quit)
-            cnd_wait(&p->start, &p->mu);
-        if (p->quit) {
-            mtx_unlock(&p->mu);
+        seen = wait_for_job(p, seen);
+        if (atomic_load(&p->quit))
             return 0;
-        }
-        seen = p->generation;
-        mtx_unlock(&p->mu);
         run_share(p, id);
-        mtx_lock(&p->mu);
-        if (--p->pending == 0)
-            cnd_signal(&p->done);
-        mtx_unlock(&p->mu);
+        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
+            mtx_lock(&p->mu);
+            if (p->caller_sleeping)
+                cnd_signal(&p->done);
+            mtx_unlock(&p->mu);
+        }
     }
 }
 
@@ -64,6 +93,9 @@ Pool *pool_create(int n_threads)
         n_threads = 1;
     Pool *p = xcalloc(1, sizeof *p);
     p->n_threads = n_threads;
+    atomic_init(&p->generation, 0);
+    atomic_init(&p->pending, 0);
+    atomic_init(&p->quit, false);
     if (mtx_init(&p->mu, mtx_plain) != thrd_success || cnd_init(&p->start) != thrd_success ||
         cnd_init(&p->done) != thrd_success) {
         free(p);
@@ -89,7 +121,7 @@ void pool_free(Pool *p)
     if (!p)
         return;
     mtx_lock(&p->mu);
-    p->quit = 1;
+    atomic_store(&p->quit, true);
     cnd_broadcast(&p->start);
     mtx_unlock(&p->mu);
     for (int i = 1; i < p->n_threads; i++)
@@ -108,18 +140,26 @@ void pool_run(Pool *p, int n_tasks, PoolTask fn, void *ctx)
             fn(ctx, t);
         return;
     }
-    mtx_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->n_tasks = n_tasks;
-    p->pending = p->n_threads - 1;
-    p->generation++;
-    cnd_broadcast(&p->start);
+    atomic_store_explicit(&p->pending, p->n_threads - 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    mtx_lock(&p->mu);
+    if (p->sleepers > 0)
+        cnd_broadcast(&p->start);
     mtx_unlock(&p->mu);
     run_share(p, 0);
+    for (int i = 0; i < SPIN_LIMIT; i++) {
+        if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0)
+            return;
+        cpu_relax();
+    }
     mtx_lock(&p->mu);
-    while (p->pending > 0)
+    p->caller_sleeping = true;
+    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
         cnd_wait(&p->done, &p->mu);
+    p->caller_sleeping = false;
     mtx_unlock(&p->mu);
 }
 

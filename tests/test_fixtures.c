@@ -114,6 +114,7 @@ static double compare(const char *file, const Fixture *fx, const char *name, con
 }
 
 static double worst_seen;
+static Gemm *kernels; /* the path MLPTRAIN_KERNEL selects (auto when unset) */
 
 static void parse_net(const char *net, ModelParams *mp, int *n_in, int *n_classes)
 {
@@ -183,7 +184,7 @@ static void run_fixture(const char *file)
     Rng rng;
     rng_seed(&rng, 1, 0);
     Err e;
-    CHECK(model_init(&m, &mp, n_in, n_classes, N, NULL, &rng, &e) == 0);
+    CHECK(model_init(&m, &mp, n_in, n_classes, N, kernels, &rng, &e) == 0);
     char name[64], key[128];
     size_t off;
     int rows, cols, count;
@@ -207,7 +208,7 @@ static void run_fixture(const char *file)
         y[i] = (int)labels->v[i];
 
     Optim o;
-    optim_init(&o, &op, m.n_params);
+    optim_init(&o, &op, m.n_params, NULL);
     for (int step = 0; step < 3; step++) {
         const float *logits = model_forward(&m, x, N, true, NULL);
         float loss = (float)(softmax_xent(logits, y, N, n_classes, 0.0f, dz, NULL) / N);
@@ -270,6 +271,13 @@ static void test_tanh_sgd_nesterov(void) { run_fixture("tanh_sgd_nesterov.txt");
 int main(int argc, char **argv)
 {
     (void)argc;
+    GemmPath path;
+    Err e;
+    if (gemm_path_from_env(&path, &e) < 0 || !(kernels = gemm_create(NULL, path, &e))) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 1;
+    }
+    printf("fixtures: %s kernels\n", gemm_path_names[gemm_path(kernels)]);
     RUN(test_relu_sgd);
     RUN(test_relu_adam);
     RUN(test_relu_bn_adam);
@@ -279,5 +287,6 @@ int main(int argc, char **argv)
     RUN(test_tanh_bn_sgd_momentum);
     RUN(test_tanh_sgd_nesterov);
     printf("fixtures: largest difference from PyTorch %.3g\n", worst_seen);
+    gemm_free(kernels);
     return test_finish(argv[0]);
 }

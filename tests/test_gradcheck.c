@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "params.h"
-#include "pool.h"
+#include "gemm.h"
 #include "rng.h"
 #include "test.h"
 

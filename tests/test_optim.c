@@ -25,7 +25,7 @@ static OptimParams base(OptimKind k, double lr)
 static void run4(OptimParams p, const double G[4], const double expect[4])
 {
     Optim o;
-    optim_init(&o, &p, 1);
+    optim_init(&o, &p, 1, NULL);
     float param = 1.0f;
     for (int i = 0; i < 4; i++) {
         float g = (float)G[i];
@@ -78,7 +78,7 @@ static void test_l1_and_clipping(void)
     OptimParams p = base(OPTIM_SGD, 0.1);
     p.l1 = 0.5;
     Optim o;
-    optim_init(&o, &p, 3);
+    optim_init(&o, &p, 3, NULL);
     float w[3] = {2.0f, -1.0f, 0.0f}, g[3] = {0, 0, 0};
     CHECK_NEAR(0.5 * 3.0, optim_l1_penalty(&o, w), 0, 1e-12);
     optim_step(&o, w, g, 0.1);
@@ -89,7 +89,7 @@ static void test_l1_and_clipping(void)
 
     p = base(OPTIM_SGD, 1.0);
     p.clip_grad_norm = 1.0;
-    optim_init(&o, &p, 2);
+    optim_init(&o, &p, 2, NULL);
     float q[2] = {0, 0}, h[2] = {3, 4};
     double norm = optim_step(&o, q, h, 1.0);
     CHECK_NEAR(5.0, norm, 0, 1e-12);
