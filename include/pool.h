@@ -15,6 +15,12 @@ Pool *pool_create(int n_threads);
 void pool_free(Pool *p);
 /* Runs fn(ctx, 0..n_tasks-1) across the pool. p may be NULL (runs inline). */
 void pool_run(Pool *p, int n_tasks, PoolTask fn, void *ctx);
+/* Runs fn(ctx, begin, end) over [0, n) cut into at most one contiguous range per thread,
+ * none shorter than grain (so small n stays on the caller). For element-wise work whose
+ * result does not depend on how the range is cut. */
+typedef void (*PoolRange)(void *ctx, int begin, int end);
+void pool_for(Pool *p, int n, int grain, PoolRange fn, void *ctx);
+
 /* Threads in the pool, including the caller (1 for NULL). */
 int pool_threads(const Pool *p);
 

@@ -238,20 +238,48 @@ Pool *gemm_pool(const Gemm *g)
 
 /* ---- packing ---- */
 
+/* Packing copies strided rows into k-major slivers; where the source runs along k it is
+ * read in runs of PACK_K so the scattered writes stay within a few cache lines. */
+#define PACK_K 8
+
+/* Rows r0.. of a k-contiguous source (src + row * ld, element k at [k]) into a k-major
+ * sliver of width w: dst[k * w + i] for i < rows, zero for rows <= i < w. */
+static void pack_transposing(float *dst, const float *src, int ld, int rows, int kc, int w)
+{
+    for (int k0 = 0; k0 < kc; k0 += PACK_K) {
+        int kb = kc - k0 < PACK_K ? kc - k0 : PACK_K;
+        for (int i = 0; i < rows; i++) {
+            const float *s = src + (size_t)i * ld + k0;
+            for (int kk = 0; kk < kb; kk++)
+                dst[(size_t)(k0 + kk) * w + i] = s[kk];
+        }
+        for (int kk = 0; kk < kb; kk++)
+            for (int i = rows; i < w; i++)
+                dst[(size_t)(k0 + kk) * w + i] = 0.0f;
+    }
+}
+
+/* A source already k-major (element (i, k) at src[k * ld + i]): copy runs of rows. */
+static void pack_copying(float *dst, const float *src, int ld, int rows, int kc, int w)
+{
+    for (int k = 0; k < kc; k++) {
+        memcpy(dst, src + (size_t)k * ld, sizeof(float) * (size_t)rows);
+        for (int i = rows; i < w; i++)
+            dst[i] = 0.0f;
+        dst += w;
+    }
+}
+
 /* op(A)[i0..i0+mc) x [p0..p0+kc) into MR-row slivers, k-major, zero-padded to MR rows. */
 static void pack_a(float *dst, const float *A, int lda, bool trans, int i0, int mc, int p0, int kc, int mr)
 {
     for (int ir = 0; ir < mc; ir += mr) {
         int rows = mc - ir < mr ? mc - ir : mr;
-        for (int k = 0; k < kc; k++) {
-            for (int i = 0; i < rows; i++) {
-                size_t r = (size_t)(i0 + ir + i), col = (size_t)(p0 + k);
-                dst[i] = trans ? A[col * lda + r] : A[r * lda + col];
-            }
-            for (int i = rows; i < mr; i++)
-                dst[i] = 0.0f;
-            dst += mr;
-        }
+        if (trans)
+            pack_copying(dst, A + (size_t)p0 * lda + i0 + ir, lda, rows, kc, mr);
+        else
+            pack_transposing(dst, A + (size_t)(i0 + ir) * lda + p0, lda, rows, kc, mr);
+        dst += (size_t)kc * mr;
     }
 }
 
@@ -260,25 +288,11 @@ static void pack_b(float *dst, const float *B, int ldb, bool trans, int p0, int 
 {
     for (int jr = 0; jr < nc; jr += nr) {
         int cols = nc - jr < nr ? nc - jr : nr;
-        if (!trans) {
-            for (int k = 0; k < kc; k++) {
-                const float *src = B + (size_t)(p0 + k) * ldb + j0 + jr;
-                memcpy(dst, src, sizeof(float) * (size_t)cols);
-                for (int j = cols; j < nr; j++)
-                    dst[j] = 0.0f;
-                dst += nr;
-            }
-        } else {
-            for (int j = 0; j < cols; j++) {
-                const float *src = B + (size_t)(j0 + jr + j) * ldb + p0;
-                for (int k = 0; k < kc; k++)
-                    dst[(size_t)k * nr + j] = src[k];
-            }
-            for (int j = cols; j < nr; j++)
-                for (int k = 0; k < kc; k++)
-                    dst[(size_t)k * nr + j] = 0.0f;
-            dst += (size_t)kc * nr;
-        }
+        if (trans)
+            pack_transposing(dst, B + (size_t)(j0 + jr) * ldb + p0, ldb, cols, kc, nr);
+        else
+            pack_copying(dst, B + (size_t)p0 * ldb + j0 + jr, ldb, cols, kc, nr);
+        dst += (size_t)kc * nr;
     }
 }
 

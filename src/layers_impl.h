@@ -4,15 +4,13 @@
  * including, define REAL, KERNEL (storage class: empty, or static inline), FN(name) (the function name for this instantiation), GEMM (a
  * gemm with the gemm.h contract for REAL) and R_EXP, R_TANH, R_SQRT (libm for REAL). */
 
+/* The bias is written first and the product accumulated onto it: one pass over y. */
 KERNEL void FN(linear_forward)(Gemm *g, REAL *y, const REAL *x, const REAL *W, const REAL *b,
-                    int N, int in, int out)
+                               int N, int in, int out)
 {
-    GEMM(g, false, true, N, out, in, x, in, W, in, y, out, false);
-    for (int n = 0; n < N; n++) {
-        REAL *row = y + (size_t)n * out;
-        for (int j = 0; j < out; j++)
-            row[j] += b[j];
-    }
+    for (int n = 0; n < N; n++)
+        memcpy(y + (size_t)n * out, b, sizeof(REAL) * (size_t)out);
+    GEMM(g, false, true, N, out, in, x, in, W, in, y, out, true);
 }
 
 KERNEL void FN(linear_backward)(Gemm *g, REAL *dx, REAL *dW, REAL *db, const REAL *dy,

@@ -171,6 +171,28 @@ void model_free(Model *m)
     memset(m, 0, sizeof *m);
 }
 
+/* Element-wise layers run on the pool in contiguous ranges (results do not depend on
+ * the cut); below ACT_GRAIN elements a range is not worth a dispatch. */
+#define ACT_GRAIN 16384
+
+typedef struct {
+    Activation a;
+    float *out;
+    const float *in, *dy, *x, *y;
+} ActJob;
+
+static void act_forward_range(void *ctx, int b, int e)
+{
+    const ActJob *j = ctx;
+    act_forward(j->a, j->out + b, j->in + b, e - b);
+}
+
+static void act_backward_range(void *ctx, int b, int e)
+{
+    const ActJob *j = ctx;
+    act_backward(j->a, j->out + b, j->dy + b, j->x + b, j->y + b, e - b);
+}
+
 const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dropout_rng)
 {
     const float *in = x;
@@ -195,9 +217,11 @@ const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dro
             }
             break;
         }
-        case LAYER_ACT:
-            act_forward(m->p.activation, l->y, in, count);
+        case LAYER_ACT: {
+            ActJob j = {m->p.activation, l->y, in, NULL, NULL, NULL};
+            pool_for(gemm_pool(m->gemm), count, ACT_GRAIN, act_forward_range, &j);
             break;
+        }
         case LAYER_DROPOUT:
             if (train) {
                 dropout_mask(l->mask, count, (float)m->p.dropout, dropout_rng);
@@ -232,8 +256,10 @@ void model_backward(Model *m, const float *x, const float *dlogits, int n)
                                    m->params + l->w, l->stats + 2 * l->out, n, l->out);
             break;
         case LAYER_ACT:
-            if (dx)
-                act_backward(m->p.activation, dx, dy, in, l->y, count);
+            if (dx) {
+                ActJob j = {m->p.activation, dx, NULL, dy, in, l->y};
+                pool_for(gemm_pool(m->gemm), count, ACT_GRAIN, act_backward_range, &j);
+            }
             break;
         case LAYER_DROPOUT:
             if (dx)

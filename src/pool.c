@@ -163,6 +163,36 @@ void pool_run(Pool *p, int n_tasks, PoolTask fn, void *ctx)
     mtx_unlock(&p->mu);
 }
 
+typedef struct {
+    PoolRange fn;
+    void *ctx;
+    int n, per_task;
+} ForJob;
+
+static void for_task(void *ctx, int task)
+{
+    const ForJob *j = ctx;
+    int b = task * j->per_task;
+    int e = b + j->per_task < j->n ? b + j->per_task : j->n;
+    if (b < e)
+        j->fn(j->ctx, b, e);
+}
+
+void pool_for(Pool *p, int n, int grain, PoolRange fn, void *ctx)
+{
+    int threads = pool_threads(p);
+    int tasks = grain > 0 ? n / grain : threads;
+    if (tasks > threads)
+        tasks = threads;
+    if (tasks <= 1) {
+        if (n > 0)
+            fn(ctx, 0, n);
+        return;
+    }
+    ForJob j = {fn, ctx, n, (n + tasks - 1) / tasks};
+    pool_run(p, tasks, for_task, &j);
+}
+
 int pool_threads(const Pool *p)
 {
     return p ? p->n_threads : 1;

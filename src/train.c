@@ -46,6 +46,28 @@ int train_check(const TrainParams *tp, const ModelParams *mp, long n_train, Err 
     return 0;
 }
 
+/* Batch assembly on the pool, by rows. */
+typedef struct {
+    const Dataset *d;
+    const Normalizer *nz;
+    const int *idx;
+    float *x;
+    int *y;
+} BatchJob;
+
+static void batch_range(void *ctx, int b, int e)
+{
+    const BatchJob *j = ctx;
+    dataset_batch(j->d, j->nz, j->idx + b, e - b, j->x + (size_t)b * j->d->dim, j->y + b);
+}
+
+static void assemble(Pool *pool, const Dataset *d, const Normalizer *nz, const int *idx, int n,
+                     float *x, int *y)
+{
+    BatchJob j = {d, nz, idx, x, y};
+    pool_for(pool, n, 32, batch_range, &j);
+}
+
 /* Per-run working memory, allocated once. */
 typedef struct {
     float *x, *dlogits;
@@ -70,7 +92,7 @@ static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int
         if (!idx)
             for (int i = 0; i < rows; i++)
                 seq[i] = start + i;
-        dataset_batch(d, nz, ids, rows, w->x, w->y);
+        assemble(gemm_pool(m->gemm), d, nz, ids, rows, w->x, w->y);
         const float *logits = model_forward(m, w->x, rows, false, NULL);
         long c = 0;
         loss += softmax_xent(logits, w->y, rows, m->n_classes, label_smoothing, NULL, &c);
@@ -216,7 +238,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         for (long b = 0; b < per_epoch && iteration < total; b++) {
             int start = (int)(b * B);
             int rows = (int)(n_train - start < B ? n_train - start : B);
-            dataset_batch(d->train, d->nz, perm + start, rows, w.x, w.y);
+            assemble(gemm_pool(m->gemm), d->train, d->nz, perm + start, rows, w.x, w.y);
             const float *logits = model_forward(m, w.x, rows, true, &dropout_rng);
             long correct = 0;
             double loss_sum = softmax_xent(logits, w.y, rows, m->n_classes,
