@@ -93,6 +93,7 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
         c0[i] = load ? _mm256_loadu_ps(c + (size_t)i * ldc) : _mm256_setzero_ps();
         c1[i] = load ? _mm256_loadu_ps(c + (size_t)i * ldc + 8) : _mm256_setzero_ps();
     }
+#pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         #pragma GCC unroll 12
@@ -121,6 +122,7 @@ __attribute__((target("avx512f"))) static void kernel_avx512(int kc, const float
         c0[i] = load ? _mm512_loadu_ps(c + (size_t)i * ldc) : _mm512_setzero_ps();
         c1[i] = load ? _mm512_loadu_ps(c + (size_t)i * ldc + 16) : _mm512_setzero_ps();
     }
+#pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         #pragma GCC unroll 12
