@@ -56,7 +56,7 @@ static void print_help(FILE *f)
           "  -o, --output RUN_DIR     write the run here [output.dir/output.name, made unique\n"
           "                           with -2, -3, ... when it exists]\n"
           "  -q, --quiet              no per-epoch lines on stderr [off]\n"
-          "  --threads N              same as --set train.threads=N (0 = all online CPUs) [1]\n"
+          "  --threads N              same as --set train.threads=N (0 = all online CPUs) [0]\n"
           "  --summary                print the model table (torchsummary style) and exit;\n"
           "                           loads no data\n"
           "  --print-config           print the fully resolved config as INI and exit\n"

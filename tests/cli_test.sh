@@ -56,11 +56,14 @@ t_run "$MLPTRAIN" "$T/run1/config.ini" -o "$T/run1b" -q
 t_check "resolved config.ini re-runs" [ "$rc" -eq 0 ]
 t_check "re-run from config.ini is identical" [ "$(untimed "$T/run1/epochs.csv")" = "$(untimed "$T/run1b/epochs.csv")" ]
 
-# --- same seed twice: identical apart from time columns; 2 threads identical too ---
-t_run "$MLPTRAIN" "$T/small.ini" -o "$T/run2" -q
+# --- same seed twice: identical apart from time columns; any thread count identical too ---
+t_run "$MLPTRAIN" "$T/small.ini" -o "$T/run2" -q --threads 1
 t_check "same seed, same epochs.csv" [ "$(untimed "$T/run1/epochs.csv")" = "$(untimed "$T/run2/epochs.csv")" ]
 t_run "$MLPTRAIN" "$T/small.ini" -o "$T/run3" -q --threads 2
 t_check "2 threads, same epochs.csv" [ "$(untimed "$T/run1/epochs.csv")" = "$(untimed "$T/run3/epochs.csv")" ]
+t_run "$MLPTRAIN" "$T/small.ini" -o "$T/run3b" -q --threads 3 --set model.hidden=300,200 --set model.batchnorm=true --set model.dropout=0.2 --set optim.optimizer=adam --set optim.lr=0.001
+t_run "$MLPTRAIN" "$T/small.ini" -o "$T/run3c" -q --threads 1 --set model.hidden=300,200 --set model.batchnorm=true --set model.dropout=0.2 --set optim.optimizer=adam --set optim.lr=0.001
+t_check "3 threads = 1 thread (wide net, batch norm, dropout, Adam)" [ "$(untimed "$T/run3b/epochs.csv")" = "$(untimed "$T/run3c/epochs.csv")" ]
 t_run "$MLPTRAIN" "$T/small.ini" -o "$T/run4" -q --set train.seed=8
 t_check "another seed differs" [ "$(untimed "$T/run1/epochs.csv")" != "$(untimed "$T/run4/epochs.csv")" ]
 

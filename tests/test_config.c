@@ -93,7 +93,7 @@ static void test_defaults(void)
     CHECK(r->sched.step_unit == STEP_UNIT_EPOCH && r->sched.mode == PLATEAU_MIN);
     CHECK(r->sched.stepsize == 1000 && r->sched.warmup_start_factor == 0.1);
     CHECK(r->train.epochs == 10 && r->train.batch_size == 64 && r->train.eval_batch_size == 1000);
-    CHECK(r->train.eval_test_every_epoch && r->train.seed == 1 && r->train.threads == 1);
+    CHECK(r->train.eval_test_every_epoch && r->train.seed == 1 && r->train.threads == 0);
     CHECK_STR("runs", r->output.dir);
     CHECK_STR("run", r->output.name);
     for (int i = 0; i < n_keys(); i++)
