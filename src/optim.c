@@ -118,29 +118,20 @@ static void chunk_adam(const Step *s, size_t i0, size_t i1)
     const float wd = o->p.optimizer == OPTIM_ADAMW ? 0.0f : s->wd, clip = s->clip_coef;
     const float decay = o->p.optimizer == OPTIM_ADAMW ? s->decay : 1.0f;
     /* decay = 1 and wd = 0 leave w and d unchanged exactly, so one loop serves Adam and
-     * AdamW; the branch on vmax is outside it. */
-    if (vmax) {
-        for (size_t i = i0; i < i1; i++) {
-            float d = g[i] * clip, w = p[i] * decay;
-            d = d + wd * w;
-            float mi = b1 * m[i] + one_b1 * d;
-            float vi = b2 * v[i] + one_b2 * d * d;
-            m[i] = mi;
-            v[i] = vi;
-            float u = vmax[i] > vi ? vmax[i] : vi;
+     * AdamW; the compiler unswitches the amsgrad test out of it. */
+    for (size_t i = i0; i < i1; i++) {
+        float d = g[i] * clip, w = p[i] * decay;
+        d = d + wd * w;
+        float mi = b1 * m[i] + one_b1 * d;
+        float vi = b2 * v[i] + one_b2 * d * d;
+        m[i] = mi;
+        v[i] = vi;
+        float u = vi;
+        if (vmax) {
+            u = vmax[i] > vi ? vmax[i] : vi;
             vmax[i] = u;
-            p[i] = w - step * (mi / (sqrtf(u) / bc2_sqrt + eps));
         }
-    } else {
-        for (size_t i = i0; i < i1; i++) {
-            float d = g[i] * clip, w = p[i] * decay;
-            d = d + wd * w;
-            float mi = b1 * m[i] + one_b1 * d;
-            float vi = b2 * v[i] + one_b2 * d * d;
-            m[i] = mi;
-            v[i] = vi;
-            p[i] = w - step * (mi / (sqrtf(vi) / bc2_sqrt + eps));
-        }
+        p[i] = w - step * (mi / (sqrtf(u) / bc2_sqrt + eps));
     }
 }
 
