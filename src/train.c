@@ -3,6 +3,7 @@
  * §8.3); validation and test loss are averaged over samples (§8.2). */
 #include "train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,7 @@ typedef struct {
     Work *w;
     CsvWriter csv;
     FILE *log;
+    const char *csv_path;
     double t_start;
     double window_seconds;   /* training time since the last row */
     double window_loss;
@@ -165,7 +167,7 @@ static int write_row(Loop *L, long epoch, long iteration, double lr, int with_te
     csv_double(c, L->window_seconds);
     csv_double(c, elapsed);
     if (csv_end_row(c) < 0)
-        return err_set(e, "cannot write '%s' (disk full?)", "epochs.csv");
+        return err_set(e, "cannot write '%s': %s", L->csv_path, strerror(errno));
     if (L->log) {
         fprintf(L->log, "epoch %ld iter %ld lr %.6g | train loss %.4f acc %.4f", epoch, iteration,
                 lr, train_loss, train_acc);
@@ -216,6 +218,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     L.m = m;
     L.w = &w;
     L.log = io->log;
+    L.csv_path = io->epochs_csv;
     L.r = r;
     L.last_row_iter = -1;
     L.last_val_iter = -1;

@@ -1,0 +1,211 @@
+/* test_train.c - the training loop on small synthetic data: rows written per epoch and
+ * per eval_every, statuses, the stop flag, write failures, the batch-norm batch-of-1 check,
+ * and that a learnable problem is learned. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "train.h"
+
+typedef struct {
+    Dataset train, test;
+    DataSplit split;
+    Normalizer nz;
+    Model m;
+    Optim o;
+    Sched s;
+    TrainParams tp;
+    TrainData td;
+} Fixture;
+
+/* 16-pixel "images" whose label is the brightest of the first 4 pixels: learnable. */
+static void make_data(Dataset *d, int n, Rng *r)
+{
+    memset(d, 0, sizeof *d);
+    d->n = n;
+    d->dim = 16;
+    d->channels = 1;
+    d->n_classes = 4;
+    d->pixels = malloc((size_t)n * 16);
+    d->labels = malloc((size_t)n);
+    for (int i = 0; i < n; i++) {
+        int best = 0;
+        for (int k = 0; k < 16; k++) {
+            d->pixels[i * 16 + k] = (uint8_t)rng_below(r, 256);
+            if (k < 4 && d->pixels[i * 16 + k] > d->pixels[i * 16 + best])
+                best = k;
+        }
+        d->labels[i] = (uint8_t)best;
+    }
+}
+
+static void setup(Fixture *f, double lr, long epochs, double val_split)
+{
+    memset(f, 0, sizeof *f);
+    Rng r;
+    rng_seed(&r, 9, 0);
+    make_data(&f->train, 600, &r);
+    make_data(&f->test, 200, &r);
+    Err e;
+    CHECK(dataset_split(&f->split, f->train.n, val_split, &r, &e) == 0);
+    DataParams dp = {0};
+    dp.normalize = NORM_SCALE;
+    dataset_normalizer(&f->nz, &f->train, &dp);
+    ModelParams mp = {0};
+    mp.n_hidden = 1;
+    mp.hidden[0] = 32;
+    mp.bias_init = BIAS_INIT_DEFAULT;
+    CHECK(model_init(&f->m, &mp, 16, 4, 100, NULL, &r, &e) == 0);
+    OptimParams op = {0};
+    op.optimizer = OPTIM_SGD;
+    op.lr = lr;
+    op.momentum = 0.9;
+    optim_init(&f->o, &op, f->m.n_params, NULL);
+    f->tp.epochs = epochs;
+    f->tp.batch_size = 50;
+    f->tp.eval_batch_size = 100;
+    f->tp.seed = 3;
+    f->tp.eval_test_every_epoch = true;
+    long per = train_steps_per_epoch(&f->tp, f->split.n_train);
+    SchedParams sp = {0};
+    sp.type = SCHED_CONSTANT;
+    CHECK(sched_init(&f->s, &sp, lr, epochs, per, 0, &e) == 0);
+    f->td = (TrainData){&f->train, &f->test, &f->split, &f->nz};
+}
+
+static void teardown(Fixture *f)
+{
+    optim_free(&f->o);
+    model_free(&f->m);
+    dataset_split_free(&f->split);
+    dataset_free(&f->train);
+    dataset_free(&f->test);
+}
+
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static const char *tmp_csv(void)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/mlptrain-test-train-%d.csv", (int)(util_now() * 1000) % 100000);
+    return path;
+}
+
+static void test_learns_and_writes_rows(void)
+{
+    Fixture f;
+    setup(&f, 0.1, 8, 0.2);
+    const char *path = tmp_csv();
+    TrainIO io = {NULL, NULL, path};
+    TrainResult r;
+    Err e;
+    CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
+    CHECK(r.status == RUN_OK);
+    CHECK(r.epochs == 8);
+    CHECK(r.iterations == 8 * 10); /* 480 training records (val 0.2) in batches of 50 */
+    CHECK(count_lines(path) == 1 + 8);
+    CHECK(r.test_acc > 0.6);       /* chance is 0.25 */
+    CHECK(r.best_val_acc > 0.6);
+    remove(path);
+    teardown(&f);
+}
+
+static void test_eval_every(void)
+{
+    Fixture f;
+    setup(&f, 0.1, 3, 0.0);
+    f.tp.eval_every = 4; /* 36 iterations: rows at 4, 8, ..., 32, and the last at 36 */
+    const char *path = tmp_csv();
+    TrainIO io = {NULL, NULL, path};
+    TrainResult r;
+    Err e;
+    CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
+    CHECK(count_lines(path) == 1 + 8 + 1);
+    CHECK(isnan(r.best_val_acc)); /* no validation split */
+    remove(path);
+    teardown(&f);
+}
+
+static void test_diverges(void)
+{
+    Fixture f;
+    setup(&f, 1e20, 5, 0.0);
+    const char *path = tmp_csv();
+    TrainIO io = {NULL, NULL, path};
+    TrainResult r;
+    Err e;
+    CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
+    CHECK(r.status == RUN_DIVERGED);
+    CHECK(r.iterations < 60);
+    remove(path);
+    teardown(&f);
+}
+
+static void test_stop_flag(void)
+{
+    Fixture f;
+    setup(&f, 0.1, 5, 0.0);
+    volatile sig_atomic_t stop = SIGINT; /* set before training: stops after one batch */
+    const char *path = tmp_csv();
+    TrainIO io = {NULL, &stop, path};
+    TrainResult r;
+    Err e;
+    CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
+    CHECK(r.status == RUN_INTERRUPTED);
+    CHECK(r.iterations == 1);
+    CHECK(!isnan(r.test_acc)); /* still evaluated */
+    CHECK(count_lines(path) == 2);
+    remove(path);
+    teardown(&f);
+}
+
+static void test_write_failure_is_reported(void)
+{
+    Fixture f;
+    setup(&f, 0.1, 1, 0.0);
+    TrainIO io = {NULL, NULL, "/dev/full"};
+    TrainResult r;
+    Err e;
+    CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) < 0);
+    CHECK(strstr(e.msg, "/dev/full") != NULL);
+    teardown(&f);
+}
+
+static void test_batchnorm_batch_of_one(void)
+{
+    TrainParams tp = {0};
+    tp.batch_size = 64;
+    ModelParams mp = {0};
+    mp.batchnorm = true;
+    Err e;
+    CHECK(train_check(&tp, &mp, 129, &e) < 0);
+    CHECK(strstr(e.msg, "last batch of 1") != NULL);
+    CHECK(train_check(&tp, &mp, 128, &e) == 0);
+    CHECK(train_check(&tp, &mp, 1, &e) < 0);
+    mp.batchnorm = false;
+    CHECK(train_check(&tp, &mp, 129, &e) == 0);
+    CHECK(train_check(&tp, &mp, 0, &e) < 0);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    RUN(test_learns_and_writes_rows);
+    RUN(test_eval_every);
+    RUN(test_diverges);
+    RUN(test_stop_flag);
+    RUN(test_write_failure_is_reported);
+    RUN(test_batchnorm_batch_of_one);
+    return test_finish(argv[0]);
+}
