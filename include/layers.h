@@ -26,13 +26,16 @@ void act_forward(Activation a, float *y, const float *x, int n);
  * sigmoid/tanh from y, leaky_relu and gelu from x. dx may alias dy. */
 void act_backward(Activation a, float *dx, const float *dy, const float *x, const float *y, int n);
 
+/* The batch-norm kernels work on F features of (N, .) matrices with row stride ld >= F,
+ * so a caller can hand a block of features to each thread. */
+
 /* Training-mode BatchNorm1d forward over x (N,F), N >= 2 (SEMANTICS §3):
  * xhat (N,F) normalized input, y (N,F) = gamma*xhat + beta, mean (F) and var (F) the
  * biased batch statistics, rstd (F) = 1/sqrt(var + eps). Running stats are updated by
  * batchnorm_update_running. */
 void batchnorm_forward_train(float *y, float *xhat, float *mean, float *var, float *rstd,
                              const float *x, const float *gamma, const float *beta,
-                             int N, int F, float eps);
+                             int N, int F, int ld, float eps);
 
 /* running = (1-m)*running + m*stat, with the unbiased variance var*N/(N-1). */
 void batchnorm_update_running(float *running_mean, float *running_var, const float *mean,
@@ -41,11 +44,11 @@ void batchnorm_update_running(float *running_mean, float *running_var, const flo
 /* Eval-mode forward: y = gamma*(x - running_mean)/sqrt(running_var + eps) + beta. */
 void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var,
-                            int N, int F, float eps);
+                            int N, int F, int ld, float eps);
 
 /* Training-mode backward: dgamma, dbeta (F) and dx (N,F) from dy (N,F). */
 void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
-                        const float *xhat, const float *gamma, const float *rstd, int N, int F);
+                        const float *xhat, const float *gamma, const float *rstd, int N, int F, int ld);
 
 /* Inverted dropout mask for n elements: each entry 0 with probability p, else 1/(1-p);
  * p = 1 gives all zeros (SEMANTICS §4). */

@@ -109,7 +109,7 @@ KERNEL void FN(act_backward)(Activation a, REAL *dx, const REAL *dy, const REAL 
 
 KERNEL void FN(batchnorm_forward_train)(REAL *y, REAL *xhat, REAL *mean, REAL *var, REAL *rstd,
                                         const REAL *x, const REAL *gamma, const REAL *beta,
-                                        int N, int F, REAL eps)
+                                        int N, int F, int ld, REAL eps)
 {
     double s[BN_BLOCK], ss[BN_BLOCK];
     for (int f0 = 0; f0 < F; f0 += BN_BLOCK) {
@@ -117,14 +117,14 @@ KERNEL void FN(batchnorm_forward_train)(REAL *y, REAL *xhat, REAL *mean, REAL *v
         for (int f = 0; f < nf; f++)
             s[f] = ss[f] = 0.0;
         for (int n = 0; n < N; n++) {
-            const REAL *row = x + (size_t)n * F + f0;
+            const REAL *row = x + (size_t)n * ld + f0;
             for (int f = 0; f < nf; f++)
                 s[f] += row[f];
         }
         for (int f = 0; f < nf; f++)
             s[f] = s[f] / N; /* now the mean */
         for (int n = 0; n < N; n++) {
-            const REAL *row = x + (size_t)n * F + f0;
+            const REAL *row = x + (size_t)n * ld + f0;
             for (int f = 0; f < nf; f++) {
                 double d = row[f] - s[f];
                 ss[f] += d * d;
@@ -139,7 +139,7 @@ KERNEL void FN(batchnorm_forward_train)(REAL *y, REAL *xhat, REAL *mean, REAL *v
             ss[f] = r; /* now 1/std */
         }
         for (int n = 0; n < N; n++) {
-            size_t i = (size_t)n * F + f0;
+            size_t i = (size_t)n * ld + f0;
             for (int f = 0; f < nf; f++) {
                 REAL h = (REAL)((x[i + f] - s[f]) * ss[f]);
                 xhat[i + f] = h;
@@ -160,20 +160,24 @@ KERNEL void FN(batchnorm_update_running)(REAL *running_mean, REAL *running_var, 
 }
 
 KERNEL void FN(batchnorm_forward_eval)(REAL *y, const REAL *x, const REAL *gamma, const REAL *beta,
-                            const REAL *running_mean, const REAL *running_var,
-                            int N, int F, REAL eps)
+                                       const REAL *running_mean, const REAL *running_var,
+                                       int N, int F, int ld, REAL eps)
 {
-    for (int f = 0; f < F; f++) {
-        REAL r = (REAL)1 / R_SQRT(running_var[f] + eps);
+    REAL r[BN_BLOCK];
+    for (int f0 = 0; f0 < F; f0 += BN_BLOCK) {
+        int nf = F - f0 < BN_BLOCK ? F - f0 : BN_BLOCK;
+        for (int f = 0; f < nf; f++)
+            r[f] = (REAL)1 / R_SQRT(running_var[f0 + f] + eps);
         for (int n = 0; n < N; n++) {
-            size_t i = (size_t)n * F + f;
-            y[i] = gamma[f] * ((x[i] - running_mean[f]) * r) + beta[f];
+            size_t i = (size_t)n * ld + f0;
+            for (int f = 0; f < nf; f++)
+                y[i + f] = gamma[f0 + f] * ((x[i + f] - running_mean[f0 + f]) * r[f]) + beta[f0 + f];
         }
     }
 }
 
 KERNEL void FN(batchnorm_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, const REAL *dy,
-                                   const REAL *xhat, const REAL *gamma, const REAL *rstd, int N, int F)
+                                   const REAL *xhat, const REAL *gamma, const REAL *rstd, int N, int F, int ld)
 {
     double sdy[BN_BLOCK], sdyx[BN_BLOCK], k[BN_BLOCK];
     for (int f0 = 0; f0 < F; f0 += BN_BLOCK) {
@@ -181,7 +185,7 @@ KERNEL void FN(batchnorm_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, const RE
         for (int f = 0; f < nf; f++)
             sdy[f] = sdyx[f] = 0.0;
         for (int n = 0; n < N; n++) {
-            size_t i = (size_t)n * F + f0;
+            size_t i = (size_t)n * ld + f0;
             for (int f = 0; f < nf; f++) {
                 sdy[f] += dy[i + f];
                 sdyx[f] += (double)dy[i + f] * xhat[i + f];
@@ -193,7 +197,7 @@ KERNEL void FN(batchnorm_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, const RE
             k[f] = (double)gamma[f0 + f] * rstd[f0 + f] / N;
         }
         for (int n = 0; n < N; n++) {
-            size_t i = (size_t)n * F + f0;
+            size_t i = (size_t)n * ld + f0;
             for (int f = 0; f < nf; f++)
                 dx[i + f] = (REAL)(k[f] * ((double)N * dy[i + f] - sdy[f] - xhat[i + f] * sdyx[f]));
         }

@@ -174,6 +174,7 @@ void model_free(Model *m)
 /* Element-wise layers run on the pool in contiguous ranges (results do not depend on
  * the cut); below ACT_GRAIN elements a range is not worth a dispatch. */
 #define ACT_GRAIN 16384
+#define BN_GRAIN 64        /* features */
 
 typedef struct {
     Activation a;
@@ -193,6 +194,41 @@ static void act_backward_range(void *ctx, int b, int e)
     act_backward(j->a, j->out + b, j->dy + b, j->x + b, j->y + b, e - b);
 }
 
+/* Batch norm on the pool by blocks of features (each feature's statistics are summed over
+ * its rows in order, whatever the block). */
+typedef struct {
+    const Layer *l;
+    const Model *m;
+    const float *in, *dy;
+    float *dx;
+    int n;
+    bool train;
+} BnJob;
+
+static void bn_forward_range(void *ctx, int b, int e)
+{
+    const BnJob *j = ctx;
+    const Layer *l = j->l;
+    const float *gamma = j->m->params + l->w + b, *beta = j->m->params + l->b + b;
+    const float *rm = j->m->buffers + l->rm + b, *rv = j->m->buffers + l->rv + b;
+    int F = l->out;
+    if (j->train)
+        batchnorm_forward_train(l->y + b, l->xhat + b, l->stats + b, l->stats + F + b,
+                                l->stats + 2 * F + b, j->in + b, gamma, beta, j->n, e - b, F, BN_EPS);
+    else
+        batchnorm_forward_eval(l->y + b, j->in + b, gamma, beta, rm, rv, j->n, e - b, F, BN_EPS);
+}
+
+static void bn_backward_range(void *ctx, int b, int e)
+{
+    const BnJob *j = ctx;
+    const Layer *l = j->l;
+    Model *m = (Model *)j->m;
+    int F = l->out;
+    batchnorm_backward(j->dx + b, m->grads + l->w + b, m->grads + l->b + b, j->dy + b, l->xhat + b,
+                       m->params + l->w + b, l->stats + 2 * F + b, j->n, e - b, F);
+}
+
 const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dropout_rng)
 {
     const float *in = x;
@@ -206,15 +242,11 @@ const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dro
             linear_forward(m->gemm, l->y, in, m->params + l->w, m->params + l->b, n, l->in, l->out);
             break;
         case LAYER_BATCHNORM: {
-            const float *gamma = m->params + l->w, *beta = m->params + l->b;
-            float *rm = m->buffers + l->rm, *rv = m->buffers + l->rv;
-            if (train) {
-                float *mean = l->stats, *var = l->stats + l->out, *rstd = l->stats + 2 * l->out;
-                batchnorm_forward_train(l->y, l->xhat, mean, var, rstd, in, gamma, beta, n, l->out, BN_EPS);
-                batchnorm_update_running(rm, rv, mean, var, n, l->out, BN_MOMENTUM);
-            } else {
-                batchnorm_forward_eval(l->y, in, gamma, beta, rm, rv, n, l->out, BN_EPS);
-            }
+            BnJob j = {l, m, in, NULL, NULL, n, train};
+            pool_for(gemm_pool(m->gemm), l->out, BN_GRAIN, bn_forward_range, &j);
+            if (train)
+                batchnorm_update_running(m->buffers + l->rm, m->buffers + l->rv, l->stats,
+                                         l->stats + l->out, n, l->out, BN_MOMENTUM);
             break;
         }
         case LAYER_ACT: {
@@ -251,9 +283,10 @@ void model_backward(Model *m, const float *x, const float *dlogits, int n)
                             m->params + l->w, n, l->in, l->out);
             break;
         case LAYER_BATCHNORM:
-            if (dx)
-                batchnorm_backward(dx, m->grads + l->w, m->grads + l->b, dy, l->xhat,
-                                   m->params + l->w, l->stats + 2 * l->out, n, l->out);
+            if (dx) {
+                BnJob j = {l, m, NULL, dy, dx, n, true};
+                pool_for(gemm_pool(m->gemm), l->out, BN_GRAIN, bn_backward_range, &j);
+            }
             break;
         case LAYER_ACT:
             if (dx) {

@@ -146,7 +146,7 @@ static double bn_f(void *p)
 {
     BnCtx *c = p;
     batchnorm_forward_train_f64(c->y, c->xhat, c->mean, c->var, c->rstd, c->x, c->gamma, c->beta,
-                                c->N, c->F, 1e-5);
+                                c->N, c->F, c->F, 1e-5);
     return dot(c->y, c->R, c->N * c->F);
 }
 
@@ -159,7 +159,7 @@ static void test_batchnorm(void)
     fill(c.R, 24, -1, 1);
     bn_f(&c);
     double dx[MAXN], dg[MAXN], dbeta[MAXN];
-    batchnorm_backward_f64(dx, dg, dbeta, c.R, c.xhat, c.gamma, c.rstd, c.N, c.F);
+    batchnorm_backward_f64(dx, dg, dbeta, c.R, c.xhat, c.gamma, c.rstd, c.N, c.F, c.F);
     check_grad("bn dx", bn_f, &c, c.x, dx, 24);
     check_grad("bn dgamma", bn_f, &c, c.gamma, dg, 4);
     check_grad("bn dbeta", bn_f, &c, c.beta, dbeta, 4);
@@ -231,7 +231,7 @@ static double net_f(void *p)
     NetCtx *c = p;
     linear_forward_f64(NULL, c->h1, c->x, c->W1, c->b1, c->N, c->in, c->hid);
     batchnorm_forward_train_f64(c->h2, c->xhat, c->mean, c->var, c->rstd, c->h1, c->g, c->be,
-                                c->N, c->hid, 1e-5);
+                                c->N, c->hid, c->hid, 1e-5);
     act_forward_f64(ACT_TANH, c->h3, c->h2, c->N * c->hid);
     dropout_apply_f64(c->h4, c->h3, c->mask, c->N * c->hid);
     linear_forward_f64(NULL, c->z, c->h4, c->W2, c->b2, c->N, c->hid, c->C);
@@ -259,7 +259,7 @@ static void test_whole_net(void)
     linear_backward_f64(NULL, d4, dW2, db2, dz, c.h4, c.W2, c.N, c.hid, c.C);
     dropout_apply_f64(d3, d4, c.mask, 20);
     act_backward_f64(ACT_TANH, d2, d3, c.h2, c.h3, 20);
-    batchnorm_backward_f64(d1, dg, dbe, d2, c.xhat, c.g, c.rstd, c.N, c.hid);
+    batchnorm_backward_f64(d1, dg, dbe, d2, c.xhat, c.g, c.rstd, c.N, c.hid, c.hid);
     linear_backward_f64(NULL, dx, dW1, db1, d1, c.x, c.W1, c.N, c.in, c.hid);
     check_grad("net dW1", net_f, &c, c.W1, dW1, 24);
     check_grad("net dgamma", net_f, &c, c.g, dg, 4);

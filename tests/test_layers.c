@@ -51,7 +51,7 @@ static void test_batchnorm_vector(void)
     const float x[8] = {1, 10, 2, 20, 3, 30, 4, 60};
     const float gamma[2] = {1, 1}, beta[2] = {0, 0};
     float y[8], xhat[8], mean[2], var[2], rstd[2];
-    batchnorm_forward_train(y, xhat, mean, var, rstd, x, gamma, beta, 4, 2, 1e-5f);
+    batchnorm_forward_train(y, xhat, mean, var, rstd, x, gamma, beta, 4, 2, 2, 1e-5f);
     const double xh0[4] = {-1.341635419968927, -0.4472118066563091, 0.4472118066563089, 1.3416354199689269};
     const double y1[4] = {-1.0690449523776269, -0.5345224761888134, 0, 1.6035674285664403};
     for (int n = 0; n < 4; n++) {
@@ -69,7 +69,7 @@ static void test_batchnorm_vector(void)
     CHECK_NEAR(47.56666666666667, rv[1], 0, 1e-6);
     const float dy[8] = {1, 0.5f, 0, -1, 0, 2, 0, 0};
     float dx[8], dg[2], db[2];
-    batchnorm_backward(dx, dg, db, dy, xhat, gamma, rstd, 4, 2);
+    batchnorm_backward(dx, dg, db, dy, xhat, gamma, rstd, 4, 2, 2);
     const double dx0[4] = {0.26833030389303414, -0.3577683720252976, -0.08944343463101138, 0.17888150276327486};
     const double dx1[4] = {0.006681530952360168, -0.07349684047596185, 0.08685990238068218, -0.020044592857080504};
     for (int n = 0; n < 4; n++) {
@@ -82,7 +82,7 @@ static void test_batchnorm_vector(void)
     CHECK_NEAR(1.5, db[1], 0, 1e-7);
     const float xe[2] = {2.5f, 30};
     float ye[2];
-    batchnorm_forward_eval(ye, xe, gamma, beta, rm, rv, 1, 2, 1e-5f);
+    batchnorm_forward_eval(ye, xe, gamma, beta, rm, rv, 1, 2, 2, 1e-5f);
     CHECK_NEAR(2.1785429203456665, ye[0], 1e-6, 1e-6);
     CHECK_NEAR(3.9148250564124765, ye[1], 1e-6, 1e-6);
 }
