@@ -35,8 +35,15 @@ typedef struct {
 /* Set by the SIGINT/SIGTERM handler; the training loop finishes its batch and stops. */
 static volatile sig_atomic_t stop_signal;
 
+/* The first SIGINT/SIGTERM asks the loop to stop after its batch; a second one ends the
+ * process at once, as the user evidently wants. */
 static void on_signal(int sig)
 {
+    if (stop_signal) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     stop_signal = sig;
 }
 

@@ -113,6 +113,20 @@ t_run "$MLPTRAIN" --summary "$T/small.ini" --set data.dataset=cifar10 --set mode
 t_check "summary 3072-2048-2048-10 bn" grep -q '^Total params: 10,518,538$' "$T/out"
 t_check "summary BatchNorm1d row" grep -q 'BatchNorm1d-2' "$T/out"
 
+# --- schedules: --print-schedule, and the lr column follows the schedule ---
+t_run "$MLPTRAIN" --print-schedule "$T/small.ini" --set schedule.type=step --set schedule.step_size=1 --set schedule.gamma=0.5 --set train.epochs=3
+t_check "--print-schedule exits 0" [ "$rc" -eq 0 ]
+t_check "--print-schedule table" [ "$(tr -d '\r' <"$T/out" | tr '\n' ' ')" = "epoch,lr 0,0.10000000000000001 1,0.050000000000000003 2,0.025000000000000001 " ]
+t_run "$MLPTRAIN" --print-schedule "$T/small.ini" --set schedule.type=inv --set schedule.gamma=0.001 --set schedule.power=0.75 --set train.epochs=1
+t_check "--print-schedule per iteration for Caffe inv" [ "$(tr -d '\r' <"$T/out" | sed -n 3p)" = "1,0.099925065564900106" ]
+t_check "inv table has one row per iteration" [ "$(wc -l <"$T/out")" -eq 14 ]
+t_run "$MLPTRAIN" --print-schedule "$T/small.ini" --set schedule.type=plateau
+t_check "plateau without validation is a config error" [ "$rc" -eq 2 ]
+t_run "$MLPTRAIN" "$T/small.ini" -q -o "$T/sched" --set schedule.type=step --set schedule.step_size=1 --set schedule.gamma=0.5
+t_check "lr column follows the schedule" [ "$(tr -d '\r' <"$T/sched/epochs.csv" | cut -d, -f3 | tr '\n' ' ')" = "lr 0.1 0.05 " ]
+t_run "$MLPTRAIN" "$T/small.ini" -q -o "$T/plateau" --set schedule.type=plateau --set schedule.patience=0 --set schedule.threshold=10 --set train.epochs=3
+t_check "plateau run cuts the LR each epoch" [ "$(tr -d '\r' <"$T/plateau/epochs.csv" | cut -d, -f3 | tr '\n' ' ')" = "lr 0.1 0.01 0.001 " ]
+
 # --- CLI basics and exit codes ---
 t_run "$MLPTRAIN" --version
 t_check "--version" [ "$rc" -eq 0 ] && grep -q '^mlptrain ' "$T/out"
