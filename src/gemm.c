@@ -63,7 +63,7 @@ void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K,
 /* ---- micro-kernels ---- */
 
 #define GENERIC_MR 4
-#define GENERIC_NR 16
+#define GENERIC_NR 8
 
 static void kernel_generic(int kc, const float *a, const float *b, float *c, int ldc, int load)
 {
