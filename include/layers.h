@@ -50,7 +50,8 @@ void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const 
 void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
                         const float *xhat, const float *gamma, const float *rstd, int N, int F, int ld);
 
-/* Inverted dropout mask for n elements: each entry 0 with probability p, else 1/(1-p);
+/* Inverted dropout mask for n elements from rng: each entry 0 with probability p (to
+ * within 2^-32), else 1/(1-p);
  * p = 1 gives all zeros (SEMANTICS §4). */
 void dropout_mask(float *mask, int n, float p, Rng *rng);
 /* y = x * mask (also the backward: dx = dy * mask). y may alias x. */

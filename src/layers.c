@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "gemm.h"
@@ -18,6 +19,8 @@
 #define R_SQRT sqrtf
 #include "layers_impl.h"
 
+/* Each 64-bit draw gives two 32-bit uniforms u; an element is dropped when
+ * u < ceil(p * 2^32), i.e. with probability p to within 2^-32. */
 void dropout_mask(float *mask, int n, float p, Rng *rng)
 {
     if (p >= 1.0f) {
@@ -26,7 +29,13 @@ void dropout_mask(float *mask, int n, float p, Rng *rng)
         return;
     }
     float scale = 1.0f / (1.0f - p);
-    for (int i = 0; i < n; i++)
-        mask[i] = rng_uniform(rng) < (double)p ? 0.0f : scale;
+    uint64_t threshold = (uint64_t)ceil((double)p * 4294967296.0);
+    int i = 0;
+    for (; i + 1 < n; i += 2) {
+        uint64_t r = rng_next(rng);
+        mask[i] = (r & 0xffffffffu) < threshold ? 0.0f : scale;
+        mask[i + 1] = (r >> 32) < threshold ? 0.0f : scale;
+    }
+    if (i < n)
+        mask[i] = (rng_next(rng) & 0xffffffffu) < threshold ? 0.0f : scale;
 }
-

@@ -229,6 +229,29 @@ static void bn_backward_range(void *ctx, int b, int e)
                        m->params + l->w + b, l->stats + 2 * F + b, j->n, e - b, F);
 }
 
+/* Dropout masks row by row: row r of a forward pass draws from its own stream, seeded by
+ * one value taken from the dropout Rng per pass, so rows can be filled on any thread and
+ * the masks do not depend on the thread count. */
+typedef struct {
+    float *mask, *y;
+    const float *in;
+    int F;
+    float p;
+    uint64_t base;
+} DropJob;
+
+static void dropout_range(void *ctx, int b, int e)
+{
+    const DropJob *j = ctx;
+    for (int r = b; r < e; r++) {
+        Rng row;
+        rng_seed(&row, j->base, (uint64_t)r);
+        size_t off = (size_t)r * j->F;
+        dropout_mask(j->mask + off, j->F, j->p, &row);
+        dropout_apply(j->y + off, j->in + off, j->mask + off, j->F);
+    }
+}
+
 const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dropout_rng)
 {
     const float *in = x;
@@ -256,8 +279,8 @@ const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dro
         }
         case LAYER_DROPOUT:
             if (train) {
-                dropout_mask(l->mask, count, (float)m->p.dropout, dropout_rng);
-                dropout_apply(l->y, in, l->mask, count);
+                DropJob j = {l->mask, l->y, in, l->out, (float)m->p.dropout, rng_next(dropout_rng)};
+                pool_for(gemm_pool(m->gemm), n, 8, dropout_range, &j);
             } else {
                 memcpy(l->y, in, (size_t)count * sizeof(float));
             }
