@@ -377,8 +377,10 @@ static int run(const Cli *cli, const Config *c)
     long max_batch = rp->train.batch_size > rp->train.eval_batch_size ? rp->train.batch_size
                                                                       : rp->train.eval_batch_size;
     rng_seed(&init_rng, rp->train.seed, RNG_STREAM_INIT);
-    if (model_init(&m, &rp->model, train.dim, train.n_classes, (int)max_batch, gemm, &init_rng, &e) < 0)
+    if (model_init(&m, &rp->model, train.dim, train.n_classes, (int)max_batch, gemm, &init_rng, &e) < 0) {
+        code = EXIT_USAGE;
         goto out_err;
+    }
     optim_init(&o, &rp->optim, m.n_params, pool);
     long per_epoch = train_steps_per_epoch(&rp->train, split.n_train);
     long total = train_total_steps(&rp->train, split.n_train);

@@ -3,6 +3,7 @@
  * takes logits). */
 #include "model.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,14 @@ int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_
         in = out;
     }
 
+    /* Kernels index a batch's activations with int; refuse what would overflow. */
+    if ((size_t)max_batch * (size_t)widest > (size_t)INT_MAX) {
+        int w = widest;
+        model_free(m);
+        return err_set(e, "model: a batch of %d rows of width %d is too large (at most %d values "
+                          "per layer); lower train.batch_size or train.eval_batch_size",
+                       max_batch, w, INT_MAX);
+    }
     m->params = xcalloc(m->n_params, sizeof *m->params);
     m->grads = xcalloc(m->n_params, sizeof *m->grads);
     m->buffers = xcalloc(m->n_buffers ? m->n_buffers : 1, sizeof *m->buffers);
