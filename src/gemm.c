@@ -265,7 +265,9 @@ static void pack_transposing(float *dst, const float *src, int ld, int rows, int
 static void pack_copying(float *dst, const float *src, int ld, int rows, int kc, int w)
 {
     for (int k = 0; k < kc; k++) {
-        memcpy(dst, src + (size_t)k * ld, sizeof(float) * (size_t)rows);
+        const float *s = src + (size_t)k * ld;
+        for (int i = 0; i < rows; i++) /* a few floats: a loop beats a memcpy call */
+            dst[i] = s[i];
         for (int i = rows; i < w; i++)
             dst[i] = 0.0f;
         dst += w;
