@@ -31,6 +31,8 @@ char *xstrdup(const char *s);
  * Return 0 on success, -1 when s is not a number, -2 when it is out of the type's range. */
 int util_parse_long(const char *s, long *out);
 int util_parse_double(const char *s, double *out);
+/* Unsigned 64-bit, same contract; a minus sign is out of range (strtoull would wrap it). */
+int util_parse_ullong(const char *s, unsigned long long *out);
 
 /* Big-endian 32-bit unsigned from 4 bytes. */
 uint32_t util_be32(const unsigned char *p);

@@ -517,30 +517,6 @@ static int parse_double_item(const Key *k, const char *text, double *out, char *
     return 0;
 }
 
-/* Strict unsigned 64-bit: util.h has no such parser, so this mirrors util_parse_long
- * (whole string, blanks around allowed) and rejects signs, which strtoull would wrap. */
-static int parse_ullong(const char *s, unsigned long long *out)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    long negative;
-    if (*s == '-' && util_parse_long(s, &negative) == 0)
-        return -2;
-    if (!isdigit((unsigned char)*s))
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    while (isspace((unsigned char)*end))
-        end++;
-    if (*end)
-        return -1;
-    if (errno == ERANGE)
-        return -2;
-    *out = v;
-    return 0;
-}
-
 static int parse_list(const Key *k, const char *text, RunParams *run, char *msg, size_t n)
 {
     char exp[512];
@@ -634,7 +610,7 @@ static int parse_value(const Key *k, const char *text, RunParams *run, char *msg
     case KT_LONG:
         return parse_long_item(k, text, (long *)field(run, k), msg, n);
     case KT_ULLONG: {
-        int rc = parse_ullong(text, (unsigned long long *)field(run, k));
+        int rc = util_parse_ullong(text, (unsigned long long *)field(run, k));
         if (rc)
             return bad_value(k, msg, n, rc == -1 ? "is not an integer" : "is out of range", text);
         return 0;

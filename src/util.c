@@ -92,6 +92,28 @@ int util_parse_double(const char *s, double *out)
     return 0;
 }
 
+int util_parse_ullong(const char *s, unsigned long long *out)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    long negative;
+    if (*s == '-' && util_parse_long(s, &negative) == 0)
+        return -2;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return -1;
+    if (errno == ERANGE)
+        return -2;
+    *out = v;
+    return 0;
+}
+
 uint32_t util_be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
