@@ -183,9 +183,10 @@ static const Key keys[] = {
     EXPRESSION("schedule", "lambda", sched.lambda, "",
                "lambda: lr = base * this, over epoch, iteration, base_lr (e.g. 0.95 ^ epoch)"),
 
-    LONG("train", "epochs", train.epochs, GE(1), "10", "passes over the training set"),
+    LONG("train", "epochs", train.epochs, GE(0), "10",
+         "passes over the training set; 0 when max_iterations counts the run instead"),
     LONG("train", "max_iterations", train.max_iterations, GE(0), "0",
-         "> 0: run this many optimizer steps instead of epochs (not with epochs)"),
+         "> 0: run this many optimizer steps instead of epochs (with epochs = 0)"),
     LONG("train", "batch_size", train.batch_size, GE(1), "64", "training minibatch size"),
     LONG("train", "eval_batch_size", train.eval_batch_size, GE(1), "1000", "evaluation batch size"),
     LONG("train", "eval_every", train.eval_every, GE(0), "0",
@@ -902,11 +903,17 @@ static int check_rules(const Config *c, Err *e)
     const RunParams *r = &c->run;
     char w[1200], s[1200];
     int i_epochs = IDX(train.epochs), i_maxit = IDX(train.max_iterations);
-    if (c->is_set[i_epochs] && c->is_set[i_maxit] && r->train.max_iterations > 0) {
+    if (c->is_set[i_epochs] && r->train.epochs > 0 && r->train.max_iterations > 0) {
         where(c, i_maxit, w, sizeof w);
         set_at(c, i_epochs, s, sizeof s);
         return err_set(e, "%s: set either train.epochs or train.max_iterations, not both "
-                       "(train.epochs is set %s)", w, s);
+                       "(train.epochs is set %s; train.epochs = 0 leaves the count to "
+                       "max_iterations)", w, s);
+    }
+    if (r->train.epochs == 0 && r->train.max_iterations == 0) {
+        where(c, i_epochs, w, sizeof w);
+        return err_set(e, "%s: train.epochs = 0 needs train.max_iterations > 0 (expected "
+                       "epochs >= 1, or a number of iterations)", w);
     }
     if (r->sched.warmup_epochs > 0 && r->sched.warmup_iterations > 0) {
         int i = IDX(sched.warmup_iterations);
@@ -1006,6 +1013,9 @@ int config_finish(Config *c, Err *e)
     if (check_rules(c, e))
         return -1;
 
+    /* A run counted in iterations has no epoch count of its own. */
+    if (r->train.max_iterations > 0)
+        r->train.epochs = 0;
     /* PyTorch's AdamW default (SEMANTICS 6.3). */
     if (r->optim.optimizer == OPTIM_ADAMW && !c->is_set[IDX(optim.weight_decay)])
         r->optim.weight_decay = 0.01;
@@ -1103,9 +1113,6 @@ void config_print(const Config *c, FILE *f)
             fprintf(f, "\n[%s]\n", k->section);
             section = k->section;
         }
-        /* Giving both is an error, and epochs means nothing with max_iterations. */
-        if (k->off == offsetof(RunParams, train.epochs) && c->run.train.max_iterations > 0)
-            fputs("; ", f);
         fputs(k->name, f);
         fputs(value_is_empty(k, &c->run) ? " =" : " = ", f);
         print_value(k, &c->run, f);

@@ -264,7 +264,7 @@ static void test_load_errors(void)
         {"[data]\nval_split = 1\n", "configs/exp.ini:2: data.val_split: '1' is out of range (expected a number in [0, 1))"},
         {"[schedule]\nfactor = 1\n", "configs/exp.ini:2: schedule.factor: '1' is out of range (expected a number in (0, 1))"},
         {"[schedule]\nstart_factor = 0\n", "configs/exp.ini:2: schedule.start_factor: '0' is out of range (expected a number in (0, 1])"},
-        {"[train]\nepochs = 99999999999999999999\n", "configs/exp.ini:2: train.epochs: '99999999999999999999' is out of range (expected an integer >= 1)"},
+        {"[train]\nepochs = 99999999999999999999\n", "configs/exp.ini:2: train.epochs: '99999999999999999999' is out of range (expected an integer >= 0)"},
         {"[schedule]\nlambda = 0.95 ^ epcoh\n", "configs/exp.ini:2: schedule.lambda: column 8: unknown name 'epcoh' (expected epoch, iteration, base_lr or a function: exp, log, sqrt, sin, cos, floor, min, max)"},
         {"x = 1\n", "configs/exp.ini:1: key 'x' outside any section (add a [section] line above it)"},
     };
@@ -420,9 +420,10 @@ static void test_cross_key_rules(void)
         {"", "schedule.type=lambda", "--set schedule.type=lambda: schedule.type = lambda requires schedule.lambda (e.g. lambda = 0.95 ^ epoch)"},
         {"[data]\nmean = 1, 2\n", NULL, "configs/exp.ini:2: data.mean: 2 values given, but mnist has 1 channel (expected 1 value, or none for the dataset default)"},
         {"[data]\nstd = 1, 2, 3\n", "data.dataset=cifar10", NULL},
-        {"[train]\nepochs = 3\nmax_iterations = 10\n", NULL, "configs/exp.ini:3: set either train.epochs or train.max_iterations, not both (train.epochs is set on line 2)"},
+        {"[train]\nepochs = 3\nmax_iterations = 10\n", NULL, "configs/exp.ini:3: set either train.epochs or train.max_iterations, not both (train.epochs is set on line 2; train.epochs = 0 leaves the count to max_iterations)"},
         {"[train]\nepochs = 3\nmax_iterations = 0\n", NULL, NULL},
-        {"[train]\nmax_iterations = 10\n", "train.epochs=2", "configs/exp.ini:2: set either train.epochs or train.max_iterations, not both (train.epochs is set by --set train.epochs=2)"},
+        {"[train]\nepochs = 0\n", NULL, "configs/exp.ini:2: train.epochs = 0 needs train.max_iterations > 0 (expected epochs >= 1, or a number of iterations)"},
+        {"[train]\nmax_iterations = 10\n", "train.epochs=2", "configs/exp.ini:2: set either train.epochs or train.max_iterations, not both (train.epochs is set by --set train.epochs=2; train.epochs = 0 leaves the count to max_iterations)"},
         {"[schedule]\nwarmup_epochs = 1\nwarmup_iterations = 5\n", NULL, "configs/exp.ini:3: set either schedule.warmup_epochs or schedule.warmup_iterations, not both (schedule.warmup_epochs is set on line 2)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -485,7 +486,7 @@ static void test_print_round_trip(void)
                 CHECK(strstr(p2, "\nmilestones = 1, 2, 3\n") != NULL);
             }
             if (t == 2)
-                CHECK(strstr(p2, "\n; epochs = 10\n") != NULL);
+                CHECK(strstr(p2, "\nepochs = 0\n") != NULL);
         }
         free(p1);
         free(p2);
