@@ -20,7 +20,7 @@ typedef struct {
     double one, all;  /* GFLOP/s */
 } Peak;
 
-#define PEAK_ITERS 40000000L
+#define PEAK_ITERS 20000000L
 
 static volatile float peak_sink;
 
@@ -100,17 +100,23 @@ static Peak bench_peak(Pool *pool)
         p.isa = "AVX2";
     }
 #endif
-    double t0 = util_now();
-    double f = peak_loop();
-    p.one = f / (util_now() - t0) / 1e9;
-    int threads = pool_threads(pool);
-    double flops[256] = {0};
-    t0 = util_now();
-    pool_run(pool, threads, peak_task, flops);
-    double t = util_now() - t0, total = 0;
-    for (int i = 0; i < threads; i++)
-        total += flops[i];
-    p.all = total / t / 1e9;
+    /* Best of 3 each: on a shared machine noise only ever lowers the figure. */
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = util_now();
+        double f = peak_loop();
+        double one = f / (util_now() - t0) / 1e9;
+        if (one > p.one)
+            p.one = one;
+        int threads = pool_threads(pool);
+        double flops[256] = {0};
+        t0 = util_now();
+        pool_run(pool, threads, peak_task, flops);
+        double t = util_now() - t0, total = 0;
+        for (int i = 0; i < threads; i++)
+            total += flops[i];
+        if (total / t / 1e9 > p.all)
+            p.all = total / t / 1e9;
+    }
     return p;
 }
 
