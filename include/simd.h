@@ -6,10 +6,14 @@
 #ifndef MLPTRAIN_SIMD_H
 #define MLPTRAIN_SIMD_H
 
+/* -DSIMD_CLONES= builds without clones (ThreadSanitizer, for one, cannot run the load-time
+ * resolvers that pick a clone). */
+#ifndef SIMD_CLONES
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SIMD_CLONES
+#endif
 #endif
 
 #endif
