@@ -115,7 +115,6 @@ typedef struct {
     double window_seconds;   /* training time since the last row */
     double window_loss;
     long window_correct, window_seen;
-    long last_row_iter;
     double last_val_loss, last_val_acc;
     long last_val_iter;
     TrainResult *r;
@@ -182,7 +181,6 @@ static int write_row(Loop *L, long epoch, long iteration, double lr, int with_te
     L->window_loss = 0.0;
     L->window_correct = L->window_seen = 0;
     L->window_seconds = 0.0;
-    L->last_row_iter = iteration;
     return 0;
 }
 
@@ -220,7 +218,6 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     L.log = io->log;
     L.csv_path = io->epochs_csv;
     L.r = r;
-    L.last_row_iter = -1;
     L.last_val_iter = -1;
     L.last_val_loss = L.last_val_acc = NAN;
     int rc = csv_open(&L.csv, io->epochs_csv, epoch_columns, N_EPOCH_COLUMNS, e);
