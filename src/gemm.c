@@ -196,12 +196,8 @@ int gemm_path_from_env(GemmPath *p, Err *e)
     return err_set(e, "MLPTRAIN_KERNEL=%s: unknown kernel path (expected auto, generic, avx2 or avx512)", v);
 }
 
-Gemm *gemm_create(Pool *pool, GemmPath p, Err *e)
+static Gemm *gemm_alloc(Pool *pool, GemmPath p)
 {
-    if (!gemm_path_supported(p)) {
-        err_set(e, "the %s kernels cannot run on this CPU", gemm_path_names[p]);
-        return NULL;
-    }
     Gemm *g = xcalloc(1, sizeof *g);
     g->k = kernel_for(p);
     g->pool = pool;
@@ -213,6 +209,54 @@ Gemm *gemm_create(Pool *pool, GemmPath p, Err *e)
         g->bpack[t] = xmalloc(sizeof(float) * KC * (NC + NR_MAX));
     }
     return g;
+}
+
+/* A product with full and edge tiles in both dimensions and two k blocks, compared with
+ * gemm_ref: a SIMD kernel is checked on the CPU that runs it, which may not be one its
+ * tests ran on. Values are small integers, so every path must agree exactly. */
+static bool self_check(Gemm *g)
+{
+    enum { M = 2 * MR_MAX + 5, N = 2 * NR_MAX + 7, K = KC + 37 };
+    float *A = xmalloc(sizeof(float) * M * K), *B = xmalloc(sizeof(float) * K * N);
+    float *C = xmalloc(sizeof(float) * M * N), *R = xmalloc(sizeof(float) * M * N);
+    for (int i = 0; i < M * K; i++)
+        A[i] = (float)(i % 7 - 3);
+    for (int i = 0; i < K * N; i++)
+        B[i] = (float)(i % 5 - 2);
+    for (int i = 0; i < M * N; i++)
+        C[i] = R[i] = (float)(i % 3);
+    gemm_ref(false, false, M, N, K, A, K, B, N, R, N, true);
+    gemm(g, false, false, M, N, K, A, K, B, N, C, N, true);
+    bool ok = memcmp(C, R, sizeof(float) * M * N) == 0;
+    free(A);
+    free(B);
+    free(C);
+    free(R);
+    return ok;
+}
+
+Gemm *gemm_create(Pool *pool, GemmPath p, Err *e)
+{
+    if (!gemm_path_supported(p)) {
+        err_set(e, "the %s kernels cannot run on this CPU", gemm_path_names[p]);
+        return NULL;
+    }
+    /* auto: the fastest path that passes its self-check. */
+    const GemmPath order[] = {GEMM_AVX512, GEMM_AVX2, GEMM_GENERIC};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        GemmPath q = p == GEMM_AUTO ? order[i] : p;
+        if (!gemm_path_supported(q))
+            continue;
+        Gemm *g = gemm_alloc(pool, q);
+        if (self_check(g))
+            return g;
+        gemm_free(g);
+        if (p != GEMM_AUTO)
+            break;
+    }
+    err_set(e, "the %s kernels failed their self-check on this CPU (products differ from the "
+               "reference); use MLPTRAIN_KERNEL=generic", gemm_path_names[p]);
+    return NULL;
 }
 
 void gemm_free(Gemm *g)
