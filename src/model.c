@@ -182,7 +182,7 @@ void model_free(Model *m)
 
 /* Element-wise layers run on the pool in contiguous ranges (results do not depend on
  * the cut); below ACT_GRAIN elements a range is not worth a dispatch. */
-#define ACT_GRAIN 16384
+#define ACT_GRAIN 4096
 #define BN_GRAIN 64        /* features */
 
 typedef struct {
