@@ -196,7 +196,8 @@ static const Key keys[] = {
     DOUBLE("train", "label_smoothing", train.label_smoothing, IN_CO(0, 1), "0",
            "cross-entropy label smoothing"),
     ULLONG("train", "seed", train.seed, "1", "seed of every random stream"),
-    LONG("train", "threads", train.threads, GE(0), "0", "worker threads, 0 = all online CPUs; results are identical for any value"),
+    LONG("train", "threads", train.threads, GE(0), "0",
+         "worker threads, 0 = all online CPUs; results are identical for any value"),
 
     STRING("output", "dir", output.dir, F_NONEMPTY, "runs", "parent directory of run directories"),
     STRING("output", "name", output.name, F_NAME, "",

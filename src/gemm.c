@@ -384,7 +384,8 @@ static void run_block(const Job *j, int task, int m0, int m1, int n0, int n1)
                         /* Edge tile: run the full kernel on a copy, keep the valid part. */
                         for (int i = 0; i < mr; i++)
                             for (int q = 0; q < nr; q++)
-                                tile[i * nr + q] = load && i < rows && q < cols ? c[(size_t)i * j->ldc + q] : 0.0f;
+                                tile[i * nr + q] =
+                                    load && i < rows && q < cols ? c[(size_t)i * j->ldc + q] : 0.0f;
                         ki->kernel(kc, a, b, tile, nr, 1);
                         for (int i = 0; i < rows; i++)
                             memcpy(c + (size_t)i * j->ldc, tile + i * nr, sizeof(float) * (size_t)cols);

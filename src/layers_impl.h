@@ -1,8 +1,9 @@
 /* layers_impl.h - the layer kernels written once over a scalar type REAL. layers.c
  * instantiates them for float (the product); the gradient-check test instantiates them
  * for double, so finite differences check the same source the product runs. Before
- * including, define REAL, KERNEL (storage class: empty, or static inline), FN(name) (the function name for this instantiation), GEMM (a
- * gemm with the gemm.h contract for REAL) and R_EXP, R_TANH, R_SQRT (libm for REAL). */
+ * including, define REAL; KERNEL (storage class: empty, or static inline); FN(name) (the
+ * function name for this instantiation); GEMM (a gemm with the gemm.h contract for REAL);
+ * and R_EXP, R_TANH, R_SQRT (libm for REAL). */
 
 /* The bias is written first and the product accumulated onto it: one pass over y. */
 KERNEL void FN(linear_forward)(Gemm *g, REAL *y, const REAL *x, const REAL *W, const REAL *b,
