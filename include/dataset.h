@@ -55,6 +55,9 @@ typedef struct {
     int n_val;
 } DataSplit;
 
+/* Records a split of n holds out for validation: floor(n * val_split). */
+long dataset_val_count(long n, double val_split);
+
 /* Holds out floor(n * val_split) records: the last ones of rng_shuffle over 0..n-1. Both
  * lists are returned in ascending order, owned by s (dataset_split_free). val_split = 0
  * gives every record to training and leaves rng untouched. Fails (-1, s zeroed) when

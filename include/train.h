@@ -44,9 +44,11 @@ typedef struct {
     const char *epochs_csv;          /* path of epochs.csv */
 } TrainIO;
 
-/* Optimizer steps per epoch and for the whole run. */
+/* Optimizer steps per epoch, for the whole run, and the epochs the run touches (the last
+ * may be partial when max_iterations counts the run). */
 long train_steps_per_epoch(const TrainParams *tp, long n_train);
 long train_total_steps(const TrainParams *tp, long n_train);
+long train_epochs(const TrainParams *tp, long n_train);
 
 /* Checks what the data and model imply before anything is written: a training batch of
  * one row with batch norm (PyTorch refuses it), an empty training set. */

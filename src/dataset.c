@@ -416,6 +416,12 @@ void dataset_free(Dataset *d)
 
 /* ---- split ---- */
 
+long dataset_val_count(long n, double val_split)
+{
+    /* floor(n * val_split) in double, as Python's int(n * val_split) does. */
+    return (long)floor((double)n * val_split);
+}
+
 int dataset_split(DataSplit *s, int n, double val_split, Rng *rng, Err *e)
 {
     memset(s, 0, sizeof *s);
@@ -423,8 +429,7 @@ int dataset_split(DataSplit *s, int n, double val_split, Rng *rng, Err *e)
         return err_set(e, "cannot split %d training records", n);
     if (!(val_split >= 0.0 && val_split < 1.0))
         return err_set(e, "val_split = %g is outside [0, 1)", val_split);
-    /* floor(n * val_split) in double, as Python's int(n * val_split) does. */
-    int n_val = (int)floor((double)n * val_split);
+    int n_val = (int)dataset_val_count(n, val_split);
     if (val_split > 0.0 && (n_val == 0 || n_val == n))
         return err_set(e,
                        "val_split = %g of %d training records holds out %d: both the training and "

@@ -246,7 +246,7 @@ static long planned_train_records(const RunParams *rp)
     long n = dataset_standard_train_size(rp->data.dataset);
     if (rp->data.train_limit > 0 && rp->data.train_limit < n)
         n = rp->data.train_limit;
-    return n - (long)((double)n * rp->data.val_split);
+    return n - dataset_val_count(n, rp->data.val_split);
 }
 
 static int print_schedule(const RunParams *rp)
@@ -255,11 +255,8 @@ static int print_schedule(const RunParams *rp)
     long n_train = planned_train_records(rp);
     if (n_train < 1)
         return fail(EXIT_USAGE, &(Err){"no training records left after data.val_split"});
-    long per_epoch = train_steps_per_epoch(&rp->train, n_train);
-    long total = train_total_steps(&rp->train, n_train);
-    long epochs = (total + per_epoch - 1) / per_epoch;
-    if (sched_write_table(stdout, &rp->sched, rp->optim.lr, epochs, per_epoch,
-                          rp->train.max_iterations, &e) < 0)
+    if (sched_write_table(stdout, &rp->sched, rp->optim.lr, train_epochs(&rp->train, n_train),
+                          train_steps_per_epoch(&rp->train, n_train), rp->train.max_iterations, &e) < 0)
         return fail(EXIT_USAGE, &e);
     return EXIT_OK;
 }
@@ -382,10 +379,8 @@ static int run(const Cli *cli, const Config *c)
         goto out_err;
     }
     optim_init(&o, &rp->optim, m.n_params, pool);
-    long per_epoch = train_steps_per_epoch(&rp->train, split.n_train);
-    long total = train_total_steps(&rp->train, split.n_train);
-    if (sched_init(&s, &rp->sched, rp->optim.lr, (total + per_epoch - 1) / per_epoch, per_epoch,
-                   rp->train.max_iterations, &e) < 0) {
+    if (sched_init(&s, &rp->sched, rp->optim.lr, train_epochs(&rp->train, split.n_train),
+                   train_steps_per_epoch(&rp->train, split.n_train), rp->train.max_iterations, &e) < 0) {
         code = EXIT_USAGE;
         goto out_err;
     }

@@ -30,6 +30,12 @@ long train_total_steps(const TrainParams *tp, long n_train)
     return tp->epochs * train_steps_per_epoch(tp, n_train);
 }
 
+long train_epochs(const TrainParams *tp, long n_train)
+{
+    long per_epoch = train_steps_per_epoch(tp, n_train);
+    return (train_total_steps(tp, n_train) + per_epoch - 1) / per_epoch;
+}
+
 int train_check(const TrainParams *tp, const ModelParams *mp, long n_train, Err *e)
 {
     if (n_train < 1)
@@ -226,7 +232,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
 
     long per_epoch = train_steps_per_epoch(tp, n_train);
     long total = train_total_steps(tp, n_train);
-    long n_epochs = (total + per_epoch - 1) / per_epoch;
+    long n_epochs = train_epochs(tp, n_train);
     double lr_used = sched_lr(s);
     int plateau = s->p.type == SCHED_PLATEAU;
     L.t_start = util_now();

@@ -110,8 +110,8 @@ static double run_config(const BenchConfig *c, Gemm *g, long *iters_done)
     tp.batch_size = c->batch;
     tp.eval_batch_size = c->batch;
     tp.seed = 1;
-    long per_epoch = train_steps_per_epoch(&tp, n_train);
-    sched_init(&s, &sp, c->lr, (c->iters + per_epoch - 1) / per_epoch, per_epoch, c->iters, &e);
+    long per_epoch = train_steps_per_epoch(&tp, n_train), epochs = train_epochs(&tp, n_train);
+    sched_init(&s, &sp, c->lr, epochs, per_epoch, c->iters, &e);
     TrainData td = {&train, &test, &split, &nz};
     TrainIO io = {NULL, NULL, "/dev/null"};
     TrainResult r;
@@ -123,7 +123,7 @@ static double run_config(const BenchConfig *c, Gemm *g, long *iters_done)
         exit(1);
     }
     tp.max_iterations = c->iters;
-    sched_init(&s, &sp, c->lr, (c->iters + per_epoch - 1) / per_epoch, per_epoch, c->iters, &e);
+    sched_init(&s, &sp, c->lr, epochs, per_epoch, c->iters, &e);
     if (train_run(&tp, &td, &m, &o, &s, &io, &r, &e) < 0) {
         fprintf(stderr, "bench: %s\n", e.msg);
         exit(1);
