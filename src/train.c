@@ -121,10 +121,22 @@ typedef struct {
     double window_seconds;   /* training time since the last row */
     double window_loss;
     long window_correct, window_seen;
-    double last_val_loss, last_val_acc;
+    Eval last_val;           /* validation at iteration last_val_iter */
     long last_val_iter;
     TrainResult *r;
 } Loop;
+
+/* The validation result at this iteration, evaluated once however often it is asked for. */
+static Eval validate(Loop *L, long iteration)
+{
+    const TrainData *d = L->d;
+    if (L->last_val_iter != iteration) {
+        L->last_val = evaluate(L->m, d->train, d->nz, d->split->val_idx, d->split->n_val,
+                               (int)L->tp->eval_batch_size, (float)L->tp->label_smoothing, L->w);
+        L->last_val_iter = iteration;
+    }
+    return L->last_val;
+}
 
 static void write_cell(CsvWriter *c, double v, int present)
 {
@@ -146,10 +158,7 @@ static int write_row(Loop *L, long epoch, long iteration, double lr, int with_te
     Eval val = {NAN, NAN}, test = {NAN, NAN};
     int has_val = d->split->n_val > 0;
     if (has_val) {
-        val = evaluate(L->m, d->train, d->nz, d->split->val_idx, d->split->n_val, eval_batch, ls, w);
-        L->last_val_loss = val.loss;
-        L->last_val_acc = val.acc;
-        L->last_val_iter = iteration;
+        val = validate(L, iteration);
         if (isnan(L->r->best_val_acc) || val.acc > L->r->best_val_acc)
             L->r->best_val_acc = val.acc;
     }
@@ -225,7 +234,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     L.csv_path = io->epochs_csv;
     L.r = r;
     L.last_val_iter = -1;
-    L.last_val_loss = L.last_val_acc = NAN;
+    L.last_val = (Eval){NAN, NAN};
     int rc = csv_open(&L.csv, io->epochs_csv, epoch_columns, N_EPOCH_COLUMNS, e);
     if (rc < 0)
         goto done;
@@ -283,14 +292,10 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
             if ((rc = write_row(&L, epoch, iteration, lr_used, tp->eval_test_every_epoch, e)) < 0)
                 goto done;
         }
-        if (plateau && L.last_val_iter != iteration && d->split->n_val > 0) {
-            Eval v = evaluate(m, d->train, d->nz, d->split->val_idx, d->split->n_val,
-                              (int)tp->eval_batch_size, (float)tp->label_smoothing, &w);
-            L.last_val_loss = v.loss;
-            L.last_val_acc = v.acc;
-            L.last_val_iter = iteration;
-        }
-        sched_after_epoch(s, L.last_val_loss, L.last_val_acc);
+        /* Plateau watches the validation metric at every epoch end, row or no row. */
+        if (plateau && d->split->n_val > 0)
+            validate(&L, iteration);
+        sched_after_epoch(s, L.last_val.loss, L.last_val.acc);
     }
     /* The final row always carries the test evaluation. */
     rc = write_row(&L, r->epochs, iteration, lr_used, 1, e);
