@@ -79,10 +79,12 @@ static void chunk_prepare(const Step *s, size_t i0, size_t i1)
     if (l1 != 0.0f)
         for (size_t i = i0; i < i1; i++)
             g[i] += p[i] > 0.0f ? l1 : p[i] < 0.0f ? -l1 : 0.0f;
-    double ss = 0.0;
-    for (size_t i = i0; i < i1; i++)
-        ss += (double)g[i] * g[i];
-    s->o->partial[i0 / CHUNK] = ss;
+    if (s->o->p.clip_grad_norm > 0.0) {
+        double ss = 0.0;
+        for (size_t i = i0; i < i1; i++)
+            ss += (double)g[i] * g[i];
+        s->o->partial[i0 / CHUNK] = ss;
+    }
 }
 
 /* SEMANTICS §6.1. */
@@ -163,15 +165,15 @@ double optim_step(Optim *o, float *params, float *grads, double lr)
     double norm = 0.0;
     if (q->l1 != 0.0 || q->clip_grad_norm > 0.0) {
         pool_run(o->pool, tasks, step_task, &s);
-        for (int t = 0; t < tasks; t++)
-            norm += o->partial[t];
-        norm = sqrt(norm);
-        /* SEMANTICS §6.7: clip_grad_norm_(max_norm, p=2), coef = max_norm / (total + 1e-6). */
-        double coef = q->clip_grad_norm / (norm + 1e-6);
-        if (q->clip_grad_norm > 0.0 && coef < 1.0)
-            s.clip_coef = (float)coef;
-        if (q->clip_grad_norm == 0.0)
-            norm = 0.0;
+        if (q->clip_grad_norm > 0.0) {
+            for (int t = 0; t < tasks; t++)
+                norm += o->partial[t];
+            norm = sqrt(norm);
+            /* SEMANTICS §6.7: clip_grad_norm_(max_norm, p=2), coef = max_norm / (total + 1e-6). */
+            double coef = q->clip_grad_norm / (norm + 1e-6);
+            if (coef < 1.0)
+                s.clip_coef = (float)coef;
+        }
     }
     o->t++;
     s.phase = 1;
