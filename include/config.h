@@ -52,6 +52,11 @@ int config_set(Config *c, const char *assignment, Err *e);
  * (optim.lr). Call once. */
 int config_finish(Config *c, Err *e);
 
+/* Where key "section.key" got its value, for messages about it: "PATH:LINE" for a line of
+ * the file, "--set section.key=value" for an override, else PATH (or "config" without a
+ * file). Returns -1 (with PATH in buf) when no such key exists. */
+int config_locate(const Config *c, const char *full_key, char *buf, size_t n);
+
 /* Writes the resolved configuration (after config_finish) as INI that config_load_file
  * accepts and that prints identically again: every key in table order. The one exception:
  * with train.max_iterations > 0, epochs is written as a comment, since giving both is

@@ -40,9 +40,20 @@ int dataset_load_idx(Dataset *d, const char *images_path, const char *labels_pat
  * Label errors name the record's index within its file. */
 int dataset_load_cifar(Dataset *d, const char *const *paths, int n_paths, long limit, Err *e);
 
-/* Records in the official full training set (MNIST family 60000, CIFAR-10 50000): used to
- * show a schedule without loading data. */
-long dataset_standard_train_size(DatasetKind kind);
+/* What a run would load, known from the files' headers and sizes without reading
+ * records: counts after train_limit / test_limit. */
+typedef struct {
+    long n_train, n_test;
+    int dim, n_classes;
+} DataShape;
+
+/* Checks every file dataset_load would read (presence, kind, header, size) and fills s.
+ * Reads no records and allocates nothing. -1 with e as dataset_load would say it. */
+int dataset_peek(const DataParams *p, DataShape *s, Err *e);
+
+/* The shape of the official full dataset (MNIST family 60000 + 10000 records, CIFAR-10
+ * 50000 + 10000) after the limits: for planning when the files cannot be read. */
+void dataset_standard_shape(const DataParams *p, DataShape *s);
 
 /* Safe on a zeroed Dataset; leaves it zeroed. */
 void dataset_free(Dataset *d);

@@ -29,6 +29,9 @@ int gemm_path_from_env(GemmPath *p, Err *e);
 Gemm *gemm_create(Pool *pool, GemmPath p, Err *e);
 /* NULL is fine. Does not free the pool. */
 void gemm_free(Gemm *g);
+/* Bytes of packing buffers gemm_create allocates for a pool of threads threads. */
+double gemm_workspace_bytes(int threads);
+
 /* The path actually used (never GEMM_AUTO) and the pool. */
 GemmPath gemm_path(const Gemm *g);
 Pool *gemm_pool(const Gemm *g);

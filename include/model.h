@@ -32,6 +32,7 @@ typedef struct {
 typedef struct {
     ModelParams p;
     int n_in, n_classes, max_batch;
+    int widest;           /* widest layer, input and classes included */
     int n_layers;
     Layer *layers;
     size_t n_params;
@@ -45,9 +46,24 @@ typedef struct {
 } Model;
 
 /* Builds the layer list n_in -> hidden... -> n_classes and initializes parameters from
- * rng as p->init says (SEMANTICS §1). p->bias_init must be resolved (not AUTO). */
+ * rng as p->init says (SEMANTICS §1). p->bias_init must be resolved (not AUTO). Errors
+ * (a batch x width beyond int range, a parameter count beyond size_t) name their key. */
 int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
                Gemm *gemm, Rng *rng, Err *e);
+
+/* The first half of model_init: the layer list, parameter offsets and counts, with the
+ * same checks, and nothing else allocated. Enough for model_summary and model_memory;
+ * free with model_free. */
+int model_layout(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
+                 Gemm *gemm, Err *e);
+
+/* Bytes model_init allocates, by kind (doubles: estimates that cannot overflow). */
+typedef struct {
+    double params;        /* parameters and batch-norm buffers */
+    double grads;
+    double activations;   /* layer outputs, normalized inputs, masks, gradient buffers */
+} ModelMemory;
+void model_memory(const Model *m, ModelMemory *mm);
 /* Safe on a zeroed Model. */
 void model_free(Model *m);
 

@@ -24,6 +24,9 @@ typedef struct {
 /* Allocates state for n parameters (zeroed, as PyTorch's lazy state starts); steps run on
  * pool (NULL = the calling thread), with the same results for any thread count. */
 void optim_init(Optim *o, const OptimParams *p, size_t n, Pool *pool);
+/* Bytes optim_init allocates for n parameters. */
+double optim_state_bytes(const OptimParams *p, size_t n);
+
 /* Safe on a zeroed Optim. */
 void optim_free(Optim *o);
 

@@ -50,17 +50,42 @@ long train_steps_per_epoch(const TrainParams *tp, long n_train);
 long train_total_steps(const TrainParams *tp, long n_train);
 long train_epochs(const TrainParams *tp, long n_train);
 
+/* The most optimizer steps a run may take: bounds the schedule's check and every count. */
+#define TRAIN_MAX_STEPS 100000000L
+
 /* Checks what the data and model imply before anything is written: a training batch of
- * one row with batch norm (PyTorch refuses it), an empty training set. */
+ * one row with batch norm (PyTorch refuses it), an empty training set, a run of more than
+ * TRAIN_MAX_STEPS steps. Errors name their key (Err.key). */
 int train_check(const TrainParams *tp, const ModelParams *mp, long n_train, Err *e);
+
+/* Rows a batch buffer needs: the larger of min(batch_size, n_train) and
+ * min(eval_batch_size, n_eval), so a batch larger than the data reserves nothing extra. */
+int train_max_rows(const TrainParams *tp, long n_train, long n_eval);
+
+/* The memory a run allocates, in bytes, by kind: known before anything is allocated. */
+typedef struct {
+    double params;        /* parameters and batch-norm buffers */
+    double grads;
+    double optim;         /* momentum / moments */
+    double activations;   /* per-layer outputs and gradient buffers for the largest batch */
+    double workspace;     /* GEMM packing, batch assembly, index lists */
+    double data;          /* pixels and labels as bytes, split indices */
+    double total;
+} MemPlan;
+
+/* Fills mp for the run rp on data of shape ds with n_val records held out, on threads
+ * threads. Fails only as model_layout does. */
+int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int threads,
+                      MemPlan *mp, Err *e);
 
 /* Trains m with o and s on d. On success returns 0 with r filled, whatever the status
  * (a diverged or interrupted run is a result). Returns -1 on I/O failure. */
 int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sched *s,
               const TrainIO *io, TrainResult *r, Err *e);
 
-/* Writes result.csv (header + one row) for the run. */
-int train_write_result(const char *path, const RunParams *rp, const Model *m,
-                       const TrainResult *r, Err *e);
+/* Writes result.csv (header + one row) for the run whole or not at all (a temporary file
+ * renamed over path). name is the run's directory name, threads the thread count used. */
+int train_write_result(const char *path, const RunParams *rp, const char *name, int threads,
+                       const Model *m, const TrainResult *r, Err *e);
 
 #endif

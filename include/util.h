@@ -12,6 +12,8 @@
  * as "mlptrain: <msg>". msg already carries "file:line: key: " where that applies. */
 typedef struct {
     char msg[2048];
+    char key[64];   /* "section.key" the error is about, "" if none: main prefixes the
+                     * place that key was set (FILE:LINE) */
 } Err;
 
 /* Formats into e->msg (when e is not NULL) and returns -1, so callers can
@@ -19,6 +21,14 @@ typedef struct {
 int err_set(Err *e, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* As err_set, and records which config key ("section.key") the error is about, so the
+ * caller that knows the config can say where it was set. msg does not repeat the key. */
+int err_set_key(Err *e, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
@@ -55,5 +65,52 @@ int util_mkdir_new(const char *path, Err *e);
 
 /* True when a file (or directory) at path can be opened for reading. */
 int util_exists(const char *path);
+
+/* Opens path for reading in binary mode, refusing what is not a regular file (a directory,
+ * a FIFO that would block, a device) with a message saying what it is. NULL with e set. */
+FILE *util_open_regular(const char *path, Err *e);
+
+/* The size of regular file path in bytes; -1 with e set (as util_open_regular) if it is
+ * missing (errno kept, e.g. ENOENT) or not a regular file (errno = EINVAL). */
+long long util_file_size(const char *path, Err *e);
+
+/* 1 when path is a directory, 0 when it is something else, -1 when it does not exist or
+ * cannot be examined (errno says why). */
+int util_is_dir(const char *path);
+
+/* size_t products and sums that report overflow: 0 with *out set, -1 on overflow. */
+int util_mul_size(size_t a, size_t b, size_t *out);
+int util_add_size(size_t a, size_t b, size_t *out);
+
+/* A file a user keeps, written whole or not at all (STYLE.md "Files a user keeps"):
+ * written to "PATH.tmp.PID", then flushed, synced, closed and renamed over PATH. A crash
+ * or kill at any moment leaves PATH as it was (absent or the previous version), at worst
+ * with a stray .tmp file beside it. */
+typedef struct {
+    FILE *f;                 /* write here between open and commit */
+    char path[4096];
+    char tmp[4128];
+} AtomicFile;
+
+int util_atomic_open(AtomicFile *a, const char *path, Err *e);
+/* Renames the finished file over path. Returns 0, or -1 with e naming the file and the
+ * system's reason (a failed write earlier included); the temporary file is removed. */
+int util_atomic_commit(AtomicFile *a, Err *e);
+/* As util_atomic_commit, but only if path does not exist yet (a hard link, which fails
+ * when the name is taken): 0 when created, 1 when path already existed (nothing is
+ * changed), -1 with e on failure. This both writes the file whole and claims the name. */
+int util_atomic_commit_new(AtomicFile *a, Err *e);
+/* Abandons the file: closes and removes the temporary. Safe on a zeroed AtomicFile and
+ * after a commit. */
+void util_atomic_abort(AtomicFile *a);
+
+/* Memory this process can still use, in bytes: MemAvailable from /proc/meminfo, lowered to
+ * the cgroup v2 memory.max (minus memory.current) of this process's cgroup or any of its
+ * ancestors when that is lower. -1 when nothing is readable. *what receives a short
+ * description of the limiting figure ("MemAvailable", "cgroup memory.max"). */
+long long util_memory_available(const char **what);
+
+/* "1.5 GB", "820 MB", "12 KB", "512 bytes": for messages. */
+void util_format_bytes(char *buf, size_t n, double bytes);
 
 #endif

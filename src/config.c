@@ -56,12 +56,18 @@ typedef struct {
 
 /* Ranges: min, max, flags. */
 #define ANY 0, 0, 0
-#define GE(a) a, 0, R_MIN
-#define GT(a) a, 0, R_MIN | R_MIN_OPEN
 #define IN(a, b) a, b, R_MIN | R_MAX                           /* [a, b] */
 #define IN_CO(a, b) a, b, R_MIN | R_MAX | R_MAX_OPEN           /* [a, b) */
 #define IN_OC(a, b) a, b, R_MIN | R_MAX | R_MIN_OPEN           /* (a, b] */
 #define IN_OO(a, b) a, b, R_MIN | R_MAX | R_MIN_OPEN | R_MAX_OPEN /* (a, b) */
+
+/* Upper bounds shared by several keys (README "Reliability"). Steps match
+ * TRAIN_MAX_STEPS in train.h. */
+#define MAX_STEPS 100000000L    /* optimizer steps, and any count of them */
+#define MAX_EPOCHS 1000000L
+#define MAX_BATCH 1000000L      /* rows of a batch */
+#define MAX_THREADS 1024L
+#define NAME_BYTES 255          /* a run directory's name: NAME_MAX on Linux and most others */
 
 #define BOOL(s, k, f, def, help) {s, k, KT_BOOL, AT(f, bool), 0, 0, ANY, NULL, def, help}
 #define LONG(s, k, f, range, def, help) {s, k, KT_LONG, AT(f, long), 0, 0, range, NULL, def, help}
@@ -85,15 +91,15 @@ static const Key keys[] = {
            "directory holding the dataset's standard file names"),
     ENUM("data", "normalize", data.normalize, params_norm_names, 0, "standard",
          "standard: (x/255 - mean) / std per channel; scale: x/255; none: raw bytes 0..255"),
-    LIST("data", "mean", KT_DOUBLE_LIST, double, data.mean, data.n_mean, ANY, 0, "",
+    LIST("data", "mean", KT_DOUBLE_LIST, double, data.mean, data.n_mean, IN(-1000, 1000), 0, "",
          "per-channel mean for standard: empty = the dataset's usual value, 1 value = every channel"),
-    LIST("data", "std", KT_DOUBLE_LIST, double, data.std, data.n_std, GT(0), 0, "",
+    LIST("data", "std", KT_DOUBLE_LIST, double, data.std, data.n_std, IN_OC(0, 1000), 0, "",
          "per-channel std for standard: empty = the dataset's usual value, 1 value = every channel"),
     DOUBLE("data", "val_split", data.val_split, IN_CO(0, 1), "0",
            "fraction of the training set held out for validation, 0 = none"),
-    LONG("data", "train_limit", data.train_limit, GE(0), "0",
+    LONG("data", "train_limit", data.train_limit, IN(0, INT_MAX), "0",
          "use only the first N training records, 0 = all"),
-    LONG("data", "test_limit", data.test_limit, GE(0), "0",
+    LONG("data", "test_limit", data.test_limit, IN(0, INT_MAX), "0",
          "use only the first N test records, 0 = all"),
 
     LIST("model", "hidden", KT_INT_LIST, int, model.hidden, model.n_hidden, IN(1, 1000000), 0,
@@ -106,74 +112,80 @@ static const Key keys[] = {
            "dropout probability after each hidden activation, 0 = none"),
     ENUM("model", "init", model.init, params_init_names, 0, "default",
          "weight init (SEMANTICS 1.2); default = PyTorch's nn.Linear"),
-    DOUBLE("model", "init_std", model.init_std, GT(0), "0.01",
+    DOUBLE("model", "init_std", model.init_std, IN_OC(0, 1000), "0.01",
            "standard deviation of init = normal"),
     ENUM("model", "bias_init", model.bias_init, params_bias_init_names, 0, "auto",
          "auto = default with init = default, zeros otherwise"),
 
     ENUM("optim", "optimizer", optim.optimizer, params_optim_names, 0, "sgd",
          "update rule (SEMANTICS 6)"),
-    DOUBLE("optim", "lr", optim.lr, GT(0), "0.01", "base learning rate; schedules scale it"),
-    DOUBLE("optim", "momentum", optim.momentum, GE(0), "0", "SGD momentum, 0 = none"),
+    DOUBLE("optim", "lr", optim.lr, IN_OC(0, 1000),
+           "0.01", "base learning rate; schedules scale it"),
+    DOUBLE("optim", "momentum", optim.momentum, IN(0, 1), "0", "SGD momentum, 0 = none"),
     DOUBLE("optim", "dampening", optim.dampening, IN(0, 1), "0", "SGD momentum dampening"),
     BOOL("optim", "nesterov", optim.nesterov, "false",
          "SGD Nesterov momentum; needs momentum > 0 and dampening = 0"),
-    DOUBLE("optim", "weight_decay", optim.weight_decay, GE(0), "0",
+    DOUBLE("optim", "weight_decay", optim.weight_decay, IN(0, 1000), "0",
            "L2 (sgd, adam) or decoupled (adamw) decay; 0.01 for adamw when not set"),
     DOUBLE("optim", "beta1", optim.beta1, IN_CO(0, 1), "0.9", "Adam first-moment decay"),
     DOUBLE("optim", "beta2", optim.beta2, IN_CO(0, 1), "0.999", "Adam second-moment decay"),
-    DOUBLE("optim", "eps", optim.eps, GT(0), "1e-8", "Adam denominator epsilon"),
+    DOUBLE("optim", "eps", optim.eps, IN_OC(0, 1), "1e-8", "Adam denominator epsilon"),
     BOOL("optim", "amsgrad", optim.amsgrad, "false", "Adam/AdamW AMSGrad variant"),
-    DOUBLE("optim", "l1", optim.l1, GE(0), "0", "L1 penalty l1 * sum |p| over every parameter"),
-    DOUBLE("optim", "clip_grad_norm", optim.clip_grad_norm, GE(0), "0",
+    DOUBLE("optim", "l1", optim.l1, IN(0, 1000),
+           "0", "L1 penalty l1 * sum |p| over every parameter"),
+    DOUBLE("optim", "clip_grad_norm", optim.clip_grad_norm, IN(0, 1e9), "0",
            "clip the global gradient 2-norm to this, 0 = off"),
 
     ENUM("schedule", "type", sched.type, params_sched_names, 0, "constant",
          "learning-rate schedule; formulas below"),
-    LONG("schedule", "step_size", sched.step_size, GE(1), "10", "step: epochs between decays"),
-    DOUBLE("schedule", "gamma", sched.gamma, GT(0), "0.1",
+    LONG("schedule", "step_size", sched.step_size, IN(1, MAX_STEPS),
+         "10", "step: epochs between decays"),
+    DOUBLE("schedule", "gamma", sched.gamma, IN_OC(0, 1000), "0.1",
            "decay factor (step, multistep, exponential, Caffe policies)"),
-    LIST("schedule", "milestones", KT_LONG_LIST, long, sched.milestones, sched.n_milestones, GE(1),
-         F_INCREASING, "", "multistep, caffe_multistep: steps at which lr *= gamma"),
-    LONG("schedule", "T_max", sched.T_max, GE(0), "0",
+    LIST("schedule", "milestones", KT_LONG_LIST, long, sched.milestones, sched.n_milestones,
+         IN(1, MAX_STEPS), F_INCREASING, "", "multistep, caffe_multistep: steps at which lr *= gamma"),
+    LONG("schedule", "T_max", sched.T_max, IN(0, MAX_STEPS), "0",
          "cosine: half period; 0 = the run's total epochs or iterations (resolved by the schedule)"),
-    DOUBLE("schedule", "eta_min", sched.eta_min, GE(0), "0", "cosine schedules: lowest lr"),
-    LONG("schedule", "T_0", sched.T_0, GE(1), "10", "cosine_warm_restarts: first period"),
-    LONG("schedule", "T_mult", sched.T_mult, GE(1), "1",
+    DOUBLE("schedule", "eta_min", sched.eta_min, IN(0, 1000), "0", "cosine schedules: lowest lr"),
+    LONG("schedule", "T_0", sched.T_0, IN(1, MAX_STEPS),
+         "10", "cosine_warm_restarts: first period"),
+    LONG("schedule", "T_mult", sched.T_mult, IN(1, 1000), "1",
          "cosine_warm_restarts: period growth per restart"),
     DOUBLE("schedule", "start_factor", sched.start_factor, IN_OC(0, 1), "0.33333333333333331",
            "linear: factor at step 0"),
     DOUBLE("schedule", "end_factor", sched.end_factor, IN(0, 1), "1", "linear: final factor"),
-    LONG("schedule", "total_iters", sched.total_iters, GE(1), "5",
+    LONG("schedule", "total_iters", sched.total_iters, IN(1, MAX_STEPS), "5",
          "linear: steps from start_factor to end_factor"),
     ENUM("schedule", "mode", sched.mode, params_plateau_mode_names, 0, "min",
          "plateau: min = lower metric is better; max when metric = val_acc and not set"),
     ENUM("schedule", "metric", sched.metric, params_plateau_metric_names, 0, "val_loss",
          "plateau: validation metric watched"),
-    DOUBLE("schedule", "factor", sched.factor, IN_OO(0, 1), "0.1", "plateau: lr *= factor on a cut"),
-    LONG("schedule", "patience", sched.patience, GE(0), "10",
+    DOUBLE("schedule", "factor", sched.factor, IN_OO(0, 1),
+           "0.1", "plateau: lr *= factor on a cut"),
+    LONG("schedule", "patience", sched.patience, IN(0, MAX_STEPS), "10",
          "plateau: bad epochs tolerated before a cut"),
-    DOUBLE("schedule", "threshold", sched.threshold, GE(0), "0.0001",
+    DOUBLE("schedule", "threshold", sched.threshold, IN(0, 1000), "0.0001",
            "plateau: least change that counts as better"),
     ENUM("schedule", "threshold_mode", sched.threshold_mode, params_threshold_mode_names, 0, "rel",
          "plateau: threshold relative to best, or absolute"),
-    LONG("schedule", "cooldown", sched.cooldown, GE(0), "0", "plateau: epochs to wait after a cut"),
-    DOUBLE("schedule", "min_lr", sched.min_lr, GE(0), "0", "plateau: lowest lr"),
-    DOUBLE("schedule", "max_lr", sched.max_lr, GE(0), "0", "onecycle: peak lr, 0 = optim.lr"),
+    LONG("schedule", "cooldown", sched.cooldown, IN(0, MAX_STEPS),
+         "0", "plateau: epochs to wait after a cut"),
+    DOUBLE("schedule", "min_lr", sched.min_lr, IN(0, 1000), "0", "plateau: lowest lr"),
+    DOUBLE("schedule", "max_lr", sched.max_lr, IN(0, 1000), "0", "onecycle: peak lr, 0 = optim.lr"),
     DOUBLE("schedule", "pct_start", sched.pct_start, IN_OO(0, 1), "0.3",
            "onecycle: fraction of the run spent rising"),
-    DOUBLE("schedule", "div_factor", sched.div_factor, GT(0), "25",
+    DOUBLE("schedule", "div_factor", sched.div_factor, IN_OC(0, 1e12), "25",
            "onecycle: initial lr = max_lr / div_factor"),
-    DOUBLE("schedule", "final_div_factor", sched.final_div_factor, GT(0), "10000",
+    DOUBLE("schedule", "final_div_factor", sched.final_div_factor, IN_OC(0, 1e12), "10000",
            "onecycle: final lr = initial lr / final_div_factor"),
-    DOUBLE("schedule", "power", sched.power, GT(0), "1", "inv, poly: exponent"),
-    LONG("schedule", "stepsize", sched.stepsize, GE(1), "1000",
+    DOUBLE("schedule", "power", sched.power, IN_OC(0, 1000), "1", "inv, poly: exponent"),
+    LONG("schedule", "stepsize", sched.stepsize, IN(1, MAX_STEPS), "1000",
          "caffe_step: iterations between decays; sigmoid: midpoint iteration"),
-    LONG("schedule", "max_iter", sched.max_iter, GE(0), "0",
+    LONG("schedule", "max_iter", sched.max_iter, IN(0, MAX_STEPS), "0",
          "poly: iteration where lr reaches 0; 0 = the run's total iterations"),
-    LONG("schedule", "warmup_epochs", sched.warmup_epochs, GE(0), "0",
+    LONG("schedule", "warmup_epochs", sched.warmup_epochs, IN(0, MAX_EPOCHS), "0",
          "linear warm-up length in epochs before the schedule, 0 = none"),
-    LONG("schedule", "warmup_iterations", sched.warmup_iterations, GE(0), "0",
+    LONG("schedule", "warmup_iterations", sched.warmup_iterations, IN(0, MAX_STEPS), "0",
          "linear warm-up length in iterations (not with warmup_epochs)"),
     DOUBLE("schedule", "warmup_start_factor", sched.warmup_start_factor, IN_OC(0, 1), "0.1",
            "warm-up: factor at step 0"),
@@ -183,20 +195,22 @@ static const Key keys[] = {
     EXPRESSION("schedule", "lambda", sched.lambda, "",
                "lambda: lr = base * this, over epoch, iteration, base_lr (e.g. 0.95 ^ epoch)"),
 
-    LONG("train", "epochs", train.epochs, GE(0), "10",
+    LONG("train", "epochs", train.epochs, IN(0, MAX_EPOCHS), "10",
          "passes over the training set; 0 when max_iterations counts the run instead"),
-    LONG("train", "max_iterations", train.max_iterations, GE(0), "0",
+    LONG("train", "max_iterations", train.max_iterations, IN(0, MAX_STEPS), "0",
          "> 0: run this many optimizer steps instead of epochs (with epochs = 0)"),
-    LONG("train", "batch_size", train.batch_size, GE(1), "64", "training minibatch size"),
-    LONG("train", "eval_batch_size", train.eval_batch_size, GE(1), "1000", "evaluation batch size"),
-    LONG("train", "eval_every", train.eval_every, GE(0), "0",
+    LONG("train", "batch_size", train.batch_size, IN(1, MAX_BATCH),
+         "64", "training minibatch size"),
+    LONG("train", "eval_batch_size", train.eval_batch_size, IN(1, MAX_BATCH),
+         "1000", "evaluation batch size"),
+    LONG("train", "eval_every", train.eval_every, IN(0, MAX_STEPS), "0",
          "iterations between evaluation rows, 0 = once per epoch"),
     BOOL("train", "eval_test_every_epoch", train.eval_test_every_epoch, "true",
          "evaluate the test set at every evaluation, not only at the end"),
     DOUBLE("train", "label_smoothing", train.label_smoothing, IN_CO(0, 1), "0",
            "cross-entropy label smoothing"),
     ULLONG("train", "seed", train.seed, "1", "seed of every random stream"),
-    LONG("train", "threads", train.threads, GE(0), "0",
+    LONG("train", "threads", train.threads, IN(0, MAX_THREADS), "0",
          "worker threads, 0 = all online CPUs; results are identical for any value"),
 
     STRING("output", "dir", output.dir, F_NONEMPTY, "runs", "parent directory of run directories"),
@@ -581,11 +595,14 @@ static int parse_list(const Key *k, const char *text, RunParams *run, char *msg,
 }
 
 /* Whether INI would read text back unchanged as a value: no control characters, no
- * blanks at the ends, no ';' or '#' after a blank. */
+ * blanks at the ends, no ';' or '#' first or after a blank (config_print writes
+ * "key = value", where either would start a comment). */
 static int ini_safe(const char *text)
 {
     size_t len = strlen(text);
     if (len && (isspace((unsigned char)text[0]) || isspace((unsigned char)text[len - 1])))
+        return 0;
+    if (text[0] == ';' || text[0] == '#')
         return 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)text[i];
@@ -645,8 +662,8 @@ static int parse_value(const Key *k, const char *text, RunParams *run, char *msg
             return -1;
         }
         if (!ini_safe(text)) {
-            snprintf(msg, n, "'%.200s' cannot be written back as INI (a control character, or "
-                     "';' or '#' after a blank)", text);
+            snprintf(msg, n, "'%.200s' cannot be written back as INI (expected no control "
+                     "character, and no ';' or '#' at the start or after a blank)", text);
             return -1;
         }
         if ((k->flags & F_NONEMPTY) && len == 0) {
@@ -658,6 +675,11 @@ static int parse_value(const Key *k, const char *text, RunParams *run, char *msg
         if ((k->flags & F_NAME) &&
             (strchr(text, '/') || strcmp(text, ".") == 0 || strcmp(text, "..") == 0))
             return bad_value(k, msg, n, "is not a valid name", text);
+        if ((k->flags & F_NAME) && len > NAME_BYTES) {
+            snprintf(msg, n, "the name is %zu bytes (expected at most %d, the longest file name "
+                     "most file systems allow)", len, NAME_BYTES);
+            return -1;
+        }
         if (k->type == KT_EXPR && len > 0) {
             Expr x;
             Err ee;
@@ -767,6 +789,9 @@ int config_load_string(Config *c, const char *name, const char *text, Err *e)
 
 int config_load_file(Config *c, const char *path, Err *e)
 {
+    /* A pipe is fine (a config made by process substitution); a directory is not. */
+    if (util_is_dir(path) == 1)
+        return err_set(e, "%s: is a directory (expected a config file)", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, "cannot open config file '%s': %s", path, strerror(errno));
@@ -870,6 +895,19 @@ static void where(const Config *c, int i, char *buf, size_t n)
         snprintf(buf, n, "--set %s", c->overrides[-c->line[i] - 1]);
     else
         snprintf(buf, n, "%s", c->source[0] ? c->source : "config");
+}
+
+int config_locate(const Config *c, const char *full_key, char *buf, size_t n)
+{
+    const char *dot = strchr(full_key, '.');
+    for (int i = 0; dot && i < N_KEYS; i++)
+        if (strncmp(keys[i].section, full_key, (size_t)(dot - full_key)) == 0 &&
+            keys[i].section[dot - full_key] == '\0' && strcmp(keys[i].name, dot + 1) == 0) {
+            where(c, i, buf, n);
+            return 0;
+        }
+    snprintf(buf, n, "%s", c->source[0] ? c->source : "config");
+    return -1;
 }
 
 /* "on line 7", "by --set ...", "by default". */
@@ -998,12 +1036,18 @@ static int derive_name(Config *c, Err *e)
         rc = rc || append_sanitized(name, sizeof name, a.value);
         free(a.buf);
         if (rc)
-            return err_set(e, "the run name derived from the config file name and --set options is "
-                           "too long; set output.name");
+            return err_set(e, "%s: the run name derived from the file name and --set options is "
+                           "too long (expected at most %d bytes); set output.name",
+                           c->source[0] ? c->source : "config", NAME_BYTES);
     }
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || name[0] == '\0')
         return err_set(e, "%s: cannot derive a run name from this file name; set output.name",
                        c->source);
+    if (strlen(name) > NAME_BYTES)
+        return err_set(e, "%s: the run name derived from the file name and --set options is %zu "
+                       "bytes (expected at most %d, the longest file name most file systems "
+                       "allow); set output.name", c->source[0] ? c->source : "config",
+                       strlen(name), NAME_BYTES);
     memcpy(c->run.output.name, name, strlen(name) + 1);
     return 0;
 }

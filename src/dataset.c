@@ -47,9 +47,17 @@ static int open_error(const char *path, int errnum, Err *e)
     return err_set(e, "%s: cannot open: %s", path, strerror(errnum));
 }
 
-/* Opens path for binary reading and returns its size in bytes through *size. */
+/* Opens path for binary reading and returns its size in bytes through *size. Anything but
+ * a regular file is refused before opening: a FIFO would block for ever, and a directory
+ * has no meaningful size. */
 static int open_sized(const char *path, FILE **out, long *size, Err *e)
 {
+    Err kind;
+    if (util_file_size(path, &kind) < 0) {
+        if (errno == EINVAL)
+            return err_set(e, "%s", kind.msg);
+        return open_error(path, errno, e);
+    }
     errno = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -306,18 +314,17 @@ static bool absent(const char *path)
     return false;
 }
 
-/* fopen on a directory succeeds on POSIX systems, and fails with ENOENT when it is not
- * there: the one check of a directory that standard C allows. */
+/* A missing directory gets the download hint; a file in its place is named as such. */
 static int check_dir(const char *dir, DatasetKind kind, Err *e)
 {
     if (dir[0] == '\0')
         return 0;
-    errno = 0;
-    FILE *f = fopen(dir, "r");
-    if (f) {
-        fclose(f);
+    int is_dir = util_is_dir(dir);
+    if (is_dir == 1)
         return 0;
-    }
+    if (is_dir == 0)
+        return err_set(e, "%s: not a directory (data.path names the directory holding the "
+                       "dataset's files)", dir);
     if (errno != ENOENT)
         return 0; /* let the file opens report it */
     return err_set(e, "%s: directory not found (run 'scripts/fetch-data.sh %s %s' to download %s)",
@@ -343,19 +350,19 @@ static int load_mnist_family(Dataset *train, Dataset *test, const DataParams *p,
     return 0;
 }
 
-static int load_cifar10(Dataset *train, Dataset *test, const DataParams *p, Err *e)
+/* The CIFAR-10 files of directory p->path: training batches paths[0..*n) (from 1 up to the
+ * first missing one) and the test batch tb. */
+static int cifar_files(const DataParams *p, PathBuf *bufs, const char **paths, int *n_out,
+                       PathBuf tb, Err *e)
 {
-    PathBuf bufs[CIFAR_MAX_BATCHES], tb;
-    const char *paths[CIFAR_MAX_BATCHES];
     int n = 0;
-
     for (int k = 0; k < CIFAR_MAX_BATCHES; k++) {
         char name[32];
         snprintf(name, sizeof name, "data_batch_%d.bin", k + 1);
         if (join(bufs[k], sizeof bufs[k], p->path, name, e))
             return -1;
     }
-    if (join(tb, sizeof tb, p->path, "test_batch.bin", e))
+    if (join(tb, sizeof(PathBuf), p->path, "test_batch.bin", e))
         return -1;
     /* Batches are used from 1 up to the first missing one; a gap or a compressed batch
      * after it would silently shrink the training set, so those are errors. */
@@ -375,6 +382,17 @@ static int load_cifar10(Dataset *train, Dataset *test, const DataParams *p, Err 
                 return err_set(e, "%s: not found, but %s is there (batches must be consecutive from 1)",
                                bufs[n], bufs[k]);
     }
+    *n_out = n;
+    return 0;
+}
+
+static int load_cifar10(Dataset *train, Dataset *test, const DataParams *p, Err *e)
+{
+    PathBuf bufs[CIFAR_MAX_BATCHES], tb;
+    const char *paths[CIFAR_MAX_BATCHES];
+    int n = 0;
+    if (cifar_files(p, bufs, paths, &n, tb, e))
+        return -1;
     if (dataset_load_cifar(train, paths, n, p->train_limit, e))
         return -1;
     const char *tp = tb;
@@ -383,6 +401,79 @@ static int load_cifar10(Dataset *train, Dataset *test, const DataParams *p, Err 
         return -1;
     }
     return 0;
+}
+
+/* Records in an IDX image file and its label file, headers checked, files closed. */
+static int idx_count(const char *images, const char *labels, long *n, Err *e)
+{
+    FILE *fi, *fl;
+    long ni, nl;
+    if (idx_open(images, true, &fi, &ni, e))
+        return -1;
+    fclose(fi);
+    if (idx_open(labels, false, &fl, &nl, e))
+        return -1;
+    fclose(fl);
+    if (ni != nl)
+        return err_set(e, "%s: %ld images, but %s has %ld labels", images, ni, labels, nl);
+    *n = ni;
+    return 0;
+}
+
+static int peek_mnist_family(const DataParams *p, DataShape *s, Err *e)
+{
+    PathBuf ti, tl, vi, vl;
+    if (join(ti, sizeof ti, p->path, "train-images-idx3-ubyte", e) ||
+        join(tl, sizeof tl, p->path, "train-labels-idx1-ubyte", e) ||
+        join(vi, sizeof vi, p->path, "t10k-images-idx3-ubyte", e) ||
+        join(vl, sizeof vl, p->path, "t10k-labels-idx1-ubyte", e))
+        return -1;
+    s->dim = IDX_DIM;
+    return idx_count(ti, tl, &s->n_train, e) || idx_count(vi, vl, &s->n_test, e) ? -1 : 0;
+}
+
+static int peek_cifar10(const DataParams *p, DataShape *s, Err *e)
+{
+    PathBuf bufs[CIFAR_MAX_BATCHES], tb;
+    const char *paths[CIFAR_MAX_BATCHES];
+    int n = 0;
+    if (cifar_files(p, bufs, paths, &n, tb, e))
+        return -1;
+    s->dim = CIFAR_DIM;
+    s->n_train = 0;
+    for (int k = 0; k < n; k++) {
+        long nk = 0;
+        if (cifar_records(paths[k], &nk, e))
+            return -1;
+        if (nk > INT_MAX - s->n_train)
+            return err_set(e, "%s: more than %d records in all", paths[k], INT_MAX);
+        s->n_train += nk;
+    }
+    return cifar_records(tb, &s->n_test, e);
+}
+
+int dataset_peek(const DataParams *p, DataShape *s, Err *e)
+{
+    memset(s, 0, sizeof *s);
+    s->n_classes = N_CLASSES;
+    if (check_dir(p->path, p->dataset, e))
+        return -1;
+    int rc = -1;
+    switch (p->dataset) {
+    case DATASET_MNIST:
+    case DATASET_FASHION_MNIST:
+    case DATASET_KMNIST:
+        rc = peek_mnist_family(p, s, e);
+        break;
+    case DATASET_CIFAR10:
+        rc = peek_cifar10(p, s, e);
+        break;
+    }
+    if (rc == 0) {
+        s->n_train = keep_count(s->n_train, p->train_limit);
+        s->n_test = keep_count(s->n_test, p->test_limit);
+    }
+    return rc;
 }
 
 int dataset_load(Dataset *train, Dataset *test, const DataParams *p, Err *e)
@@ -402,9 +493,12 @@ int dataset_load(Dataset *train, Dataset *test, const DataParams *p, Err *e)
     return err_set(e, "unknown dataset kind %d", (int)p->dataset);
 }
 
-long dataset_standard_train_size(DatasetKind kind)
+void dataset_standard_shape(const DataParams *p, DataShape *s)
 {
-    return kind == DATASET_CIFAR10 ? 50000 : 60000;
+    s->n_train = keep_count(p->dataset == DATASET_CIFAR10 ? 50000 : 60000, p->train_limit);
+    s->n_test = keep_count(10000, p->test_limit);
+    s->dim = params_input_dim(p->dataset);
+    s->n_classes = N_CLASSES;
 }
 
 void dataset_free(Dataset *d)

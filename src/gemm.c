@@ -282,6 +282,11 @@ Pool *gemm_pool(const Gemm *g)
     return g ? g->pool : NULL;
 }
 
+double gemm_workspace_bytes(int threads)
+{
+    return (double)threads * sizeof(float) * ((MC + MR_MAX) * KC + KC * (NC + NR_MAX));
+}
+
 /* ---- packing ---- */
 
 /* Packing copies strided rows into k-major slivers; where the source runs along k it is

@@ -2,6 +2,7 @@
  * line can be of any length; it never interprets keys or values. */
 #include "ini.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,12 +103,15 @@ static int parse_buffer(char *buf, size_t n, IniHandler handler, void *user, Ini
     while (i < n) {
         line++;
         char *start = buf + i;
-        char *nl = memchr(start, '\n', n - i);
-        size_t len = nl ? (size_t)(nl - start) : n - i;
-        start[len] = '\0';
-        if (strlen(start) != len)
+        /* A line ends at LF, CRLF or a lone CR (old Mac files), whichever comes first. */
+        size_t len = strcspn(start, "\r\n");
+        if (start + len < buf + n && start[len] == '\0')
             return ini_fail(err, line, "NUL byte in the text (is this a binary file?)");
-        i += len + 1;
+        size_t skip = len < n - i ? 1 : 0;
+        if (start[len] == '\r' && len + 1 < n - i && start[len + 1] == '\n')
+            skip = 2;
+        start[len] = '\0';
+        i += len + skip;
         /* The section name points into an earlier line of buf, which stays intact. */
         int rc = parse_line(start, line, &section, handler, user, err);
         if (rc != 0)
@@ -145,7 +149,7 @@ int ini_parse_file(FILE *f, IniHandler handler, void *user, IniError *err)
     }
     if (ferror(f)) {
         free(buf);
-        return ini_fail(err, 0, "read error");
+        return ini_fail(err, 0, "read error: %s", strerror(errno));
     }
     buf[n] = '\0';
     int rc = parse_buffer(buf, n, handler, user, err);

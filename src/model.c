@@ -83,8 +83,15 @@ static Layer *push(Model *m, LayerKind kind, int in, int out)
     return l;
 }
 
-int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
-               Gemm *gemm, Rng *rng, Err *e)
+/* n += a * b, refusing what size_t cannot hold. */
+static int add_product(size_t *n, size_t a, size_t b)
+{
+    size_t ab;
+    return util_mul_size(a, b, &ab) || util_add_size(*n, ab, n) ? -1 : 0;
+}
+
+int model_layout(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
+                 Gemm *gemm, Err *e)
 {
     memset(m, 0, sizeof *m);
     if (p->bias_init == BIAS_INIT_AUTO)
@@ -97,8 +104,8 @@ int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_
     int per_block = 2 + (p->batchnorm ? 1 : 0) + (p->dropout > 0.0 ? 1 : 0);
     m->layers = xcalloc((size_t)(p->n_hidden * per_block + 1), sizeof *m->layers);
 
-    /* First pass: layer list and buffer offsets. */
     int in = n_in, widest = n_in > n_classes ? n_in : n_classes;
+    int overflow = 0;
     for (int h = 0; h <= p->n_hidden; h++) {
         int out = h < p->n_hidden ? p->hidden[h] : n_classes;
         if (out > widest)
@@ -106,9 +113,9 @@ int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_
         Layer *l = push(m, LAYER_LINEAR, in, out);
         l->index = h + 1;
         l->w = m->n_params;
-        m->n_params += (size_t)in * out;
+        overflow |= add_product(&m->n_params, (size_t)in, (size_t)out);
         l->b = m->n_params;
-        m->n_params += (size_t)out;
+        overflow |= add_product(&m->n_params, (size_t)out, 1);
         if (h == p->n_hidden)
             break;
         if (p->batchnorm) {
@@ -116,7 +123,7 @@ int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_
             l->index = h + 1;
             l->w = m->n_params;
             l->b = m->n_params + (size_t)out;
-            m->n_params += 2 * (size_t)out;
+            overflow |= add_product(&m->n_params, 2, (size_t)out);
             l->rm = m->n_buffers;
             l->rv = m->n_buffers + (size_t)out;
             m->n_buffers += 2 * (size_t)out;
@@ -126,15 +133,46 @@ int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_
             push(m, LAYER_DROPOUT, out, out);
         in = out;
     }
-
+    m->widest = widest;
+    /* Gradients, optimizer state and the bytes of all of them must stay countable. */
+    size_t bytes;
+    if (overflow || util_mul_size(m->n_params, 4 * sizeof(float), &bytes)) {
+        model_free(m);
+        return err_set_key(e, "model.hidden", "the model would have more parameters than this "
+                           "machine can address (expected narrower or fewer layers)");
+    }
     /* Kernels index a batch's activations with int; refuse what would overflow. */
     if ((size_t)max_batch * (size_t)widest > (size_t)INT_MAX) {
-        int w = widest;
         model_free(m);
-        return err_set(e, "model: a batch of %d rows of width %d is too large (at most %d values "
-                          "per layer); lower train.batch_size or train.eval_batch_size",
-                       max_batch, w, INT_MAX);
+        return err_set_key(e, "train.batch_size", "a batch of %d rows of width %d is too large "
+                           "(at most %d values per layer; expected a smaller train.batch_size or "
+                           "train.eval_batch_size)", max_batch, widest, INT_MAX);
     }
+    return 0;
+}
+
+void model_memory(const Model *m, ModelMemory *mm)
+{
+    double rows = m->max_batch, f = sizeof(float);
+    memset(mm, 0, sizeof *mm);
+    mm->params = ((double)m->n_params + (double)m->n_buffers) * f;
+    mm->grads = (double)m->n_params * f;
+    mm->activations = 2.0 * rows * m->widest * f;
+    for (int i = 0; i < m->n_layers; i++) {
+        const Layer *l = &m->layers[i];
+        double per_layer = 1.0 + (l->kind == LAYER_BATCHNORM) + (l->kind == LAYER_DROPOUT);
+        mm->activations += per_layer * rows * l->out * f;
+        if (l->kind == LAYER_BATCHNORM)
+            mm->activations += 3.0 * l->out * f;
+    }
+}
+
+int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
+               Gemm *gemm, Rng *rng, Err *e)
+{
+    if (model_layout(m, p, n_in, n_classes, max_batch, gemm, e) < 0)
+        return -1;
+    int widest = m->widest;
     m->params = xcalloc(m->n_params, sizeof *m->params);
     m->grads = xcalloc(m->n_params, sizeof *m->grads);
     m->buffers = xcalloc(m->n_buffers ? m->n_buffers : 1, sizeof *m->buffers);

@@ -38,6 +38,13 @@ void optim_init(Optim *o, const OptimParams *p, size_t n, Pool *pool)
     o->partial = xcalloc(n_chunks(n), sizeof *o->partial);
 }
 
+double optim_state_bytes(const OptimParams *p, size_t n)
+{
+    bool sgd = p->optimizer == OPTIM_SGD;
+    double buffers = (!sgd || p->momentum != 0.0) + !sgd + (!sgd && p->amsgrad);
+    return buffers * (double)n * sizeof(float) + (double)n_chunks(n) * sizeof(double);
+}
+
 void optim_free(Optim *o)
 {
     free(o->m);

@@ -300,15 +300,21 @@ static int check_run(const Sched *s0, Err *e)
     if (s0->p.type == SCHED_PLATEAU)
         return 0;
     Sched s = *s0;
+    const char *key = s.p.type == SCHED_LAMBDA ? "schedule.lambda" : "schedule.type";
+    bool trains = false;
     for (long k = 0; k < s.total_steps; k++) {
         if (k > 0)
             advance(&s);
         if (!(s.lr >= 0 && s.lr <= DBL_MAX))
-            return err_set(e, "schedule%s: the learning rate would be %g at %s %ld (it must be "
-                           "finite and not negative)",
-                           s.p.type == SCHED_LAMBDA ? ".lambda" : "", s.lr,
-                           params_step_unit_names[s.unit], k);
+            return err_set_key(e, key, "the learning rate would be %g at %s %ld (expected a "
+                               "finite learning rate >= 0 at every step)",
+                               s.lr, params_step_unit_names[s.unit], k);
+        trains |= s.lr > 0;
     }
+    /* A zero LR at some steps is a choice (a warm-up from 0); at every step, a mistake. */
+    if (!trains && s.total_steps > 0)
+        return err_set_key(e, key, "the learning rate would be 0 at every step, so nothing would "
+                           "train (expected a schedule with a learning rate > 0 at some step)");
     return 0;
 }
 
@@ -341,58 +347,58 @@ int sched_init(Sched *s, const SchedParams *p, double base_lr, long total_epochs
                                                    : p->warmup_epochs;
 
     if (s->warmup > 0 && p->warmup_start_factor <= 0)
-        return err_set(e, "schedule.warmup_start_factor: must be > 0 (got %g)",
+        return err_set_key(e, "schedule.warmup_start_factor", "must be > 0 (got %g)",
                        p->warmup_start_factor);
     switch (p->type) {
     case SCHED_LAMBDA: {
         Err ex;
         if (expr_compile(&s->lambda, p->lambda, &ex))
-            return err_set(e, "schedule.lambda: %s", ex.msg);
+            return err_set_key(e, "schedule.lambda", "%s", ex.msg);
         break;
     }
     case SCHED_STEP:
         if (p->step_size < 1)
-            return err_set(e, "schedule.step_size: must be >= 1 (got %ld)", p->step_size);
+            return err_set_key(e, "schedule.step_size", "must be >= 1 (got %ld)", p->step_size);
         break;
     case SCHED_CAFFE_STEP:
         if (p->stepsize < 1)
-            return err_set(e, "schedule.stepsize: must be >= 1 (got %ld)", p->stepsize);
+            return err_set_key(e, "schedule.stepsize", "must be >= 1 (got %ld)", p->stepsize);
         break;
     case SCHED_COSINE:
         if (p->T_max == 0)
             s->p.T_max = s->total_steps;
         if (s->p.T_max <= 0)
-            return err_set(e, "schedule.T_max: resolves to %ld (0 means the run's %ss, and "
+            return err_set_key(e, "schedule.T_max", "resolves to %ld (0 means the run's %ss, and "
                            "the run has none); set T_max > 0",
                            s->p.T_max, params_step_unit_names[s->unit]);
         break;
     case SCHED_COSINE_WARM_RESTARTS:
         if (p->T_0 < 1 || p->T_mult < 1)
-            return err_set(e, "schedule.T_0 and T_mult: must be >= 1 (got %ld and %ld)", p->T_0,
+            return err_set_key(e, "schedule.T_0", "T_0 and T_mult must be >= 1 (got %ld and %ld)", p->T_0,
                            p->T_mult);
         break;
     case SCHED_LINEAR:
         if (p->start_factor <= 0 && p->total_iters > 0)
-            return err_set(e, "schedule.start_factor: must be > 0 (got %g)", p->start_factor);
+            return err_set_key(e, "schedule.start_factor", "must be > 0 (got %g)", p->start_factor);
         break;
     case SCHED_POLY:
         if (p->max_iter == 0)
             s->p.max_iter = s->total_steps;
         if (s->p.max_iter <= 0)
-            return err_set(e, "schedule.max_iter: resolves to %ld (0 means the run's "
+            return err_set_key(e, "schedule.max_iter", "resolves to %ld (0 means the run's "
                            "iterations, and the run has none); set max_iter > 0", s->p.max_iter);
         break;
     case SCHED_ONECYCLE:
         if (s->warmup > 0)
-            return err_set(e, "schedule.warmup_*: onecycle has its own warm-up (pct_start); "
+            return err_set_key(e, "schedule.type", "onecycle has its own warm-up (pct_start); "
                            "set warmup_epochs and warmup_iterations to 0");
         if (p->max_lr == 0)
             s->p.max_lr = base_lr;
         if (s->total_steps < 2)
-            return err_set(e, "schedule.type = onecycle: needs at least 2 iterations in the run "
+            return err_set_key(e, "schedule.type", "onecycle needs at least 2 iterations in the run "
                            "(got %ld)", s->total_steps);
         if (p->pct_start * (double)s->total_steps - 1 == 0)
-            return err_set(e, "schedule.pct_start: pct_start * total_steps = 1 leaves the rising "
+            return err_set_key(e, "schedule.pct_start", "pct_start * total_steps = 1 leaves the rising "
                            "phase with no length (PyTorch divides by zero); change pct_start");
         break;
     default:

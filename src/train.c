@@ -4,6 +4,7 @@
 #include "train.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,17 +40,57 @@ long train_epochs(const TrainParams *tp, long n_train)
 int train_check(const TrainParams *tp, const ModelParams *mp, long n_train, Err *e)
 {
     if (n_train < 1)
-        return err_set(e, "the training set is empty (check data.train_limit and data.val_split)");
+        return err_set_key(e, "data.val_split", "no training records are left (expected "
+                           "data.train_limit and data.val_split to leave at least one)");
+    long total = train_total_steps(tp, n_train);
+    if (total > TRAIN_MAX_STEPS)
+        return err_set_key(e, "train.epochs", "%ld epochs of %ld optimizer steps are %ld steps "
+                           "(expected at most %ld in a run: fewer epochs or a larger batch)",
+                           tp->epochs, train_steps_per_epoch(tp, n_train), total, TRAIN_MAX_STEPS);
     if (!mp->batchnorm)
         return 0;
     long last = n_train % tp->batch_size;
     if (n_train == 1 || last == 1)
-        return err_set(e,
-                       "model.batchnorm: a training batch would hold 1 record (%ld training records "
-                       "in batches of %ld leave a last batch of 1), and batch norm needs at least 2 "
-                       "per batch in training, as in PyTorch; change train.batch_size (e.g. %ld) or "
-                       "data.train_limit / data.val_split",
-                       n_train, tp->batch_size, tp->batch_size + 1);
+        return err_set_key(e, "model.batchnorm",
+                           "a training batch would hold 1 record (%ld training records in batches "
+                           "of %ld leave a last batch of 1), and batch norm needs at least 2 per "
+                           "batch in training, as in PyTorch; change train.batch_size (e.g. %ld) "
+                           "or data.train_limit / data.val_split",
+                           n_train, tp->batch_size, tp->batch_size + 1);
+    return 0;
+}
+
+int train_max_rows(const TrainParams *tp, long n_train, long n_eval)
+{
+    long train_rows = tp->batch_size < n_train ? tp->batch_size : n_train;
+    long eval_rows = tp->eval_batch_size < n_eval ? tp->eval_batch_size : n_eval;
+    long rows = train_rows > eval_rows ? train_rows : eval_rows;
+    return rows < 1 ? 1 : rows > INT_MAX ? INT_MAX : (int)rows;
+}
+
+int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int threads,
+                      MemPlan *mp, Err *e)
+{
+    memset(mp, 0, sizeof *mp);
+    long n_fit = ds->n_train - n_val;
+    long n_eval = n_val > ds->n_test ? n_val : ds->n_test;
+    int rows = train_max_rows(&rp->train, n_fit, n_eval);
+    Model m;
+    if (model_layout(&m, &rp->model, ds->dim, ds->n_classes, rows, NULL, e) < 0)
+        return -1;
+    ModelMemory mm;
+    model_memory(&m, &mm);
+    mp->params = mm.params;
+    mp->grads = mm.grads;
+    mp->activations = mm.activations;
+    mp->optim = optim_state_bytes(&rp->optim, m.n_params);
+    model_free(&m);
+    double f = sizeof(float), i = sizeof(int);
+    mp->workspace = gemm_workspace_bytes(threads) +
+                    (double)rows * ((double)ds->dim * f + (double)ds->n_classes * f + 2 * i) +
+                    (double)n_fit * i;
+    mp->data = (double)(ds->n_train + ds->n_test) * (ds->dim + 1.0) + (double)ds->n_train * i;
+    mp->total = mp->params + mp->grads + mp->optim + mp->activations + mp->workspace + mp->data;
     return 0;
 }
 
@@ -180,8 +221,8 @@ static int write_row(Loop *L, long epoch, long iteration, double lr, int with_te
     write_cell(c, test.acc, with_test);
     csv_double(c, L->window_seconds);
     csv_double(c, elapsed);
-    if (csv_end_row(c) < 0)
-        return err_set(e, "cannot write '%s': %s", L->csv_path, strerror(errno));
+    if (csv_end_row(c, e) < 0)
+        return -1;
     if (L->log) {
         fprintf(L->log, "epoch %ld iter %ld lr %.6g | train loss %.4f acc %.4f", epoch, iteration,
                 lr, train_loss, train_acc);
@@ -301,8 +342,8 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     rc = write_row(&L, r->epochs, iteration, lr_used, 1, e);
 done:
     r->iterations = iteration;
-    if (csv_close(&L.csv) < 0 && rc == 0)
-        rc = err_set(e, "cannot write '%s'", io->epochs_csv);
+    if (csv_close(&L.csv, rc == 0 ? e : NULL) < 0)
+        rc = -1;
     free(w.x);
     free(w.dlogits);
     free(w.y);
@@ -311,23 +352,25 @@ done:
     return rc;
 }
 
-int train_write_result(const char *path, const RunParams *rp, const Model *m,
-                       const TrainResult *r, Err *e)
+int train_write_result(const char *path, const RunParams *rp, const char *name, int threads,
+                       const Model *m, const TrainResult *r, Err *e)
 {
     static const char *const cols[] = {
         "name", "dataset", "hidden", "activation", "batchnorm", "dropout", "optimizer", "lr",
         "batch_size", "epochs", "schedule", "seed", "params", "test_acc", "test_loss",
         "best_val_acc", "train_seconds", "seconds_per_100_iterations", "peak_rss_bytes",
-        "model_bytes", "status"};
-    CsvWriter c;
-    if (csv_open(&c, path, cols, (int)(sizeof cols / sizeof cols[0]), e) < 0)
+        "model_bytes", "threads", "status"};
+    AtomicFile af;
+    if (util_atomic_open(&af, path, e) < 0)
         return -1;
+    CsvWriter c;
+    csv_attach(&c, af.f, cols, (int)(sizeof cols / sizeof cols[0]));
     char hidden[PARAMS_MAX_HIDDEN * 12 + 1] = "";
     size_t len = 0;
     for (int i = 0; i < rp->model.n_hidden; i++)
         len += (size_t)snprintf(hidden + len, sizeof hidden - len, "%s%d", i ? "-" : "",
                                 rp->model.hidden[i]);
-    csv_str(&c, rp->output.name);
+    csv_str(&c, name);
     csv_str(&c, params_dataset_names[rp->data.dataset]);
     csv_str(&c, hidden);
     csv_str(&c, params_activation_names[rp->model.activation]);
@@ -338,7 +381,7 @@ int train_write_result(const char *path, const RunParams *rp, const Model *m,
     csv_long(&c, rp->train.batch_size);
     csv_long(&c, r->epochs);
     csv_str(&c, params_sched_names[rp->sched.type]);
-    csv_long(&c, (long long)rp->train.seed);
+    csv_ullong(&c, rp->train.seed);
     csv_long(&c, (long long)m->n_params);
     csv_double(&c, r->test_acc);
     csv_double(&c, r->test_loss);
@@ -351,9 +394,12 @@ int train_write_result(const char *path, const RunParams *rp, const Model *m,
     else
         csv_empty(&c);
     csv_long(&c, (long long)((m->n_params + m->n_buffers) * sizeof(float)));
+    csv_long(&c, threads);
     csv_str(&c, train_status_names[r->status]);
-    csv_end_row(&c);
-    if (csv_close(&c) < 0)
-        return err_set(e, "cannot write '%s'", path);
+    csv_end_row(&c, NULL);
+    csv_close(&c, NULL);
+    /* A failed write leaves the stream's error flag set; the commit reports it. */
+    if (util_atomic_commit(&af, e) < 0)
+        return -1;
     return 0;
 }

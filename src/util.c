@@ -1,15 +1,20 @@
-/* util.c - see util.h. Directory creation is the one POSIX call (mkdir): ISO C has none. */
+/* util.c - see util.h. The POSIX calls live here, where ISO C has nothing: mkdir and stat
+ * (directories, file kinds), link and fsync (files written whole), getpid (unique
+ * temporary names). */
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int err_set(Err *e, const char *fmt, ...)
 {
@@ -18,6 +23,19 @@ int err_set(Err *e, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(e->msg, sizeof e->msg, fmt, ap);
         va_end(ap);
+        e->key[0] = '\0';
+    }
+    return -1;
+}
+
+int err_set_key(Err *e, const char *key, const char *fmt, ...)
+{
+    if (e) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+        util_strlcpy(e->key, key, sizeof e->key);
     }
     return -1;
 }
@@ -78,6 +96,10 @@ int util_parse_double(const char *s, double *out)
 {
     char *end;
     if (only_blanks(s))
+        return -1;
+    /* strtod also reads hexadecimal ("0x10" = 16) and "inf"/"nan": none is a number a
+     * config means, so only decimal notation is accepted. */
+    if (strpbrk(s, "xXnN"))
         return -1;
     errno = 0;
     double v = strtod(s, &end);
@@ -196,4 +218,236 @@ int util_exists(const char *path)
         return 0;
     fclose(f);
     return 1;
+}
+
+/* What a path is, for messages about something that is not a regular file. */
+static const char *kind_of(mode_t m)
+{
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a named pipe";
+    if (S_ISCHR(m) || S_ISBLK(m))
+        return "a device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a regular file";
+}
+
+long long util_file_size(const char *path, Err *e)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int err = errno;
+        err_set(e, "cannot open '%s': %s", path, strerror(err));
+        errno = err;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        err_set(e, "%s: is %s (expected a regular file)", path, kind_of(st.st_mode));
+        errno = EINVAL;
+        return -1;
+    }
+    return (long long)st.st_size;
+}
+
+int util_is_dir(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    return S_ISDIR(st.st_mode) ? 1 : 0;
+}
+
+FILE *util_open_regular(const char *path, Err *e)
+{
+    /* Checked before opening: fopen on a FIFO without a writer would block for ever. */
+    if (util_file_size(path, e) < 0)
+        return NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        err_set(e, "cannot open '%s': %s", path, strerror(errno));
+    return f;
+}
+
+int util_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return -1;
+    *out = a * b;
+    return 0;
+}
+
+int util_add_size(size_t a, size_t b, size_t *out)
+{
+    if (b > SIZE_MAX - a)
+        return -1;
+    *out = a + b;
+    return 0;
+}
+
+int util_atomic_open(AtomicFile *a, const char *path, Err *e)
+{
+    memset(a, 0, sizeof *a);
+    if (util_strlcpy(a->path, path, sizeof a->path) < 0)
+        return err_set(e, "path too long: '%.200s'", path);
+    snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
+    a->f = fopen(a->tmp, "wb");
+    if (!a->f)
+        return err_set(e, "cannot create '%s': %s", a->tmp, strerror(errno));
+    return 0;
+}
+
+/* Flushes, syncs and closes a->f; the temporary stays. 0, or -1 with e and the temporary
+ * removed. */
+static int atomic_finish(AtomicFile *a, Err *e)
+{
+    int bad = ferror(a->f) || fflush(a->f) != 0;
+    int err = bad ? errno : 0;
+    if (!bad && fsync(fileno(a->f)) != 0 && errno != EINVAL && errno != EROFS) {
+        bad = 1;
+        err = errno;
+    }
+    if (fclose(a->f) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    a->f = NULL;
+    if (bad) {
+        remove(a->tmp);
+        a->tmp[0] = '\0';
+        return err_set(e, "cannot write '%s': %s", a->path, err ? strerror(err) : "write error");
+    }
+    return 0;
+}
+
+int util_atomic_commit(AtomicFile *a, Err *e)
+{
+    if (atomic_finish(a, e) < 0)
+        return -1;
+    if (rename(a->tmp, a->path) != 0) {
+        int err = errno;
+        remove(a->tmp);
+        a->tmp[0] = '\0';
+        return err_set(e, "cannot write '%s': %s", a->path, strerror(err));
+    }
+    a->tmp[0] = '\0';
+    return 0;
+}
+
+int util_atomic_commit_new(AtomicFile *a, Err *e)
+{
+    if (atomic_finish(a, e) < 0)
+        return -1;
+    int rc = 0;
+    if (link(a->tmp, a->path) != 0) {
+        int err = errno;
+        rc = err == EEXIST ? 1 : err_set(e, "cannot create '%s': %s", a->path, strerror(err));
+    }
+    remove(a->tmp);
+    a->tmp[0] = '\0';
+    return rc;
+}
+
+void util_atomic_abort(AtomicFile *a)
+{
+    if (a->f)
+        fclose(a->f);
+    a->f = NULL;
+    if (a->tmp[0])
+        remove(a->tmp);
+    a->tmp[0] = '\0';
+}
+
+/* First "NAME: <number> kB" line of /proc/meminfo, in bytes; -1 if absent. */
+static long long meminfo_bytes(const char *name)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    size_t n = strlen(name);
+    long long v = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, name, n) == 0 && line[n] == ':') {
+            char *end;
+            errno = 0;
+            long long kb = strtoll(line + n + 1, &end, 10);
+            if (errno == 0 && end != line + n + 1 && kb >= 0 && kb < LLONG_MAX / 1024)
+                v = kb * 1024;
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* A cgroup v2 file holding one number or "max"; -1 for "max" or unreadable. */
+static long long cgroup_number(const char *dir, const char *file)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "/sys/fs/cgroup%s/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[64] = "";
+    long long v = -1;
+    if (fgets(buf, sizeof buf, f)) {
+        char *end;
+        errno = 0;
+        long long x = strtoll(buf, &end, 10);
+        if (errno == 0 && end != buf && x >= 0 && (*end == '\n' || *end == '\0'))
+            v = x;
+    }
+    fclose(f);
+    return v;
+}
+
+long long util_memory_available(const char **what)
+{
+    long long avail = meminfo_bytes("MemAvailable");
+    *what = "MemAvailable";
+    /* cgroup v2: "0::/path" in /proc/self/cgroup; the limit may sit on any ancestor. */
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    char line[4096];
+    char dir[4096] = "";
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "0::", 3) == 0) {
+                util_strlcpy(dir, line + 3, sizeof dir);
+                dir[strcspn(dir, "\n")] = '\0';
+                break;
+            }
+        fclose(f);
+    }
+    while (dir[0] == '/') {
+        long long max = cgroup_number(dir, "memory.max");
+        if (max >= 0) {
+            long long cur = cgroup_number(dir, "memory.current");
+            long long left = cur >= 0 && cur < max ? max - cur : cur >= max ? 0 : max;
+            if (avail < 0 || left < avail) {
+                avail = left;
+                *what = "the cgroup's memory.max";
+            }
+        }
+        char *slash = strrchr(dir, '/');
+        if (slash == dir)
+            break; /* the root cgroup has no memory.max */
+        *slash = '\0';
+    }
+    return avail;
+}
+
+void util_format_bytes(char *buf, size_t n, double bytes)
+{
+    static const char *const units[] = {"bytes", "KB", "MB", "GB", "TB", "PB"};
+    int u = 0;
+    while (bytes >= 1000.0 && u < 5) {
+        bytes /= 1000.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, n, "%.0f bytes", bytes);
+    else
+        snprintf(buf, n, bytes < 10 ? "%.2f %s" : bytes < 100 ? "%.1f %s" : "%.0f %s", bytes,
+                 units[u]);
 }

@@ -48,10 +48,10 @@ while IFS='|' read -r config set expected; do
     printf '%s\n' "$expected" >"$T/want"
     expect_error "--set $set" "$T/want" --print-config "$config" --set "$set"
 done <<'EOF'
-tests/config/good.ini|optim.lr=abc|mlptrain: --set optim.lr=abc: 'abc' is not a number (expected a number > 0)
-tests/config/good.ini|optim.lr=1e-3x|mlptrain: --set optim.lr=1e-3x: '1e-3x' is not a number (expected a number > 0)
-tests/config/good.ini|optim.lr=0|mlptrain: --set optim.lr=0: '0' is out of range (expected a number > 0)
-tests/config/good.ini|optim.lr=inf|mlptrain: --set optim.lr=inf: 'inf' is not a number (expected a number > 0)
+tests/config/good.ini|optim.lr=abc|mlptrain: --set optim.lr=abc: 'abc' is not a number (expected a number in (0, 1000])
+tests/config/good.ini|optim.lr=1e-3x|mlptrain: --set optim.lr=1e-3x: '1e-3x' is not a number (expected a number in (0, 1000])
+tests/config/good.ini|optim.lr=0|mlptrain: --set optim.lr=0: '0' is out of range (expected a number in (0, 1000])
+tests/config/good.ini|optim.lr=inf|mlptrain: --set optim.lr=inf: 'inf' is not a number (expected a number in (0, 1000])
 tests/config/good.ini|optim.learning_rate=0.1|mlptrain: --set optim.learning_rate=0.1: unknown key 'learning_rate' in section [optim]; did you mean 'lr'?
 tests/config/good.ini|optim.wd=0.1|mlptrain: --set optim.wd=0.1: unknown key 'wd' in section [optim]; did you mean 'weight_decay'?
 tests/config/good.ini|model.epochs=5|mlptrain: --set model.epochs=5: unknown key 'epochs' in section [model]; did you mean [train] epochs?
@@ -63,14 +63,14 @@ tests/config/good.ini|modle.hidden=64|mlptrain: --set modle.hidden=64: unknown s
 tests/config/good.ini|model.hidden=64,,32|mlptrain: --set model.hidden=64,,32: empty item in '64,,32' (expected a comma-separated list of at most 64 integers in [1, 1000000])
 tests/config/good.ini|model.hidden=64,|mlptrain: --set model.hidden=64,: empty item in '64,' (expected a comma-separated list of at most 64 integers in [1, 1000000])
 tests/config/good.ini|model.hidden=2000000|mlptrain: --set model.hidden=2000000: '2000000' is out of range (expected a comma-separated list of at most 64 integers in [1, 1000000])
-tests/config/good.ini|train.batch_size=0|mlptrain: --set train.batch_size=0: '0' is out of range (expected an integer >= 1)
+tests/config/good.ini|train.batch_size=0|mlptrain: --set train.batch_size=0: '0' is out of range (expected an integer in [1, 1000000])
 tests/config/good.ini|train.seed=18446744073709551616|mlptrain: --set train.seed=18446744073709551616: '18446744073709551616' is out of range (expected an integer in [0, 18446744073709551615])
 tests/config/good.ini|model.activation=rleu|mlptrain: --set model.activation=rleu: unknown value 'rleu' (expected relu, sigmoid, tanh, leaky_relu or gelu); did you mean 'relu'?
 tests/config/good.ini|schedule.type=cosin|mlptrain: --set schedule.type=cosin: unknown value 'cosin' (expected constant, step, multistep, exponential, lambda, cosine, cosine_warm_restarts, linear, plateau, onecycle, fixed, caffe_step, exp, inv, poly, sigmoid or caffe_multistep); did you mean 'cosine'?
 tests/config/good.ini|model.batchnorm=2|mlptrain: --set model.batchnorm=2: '2' is not a boolean (expected true, false, yes, no, on, off, 1 or 0)
 tests/config/good.ini|output.name=..|mlptrain: --set output.name=..: '..' is not a valid name (expected a name without '/', not '.' or '..')
 tests/config/good.ini|data.path=|mlptrain: --set data.path=: empty value (expected a path)
-tests/config/good.ini|output.dir=runs #x|mlptrain: --set output.dir=runs #x: 'runs #x' cannot be written back as INI (a control character, or ';' or '#' after a blank)
+tests/config/good.ini|output.dir=runs #x|mlptrain: --set output.dir=runs #x: 'runs #x' cannot be written back as INI (expected no control character, and no ';' or '#' at the start or after a blank)
 tests/config/good.ini|schedule.lambda=exp(|mlptrain: --set schedule.lambda=exp(: column 5: unexpected end of expression, expected a number, name or '('
 tests/config/good.ini|schedule.lambda=0.9 ^ epoch)|mlptrain: --set schedule.lambda=0.9 ^ epoch): column 12: unexpected ')', expected an operator or end of expression (unbalanced ')')
 tests/config/good.ini|train.max_iterations=100|mlptrain: --set train.max_iterations=100: set either train.epochs or train.max_iterations, not both (train.epochs is set on line 30; train.epochs = 0 leaves the count to max_iterations)

@@ -179,7 +179,7 @@ static const char *expect(const char *fmt, ...)
 static void test_bundled_mnist(void)
 {
     Dataset tr, te;
-    Err e = {{0}};
+    Err e = {0};
     DataParams p = data_params(DATASET_MNIST, "data/mnist");
     CHECK(dataset_load(&tr, &te, &p, &e) == 0);
     if (e.msg[0])
@@ -212,7 +212,7 @@ static void test_bundled_mnist(void)
 static void test_bundled_fashion(void)
 {
     Dataset tr, te;
-    Err e = {{0}};
+    Err e = {0};
     DataParams p = data_params(DATASET_FASHION_MNIST, "data/fashion-mnist");
     CHECK(dataset_load(&tr, &te, &p, &e) == 0);
     CHECK(tr.n == 1000 && te.n == 200);
@@ -232,7 +232,7 @@ static void test_bundled_fashion(void)
 static void test_bundled_cifar(void)
 {
     Dataset tr, te;
-    Err e = {{0}};
+    Err e = {0};
     DataParams p = data_params(DATASET_CIFAR10, "data/cifar10");
     CHECK(dataset_load(&tr, &te, &p, &e) == 0);
     if (e.msg[0])
@@ -260,7 +260,7 @@ static void test_bundled_cifar(void)
 static void test_limits(void)
 {
     Dataset tr, te, full_tr, full_te;
-    Err e = {{0}};
+    Err e = {0};
     DataParams p = data_params(DATASET_MNIST, "data/mnist");
     CHECK(dataset_load(&full_tr, &full_te, &p, &e) == 0);
     p.train_limit = 100;
@@ -304,7 +304,7 @@ static void test_cifar_batches(void)
     write_cifar(tmp_path("cf/data_batch_2.bin"), l2, 2, 100, 0);
     write_cifar(tmp_path("cf/test_batch.bin"), lt, 1, 7, 0);
     Dataset tr, te;
-    Err e = {{0}};
+    Err e = {0};
     DataParams p = data_params(DATASET_CIFAR10, tmp_path("cf"));
     CHECK(dataset_load(&tr, &te, &p, &e) == 0);
     CHECK(tr.n == 5 && tr.n_files == 2 && te.n == 1 && te.n_files == 1);
@@ -433,7 +433,7 @@ static void test_idx_errors(void)
 
     /* the pixels of a hand-written file land where they should */
     Dataset d;
-    Err e = {{0}};
+    Err e = {0};
     CHECK(dataset_load_idx(&d, tmp_path("img2"), tmp_path("lab2"), 1, &e) == 0);
     CHECK(d.n == 1 && d.labels[0] == 1 && d.pixels[783] == (uint8_t)783);
     dataset_free(&d);
@@ -519,7 +519,7 @@ static void test_split(void)
 {
     DataSplit s;
     Rng r;
-    Err e = {{0}};
+    Err e = {0};
 
     rng_seed(&r, 42, 1);
     CHECK(dataset_split(&s, 1000, 0.1, &r, &e) == 0);
@@ -686,7 +686,7 @@ static void test_batch_layout(void)
 
     /* real CIFAR: record 0 is R 59, G 62, B 63 at the plane starts */
     Dataset tr, te;
-    Err e = {{0}};
+    Err e = {0};
     DataParams p = data_params(DATASET_CIFAR10, "data/cifar10");
     p.train_limit = 2;
     p.test_limit = 1;
@@ -727,10 +727,25 @@ static void test_batch_layout(void)
 
 static void test_standard_sizes(void)
 {
-    CHECK(dataset_standard_train_size(DATASET_MNIST) == 60000);
-    CHECK(dataset_standard_train_size(DATASET_FASHION_MNIST) == 60000);
-    CHECK(dataset_standard_train_size(DATASET_KMNIST) == 60000);
-    CHECK(dataset_standard_train_size(DATASET_CIFAR10) == 50000);
+    {
+        const struct {
+            DatasetKind kind;
+            long n_train;
+            int dim;
+        } want[] = {{DATASET_MNIST, 60000, 784}, {DATASET_FASHION_MNIST, 60000, 784},
+                    {DATASET_KMNIST, 60000, 784}, {DATASET_CIFAR10, 50000, 3072}};
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            DataParams dp = {.dataset = want[i].kind};
+            DataShape sh;
+            dataset_standard_shape(&dp, &sh);
+            CHECK(sh.n_train == want[i].n_train && sh.n_test == 10000 && sh.dim == want[i].dim &&
+                  sh.n_classes == 10);
+        }
+        DataParams dp = {.dataset = DATASET_MNIST, .train_limit = 100, .test_limit = 20000};
+        DataShape sh;
+        dataset_standard_shape(&dp, &sh);
+        CHECK(sh.n_train == 100 && sh.n_test == 10000);
+    }
 }
 
 int main(int argc, char **argv)

@@ -649,26 +649,36 @@ static void test_errors(void)
     SchedParams p = defaults(SCHED_LAMBDA);
     snprintf(p.lambda, sizeof p.lambda, "0.95 ^ ^ epoch");
     CHECK(sched_init(&s, &p, 0.1, 10, 5, 0, &e) == -1);
-    CHECK(strncmp(e.msg, "schedule.lambda: column ", 24) == 0);
+    CHECK_STR("schedule.lambda", e.key);
+    CHECK(strncmp(e.msg, "column ", 7) == 0);
 
     snprintf(p.lambda, sizeof p.lambda, "1 / (2 - epoch)");
     CHECK(sched_init(&s, &p, 0.1, 10, 5, 0, &e) == -1);
-    CHECK_STR("schedule.lambda: the learning rate would be inf at epoch 2 (it must be finite "
-              "and not negative)", e.msg);
+    CHECK_STR("schedule.lambda", e.key);
+    CHECK_STR("the learning rate would be inf at epoch 2 (expected a finite learning rate >= 0 "
+              "at every step)", e.msg);
+
+    snprintf(p.lambda, sizeof p.lambda, "0 * epoch");
+    CHECK(sched_init(&s, &p, 0.1, 10, 5, 0, &e) == -1);
+    CHECK_STR("the learning rate would be 0 at every step, so nothing would train (expected a "
+              "schedule with a learning rate > 0 at some step)", e.msg);
+    snprintf(p.lambda, sizeof p.lambda, "epoch / 5"); /* a warm-up from 0 is a choice */
+    CHECK(sched_init(&s, &p, 0.1, 10, 5, 0, &e) == 0);
 
     p = defaults(SCHED_ONECYCLE);
     CHECK(sched_init(&s, &p, 0.1, 1, 1, 0, &e) == -1);
     CHECK(strstr(e.msg, "at least 2 iterations") != NULL);
     p.pct_start = 0.5;
     CHECK(sched_init(&s, &p, 0.1, 1, 2, 0, &e) == -1); /* 0.5 * 2 - 1 = 0 */
-    CHECK(strncmp(e.msg, "schedule.pct_start: ", 20) == 0);
+    CHECK_STR("schedule.pct_start", e.key);
     p = defaults(SCHED_ONECYCLE);
     p.warmup_epochs = 1;
     CHECK(sched_init(&s, &p, 0.1, 3, 10, 0, &e) == -1);
 
     p = defaults(SCHED_COSINE);
     CHECK(sched_init(&s, &p, 0.1, 0, 10, 0, &e) == -1);
-    CHECK(strncmp(e.msg, "schedule.T_max: resolves to 0", 29) == 0);
+    CHECK_STR("schedule.T_max", e.key);
+    CHECK(strncmp(e.msg, "resolves to 0", 13) == 0);
 
     p = defaults(SCHED_STEP);
     p.step_size = 0;
