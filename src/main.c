@@ -591,6 +591,9 @@ int main(int argc, char **argv)
 #ifdef SIGPIPE
     signal(SIGPIPE, SIG_IGN);
 #endif
+#ifdef SIGXFSZ
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write, like a full disk */
+#endif
     config_init(&c);
     int code = parse_args(argc, argv, &cli, &c);
     Plan plan;
