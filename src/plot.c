@@ -867,7 +867,6 @@ typedef struct {
     const PlotPanel *p;
     Axis x, y;
     bool has_data;  /* some point is drawable */
-    bool pad_x;     /* markers or bars: keep them off the frame */
     bool rotate_x;  /* categorical labels at 30 degrees */
     double dlo[2], dhi[2]; /* data ranges of x and y on the resolved scales (NAN: none) */
 } PanelLay;
@@ -955,8 +954,26 @@ static double axis_t(const Axis *a, double v)
     return a->log ? log10(v) : v;
 }
 
+/* Widens a's range by frac of its span on each side (log axes in log space). */
+static void axis_pad(Axis *a, double frac)
+{
+    if (a->log) {
+        double l0 = log10(a->lo), l1 = log10(a->hi), d = (l1 - l0) * frac;
+        a->lo = pow(10, l0 - d);
+        a->hi = pow(10, l1 + d);
+    } else {
+        double d = (a->hi - a->lo) * frac;
+        a->lo -= d;
+        a->hi += d;
+    }
+}
+
+#define AXIS_MARGIN 0.03 /* of the axis span, each side, so data never lies on the frame */
+
 /* Ticks and labels of a numeric axis over data [lo, hi] (NAN: no data), with about
- * target ticks; fixed: the range is [flo, fhi] exactly (flo < fhi), ticks inside it. */
+ * target ticks; fixed: the range is [flo, fhi] exactly (flo < fhi), ticks inside it.
+ * Otherwise a linear axis is Heckbert's loose range plus a margin; a log axis is the
+ * data's range plus a margin when that holds two ticks (else the snapped decades). */
 static void axis_numeric(Axis *a, double lo, double hi, int target, bool fixed, double flo,
                          double fhi)
 {
@@ -977,6 +994,25 @@ static void axis_numeric(Axis *a, double lo, double hi, int target, bool fixed, 
             if (a->t[i] >= flo - 1e-9 * fabs(fhi - flo) && a->t[i] <= fhi + 1e-9 * fabs(fhi - flo))
                 a->t[k++] = a->t[i];
         a->nt = k;
+    } else if (a->log && lo < hi) {
+        double l0 = log10(lo), l1 = log10(hi), d = (l1 - l0) * AXIS_MARGIN;
+        double tlo = pow(10, l0 - d), thi = pow(10, l1 + d);
+        int k = 0;
+        for (int i = 0; i < a->nt; i++)
+            k += a->t[i] >= tlo && a->t[i] <= thi;
+        if (k >= 2) {
+            k = 0;
+            for (int i = 0; i < a->nt; i++)
+                if (a->t[i] >= tlo && a->t[i] <= thi)
+                    a->t[k++] = a->t[i];
+            a->nt = k;
+            a->lo = tlo;
+            a->hi = thi;
+        } else {
+            axis_pad(a, AXIS_MARGIN);
+        }
+    } else {
+        axis_pad(a, AXIS_MARGIN);
     }
     bool expo = false;
     if (a->log)
@@ -991,20 +1027,6 @@ static void axis_numeric(Axis *a, double lo, double hi, int target, bool fixed, 
     a->nminor = a->log ? log_minor_ticks(a->lo, a->hi, a->t, a->nt, a->minor,
                                          (int)ARRAY_LEN(a->minor))
                        : 0;
-}
-
-/* Widens a's range by frac of its span on each side (log axes in log space). */
-static void axis_pad(Axis *a, double frac)
-{
-    if (a->log) {
-        double l0 = log10(a->lo), l1 = log10(a->hi), d = (l1 - l0) * frac;
-        a->lo = pow(10, l0 - d);
-        a->hi = pow(10, l1 + d);
-    } else {
-        double d = (a->hi - a->lo) * frac;
-        a->lo -= d;
-        a->hi += d;
-    }
 }
 
 static const char *cat_label(const PlotPanel *p, int i)
@@ -1029,9 +1051,6 @@ static void lay_x(PanelLay *L, double pw)
 {
     const PlotPanel *p = L->p;
     Axis *a = &L->x;
-    L->pad_x = false;
-    for (int j = 0; p->series && j < p->n_series; j++)
-        L->pad_x |= series_shows_marks(&p->series[j]) || p->series[j].err;
     if (p->xcats && p->n_xcats > 0) {
         a->cat = true;
         a->log = false;
@@ -1052,8 +1071,6 @@ static void lay_x(PanelLay *L, double pw)
     int target = (int)fmin(10, fmax(3, nearbyint(pw / 75)));
     for (; target >= 2; target--) {
         axis_numeric(a, L->dlo[0], L->dhi[0], target, false, 0, 0);
-        if (L->pad_x)
-            axis_pad(a, 0.04);
         double ta = axis_t(a, a->lo), tb = axis_t(a, a->hi);
         bool clash = false;
         for (int i = 0; i + 1 < a->nt; i++) {
@@ -1223,7 +1240,7 @@ static void draw_series(FILE *f, const PanelLay *L, const Rect *r, const PlotSer
                             value_ok(s->y[i + 1], yl);
                 if (ok && !prev && !next)
                     put(f, "<circle cx=\"%f\" cy=\"%f\" r=\"%f\" fill=\"%s\"/>\n",
-                        map_x(L, r, series_x(s, i)), map_y(L, r, s->y[i]), LINE_W * 1.1, col);
+                        map_x(L, r, series_x(s, i)), map_y(L, r, s->y[i]), LINE_W * 1.4, col);
             }
     }
     if (s->err) {
@@ -1250,8 +1267,8 @@ static void draw_series(FILE *f, const PanelLay *L, const Rect *r, const PlotSer
     if (series_shows_marks(s)) {
         /* explicit markers at every point; palette-cycle markers only every few points,
          * enough to tell the series apart without hiding the line */
-        int every = s->markers || s->no_line ? 1 : (s->n + 9) / 10;
-        for (int i = 0; i < s->n; i += every)
+        int every = s->markers || s->no_line ? 1 : (s->n + 7) / 8;
+        for (int i = s->color % every; i < s->n; i += every)
             if (value_ok(series_x(s, i), xl) && value_ok(s->y[i], yl))
                 marker(f, marker_shape(s->color), map_x(L, r, series_x(s, i)),
                        map_y(L, r, s->y[i]), col);
@@ -1634,9 +1651,9 @@ int plot_heatmap_svg(FILE *f, const PlotHeatmap *h)
     }
     if (h->scale_label)
         put(f,
-            "<text transform=\"translate(%f %f) rotate(90)\" font-size=\"%f\" "
+            "<text transform=\"translate(%f %f) rotate(-90)\" font-size=\"%f\" "
             "text-anchor=\"middle\">%x</text>\n",
-            bar_x + bar_w + TICK_LEN + 4 + tl_w + 8 + FONT_LABEL * 0.2, top + bar_h / 2,
+            bar_x + bar_w + TICK_LEN + 4 + tl_w + 8 + FONT_LABEL * 0.8, top + bar_h / 2,
             FONT_LABEL, h->scale_label);
     if (any_nan) {
         double y = top + bar_h + 12;

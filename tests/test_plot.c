@@ -832,8 +832,7 @@ static int sample_errorbars(const char *dir)
     };
     PlotSeries b = {.label = "mean \xC2\xB1 std (3 seeds)", .x = w, .y = mw, .err = sw,
                     .n = 7, .color = 2, .markers = true};
-    PlotSeries c = {.label = "mean \xC2\xB1 std (3 seeds)", .y = ms, .err = ss, .n = 8,
-                    .color = 2, .no_line = true};
+    PlotSeries c = {.y = ms, .err = ss, .n = 8, .color = 2, .no_line = true};
     PlotPanel p[] = {
         {.title = "Learning rate", .xlabel = "optim.lr", .ylabel = "test accuracy",
          .xscale = PLOT_SCALE_AUTO, .series = a, .n_series = 2},
