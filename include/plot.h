@@ -49,8 +49,9 @@ typedef struct {
     const char *title;           /* above the plot area; NULL = none */
     const char *xlabel, *ylabel; /* axis labels; NULL = none */
     PlotScale xscale, yscale;    /* ignored for x when xcats is set */
-    const char *const *xcats;    /* categorical x: n_xcats names, evenly spaced and used as tick
-                                    labels; series x values are indices into it (NULL = numeric x) */
+    const char *const *xcats;    /* categorical x: n_xcats names, evenly spaced and used as
+                                    tick labels; series x values are indices into it
+                                    (NULL = numeric x) */
     int n_xcats;
     double ymin, ymax;           /* fixed y range when ymin < ymax (data outside is clipped);
                                     otherwise the range covers all finite data */
@@ -109,22 +110,24 @@ int plot_heatmap_svg(FILE *f, const PlotHeatmap *h);
  * Returns 0 for x <= 0, NaN or inf. */
 double plot_nice_num(double x, bool round);
 
-/* Loose linear ticks for data in [lo, hi] (Heckbert): multiples of a nice step covering
- * the data, about target of them (2 <= target). The step is nicenum((hi - lo) / (target
- * - 1), round), without Heckbert's first rounding of the range itself, which would give
- * steps of 1 rather than 0.5 for 0.3..2.4. Writes the ticks to ticks[0..n-1]
- * (n <= max_ticks, at least 2 when max_ticks >= 2), the axis range (first and last tick)
- * to *axis_lo, *axis_hi and the step to *step (any out pointer may be NULL); returns n.
- * lo > hi are swapped; a NaN or inf end is ignored (both: the range 0..1); lo == hi
- * (or a range below 1e-12 relative) widens to +-10% of the value (+-1 around 0).
- * Ticks are exact multiples, computed as k * m / 10^e so 0.3 is the double 0.3. */
+/* Loose linear ticks for data in [lo, hi] (Heckbert): the multiples of a nice step from
+ * the last one <= lo to the first one >= hi, about target of them (target < 2 counts as
+ * 2). The step is nicenum((hi - lo) / (target - 1), round), without Heckbert's first
+ * rounding of the range itself, which would give steps of 1 rather than 0.5 for 0.3..2.4;
+ * it grows until the ticks fit in max_ticks (a range across 0 needs 3: -s, 0, s; below
+ * that only the first max_ticks are written). Writes the ticks to ticks[0..n-1], the
+ * first and last multiple to *axis_lo, *axis_hi and the step to *step (out pointers may
+ * be NULL); returns n. lo > hi are swapped; a NaN or inf end is ignored (both: 0..1);
+ * lo == hi (or a range below 1e-12 relative) widens to +-10% of the value (+-1 around 0).
+ * Ticks are exact: k * m / 10^e, so the tick 0.3 is the double 0.3. */
 int plot_linear_ticks(double lo, double hi, int target, double *ticks, int max_ticks,
                       double *axis_lo, double *axis_hi, double *step);
 
-/* Log-axis ticks for positive data in [lo, hi]: every 1, 2 and 5 x 10^k when the axis
- * spans at most 2 decades (and that is at most 2 * target ticks), else every decade, or
- * every 2, 5, 10... decades so that there are about target. The axis range is snapped
- * outwards to the first and last tick. Non-positive or non-finite ends are ignored (none
+/* Log-axis ticks for positive data in [lo, hi]: every 1, 2 and 5 x 10^k when the data
+ * spans at most 2 decades (if that is at most 2 * target and max_ticks ticks), else every
+ * decade, or every 2, 5, 10... decades so that there are at most target + 2. The axis
+ * range is snapped outwards to the first and last tick (figures then narrow it to the
+ * data plus a margin when that still holds two ticks). Non-positive or non-finite ends are ignored (none
  * left: 1..10); lo == hi widens to the neighbouring ticks. Returns the tick count. */
 int plot_log_ticks(double lo, double hi, int target, double *ticks, int max_ticks,
                    double *axis_lo, double *axis_hi);

@@ -244,19 +244,12 @@ static int step_decimals(double step)
     return 17;
 }
 
-/* Decimal position of the last significant digit of step > 0 (1.5e6 -> 5, 0.025 -> -3). */
+/* Decimal position of the last significant digit of step > 0 (1.5e6 -> 5, 2.5e-5 -> -6):
+ * step = mant * 10^k with 1 <= mant < 10, minus the decimals mant needs. */
 static int step_last_digit(double step)
 {
-    int d = step_decimals(step);
-    if (d > 0)
-        return -d;
-    int p = 0;
-    double s = nearbyint(step);
-    while (p < 308 && s >= 10 && fmod(s, 10) == 0) {
-        s /= 10;
-        p++;
-    }
-    return p;
+    int k = (int)floor(log10(step) + 1e-9);
+    return k - step_decimals(mul_pow10(step, -k));
 }
 
 void plot_format_number(char *buf, size_t n, double v, double step)
@@ -375,7 +368,7 @@ int plot_linear_ticks(double lo, double hi, int target, double *ticks, int max_t
         s = mul_pow10(m, e);
         k0 = floor(lo / s + 1e-9);
         k1 = ceil(hi / s - 1e-9);
-        if (k1 - k0 + 1 <= (max_ticks >= 2 ? max_ticks : 2))
+        if (k1 - k0 + 1 <= (max_ticks >= 3 ? max_ticks : 3)) /* -s, 0, s: any range */
             break;
         next_nice(&m, &e);
     }
@@ -471,6 +464,8 @@ int plot_log_ticks(double lo, double hi, int target, double *ticks, int max_tick
         next_nice(&m, &e);
     }
     double s = mul_pow10(m, e);
+    d0 = fmax(d0, -300); /* a coarse step must not reach past the double range */
+    d1 = fmin(d1, 300);
     for (double d = d0; d <= d1 + s / 2 && n < max_ticks; d += s)
         ticks[n++] = mul_pow10(1, (int)nearbyint(d));
     if (axis_lo)
@@ -690,12 +685,18 @@ size_t plot_xml_escape(char *buf, size_t n, const char *s)
 
 /* DejaVu Sans advance widths of ' '..'~' in thousandths of an em. */
 static const short CHAR_W[95] = {
-    318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337, /*  !"#$%&'()*+,-./ */
-    636, 636, 636, 636, 636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531, /* 0-9 :;<=>? */
-    1000, 684, 686, 698, 770, 632, 575, 775, 752, 295, 295, 656, 557, 863, 748, 787, /* @A-O */
-    603, 787, 695, 635, 611, 732, 684, 989, 685, 611, 685, 390, 337, 390, 838, 500, /* P-Z[\]^_ */
-    500, 613, 635, 550, 635, 615, 352, 635, 634, 278, 278, 579, 278, 974, 634, 612, /* `a-o */
-    635, 635, 411, 521, 392, 634, 592, 818, 592, 592, 525, 636, 337, 636, 838,      /* p-z{|}~ */
+    /* space ! " # $ % & ' ( ) * + , - . / */
+    318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337,
+    /* 0-9 : ; < = > ? */
+    636, 636, 636, 636, 636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531,
+    /* @ A-O */
+    1000, 684, 686, 698, 770, 632, 575, 775, 752, 295, 295, 656, 557, 863, 748, 787,
+    /* P-Z [ \ ] ^ _ */
+    603, 787, 695, 635, 611, 732, 684, 989, 685, 611, 685, 390, 337, 390, 838, 500,
+    /* ` a-o */
+    500, 613, 635, 550, 635, 615, 352, 635, 634, 278, 278, 579, 278, 974, 634, 612,
+    /* p-z { | } ~ */
+    635, 635, 411, 521, 392, 634, 592, 818, 592, 592, 525, 636, 337, 636, 838,
 };
 
 double plot_text_width(const char *s, double font_px)
@@ -986,12 +987,13 @@ static void axis_numeric(Axis *a, double lo, double hi, int target, bool fixed, 
         a->nt = plot_log_ticks(lo, hi, target, a->t, PLOT_MAX_TICKS, &a->lo, &a->hi);
     else
         a->nt = plot_linear_ticks(lo, hi, target, a->t, PLOT_MAX_TICKS, &a->lo, &a->hi, &step);
-    if (fixed && (!a->log || (flo > 0 && fhi > 0))) {
+    if (fixed) {
+        double tol = 1e-9 * (fhi - flo);
         a->lo = flo;
         a->hi = fhi;
         int k = 0;
         for (int i = 0; i < a->nt; i++)
-            if (a->t[i] >= flo - 1e-9 * fabs(fhi - flo) && a->t[i] <= fhi + 1e-9 * fabs(fhi - flo))
+            if (a->t[i] >= flo - tol && a->t[i] <= fhi + tol)
                 a->t[k++] = a->t[i];
         a->nt = k;
     } else if (a->log && lo < hi) {
@@ -1255,7 +1257,8 @@ static void draw_series(FILE *f, const PanelLay *L, const Rect *r, const PlotSer
             if (!value_ok(hi, yl))
                 continue;
             if (!any)
-                put(f, "<path class=\"errorbar\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.3\" d=\"",
+                put(f, "<path class=\"errorbar\" fill=\"none\" stroke=\"%s\" "
+                       "stroke-width=\"1.3\" d=\"",
                     col);
             any = true;
             double px = map_x(L, r, x), y0 = map_y(L, r, lo), y1 = map_y(L, r, hi);
@@ -1282,7 +1285,8 @@ static void draw_panel(FILE *f, const PanelLay *L, const Rect *r, int id)
     if (p->title)
         text(f, r->x + r->w / 2, r->y - 9, FONT_TITLE, "middle", "", p->title);
     draw_axes(f, L, r);
-    put(f, "<clipPath id=\"clip%d\"><rect x=\"%f\" y=\"%f\" width=\"%f\" height=\"%f\"/></clipPath>\n",
+    put(f, "<clipPath id=\"clip%d\"><rect x=\"%f\" y=\"%f\" width=\"%f\" height=\"%f\"/>"
+           "</clipPath>\n",
         id, r->x - 0.5, r->y - 0.5, r->w + 1, r->h + 1);
     put(f, "<g clip-path=\"url(#clip%d)\">\n", id);
     for (int j = 0; p->series && j < p->n_series; j++)
@@ -1447,12 +1451,14 @@ int plot_figure_svg(FILE *f, const PlotFigure *fig)
         brows = (ne + bcols - 1) / bcols;
         H += brows * LEG_LINE_H + 12;
     }
-    W += 6;
+    double title_w = fig->title ? plot_text_width(fig->title, FONT_FIG_TITLE) + 20 : 0;
+    W = fmax(W, title_w) + 6;
     H += 4;
 
     svg_begin(f, W, H);
     if (fig->title)
-        text(f, grid_w / 2, fig_top - 10, FONT_FIG_TITLE, "middle", "", fig->title);
+        text(f, fmax(grid_w, title_w) / 2, fig_top - 10, FONT_FIG_TITLE, "middle", "",
+             fig->title);
     for (int k = 0; k < np; k++) {
         double cx = (k % cols) * cw, cy = fig_top + (k / cols) * ch;
         Rect r = {cx + left, cy + top, pw, ph};

@@ -10,6 +10,7 @@
 #include <locale.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,23 @@ static bool has_decimal_comma(const char *s)
         if (s[0] >= '0' && s[0] <= '9' && s[1] == ',' && s[2] >= '0' && s[2] <= '9')
             return true;
     return false;
+}
+
+/* Every number in the output is a plain decimal: path data holds only digits, '.', '-',
+ * spaces and path commands, and every attribute that starts like a number is one (or a
+ * list of them): no nan, inf or exponent anywhere. */
+static bool coords_clean(const char *svg)
+{
+    for (const char *p = svg; (p = strstr(p, "=\"")) != NULL; p += 2) {
+        const char *q = p + 2;
+        bool path = p >= svg + 2 && p[-1] == 'd' && p[-2] == ' ';
+        if (!path && *q != '-' && !(*q >= '0' && *q <= '9'))
+            continue;
+        for (; *q && *q != '"'; q++)
+            if (!strchr(path ? "0123456789.- MLHVhvZ" : "0123456789.- ", *q))
+                return false;
+    }
+    return true;
 }
 
 /* Right edge and bottom edge of every plot area (the clipPath rects). */
@@ -231,6 +249,11 @@ static void test_linear_ticks(void)
     /* max_ticks wins over target, and the ticks still cover the data */
     n = plot_linear_ticks(0, 97, 40, t, 5, &lo, &hi, &step);
     CHECK(n <= 5 && n >= 2 && lo <= 0 && hi >= 97);
+    /* a range across 0 fits in 3 ticks whatever the target */
+    n = plot_linear_ticks(-1, 1, 20, t, 3, &lo, &hi, &step);
+    CHECK(n == 3 && lo <= -1 && hi >= 1 && t[1] == 0);
+    n = plot_linear_ticks(-1, 1, 20, t, 1, &lo, &hi, &step);
+    CHECK(n == 1 && lo <= -1 && hi >= 1);
     /* target near 1 still gives at least two ticks */
     n = plot_linear_ticks(0, 10, 1, t, PLOT_MAX_TICKS, &lo, &hi, NULL);
     CHECK(n >= 2 && lo <= 0 && hi >= 10);
@@ -268,6 +291,10 @@ static void test_log_ticks(void)
     CHECK(hi == 1);
     for (int i = 0; i + 1 < n; i++)
         CHECK(t[i] < t[i + 1]);
+
+    /* the whole double range in three ticks stays inside it */
+    n = plot_log_ticks(1e-300, 1e300, 5, t, 3, &lo, &hi);
+    CHECK(n >= 2 && n <= 3 && t[0] > 0 && isfinite(t[n - 1]) && lo > 0 && isfinite(hi));
 
     /* lo == hi: the neighbouring 1-2-5 values */
     n = plot_log_ticks(0.1, 0.1, 5, t, PLOT_MAX_TICKS, &lo, &hi);
@@ -337,6 +364,8 @@ static void test_format_number(void)
     check_fmt("2e-05", 2e-5, 1e-5);
     check_fmt("2.5e-05", 2.5e-5, 5e-6);
     check_fmt("1.5e-10", 1.5e-10, 5e-11);
+    check_fmt("3e-20", 3e-20, 1e-20);
+    check_fmt("1.25e+200", 1.25e200, 5e197);
     /* step 0: printf's %g */
     check_fmt("0.1", 0.1, 0);
     check_fmt("1e-05", 1e-5, 0);
@@ -515,6 +544,7 @@ static void test_figure_lines(void)
     CHECK(strstr(svg, "viewBox=\"0 0 "));
     CHECK(strstr(svg, "font-family=\"sans-serif\""));
     CHECK(strstr(svg, "</svg>\n"));
+    CHECK(coords_clean(svg));
     /* one path per series that has two neighbouring drawable points */
     CHECK(count(svg, "class=\"series\"") == 3);
     CHECK(series_moves(svg, 0) == 1);
@@ -713,6 +743,68 @@ static void test_write_error(void)
     fclose(f);
 }
 
+/* A deterministic stream of awkward doubles: NaN, inf, 0, negatives, tiny and huge. */
+static uint64_t rng_state = 88172645463325252ull;
+
+static double awkward(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    uint64_t r = rng_state;
+    switch (r % 10) {
+    case 0: return NAN;
+    case 1: return (r >> 8) % 2 ? INFINITY : -INFINITY;
+    case 2: return 0;
+    case 3: return ((double)(r >> 11) / 9007199254740992.0 - 0.5) * 1e300;
+    case 4: return ((double)(r >> 11) / 9007199254740992.0) * 1e-300;
+    case 5: return 0.98 + (double)((r >> 11) % 1000) * 1e-6;
+    default: return ldexp((double)(r >> 11) / 9007199254740992.0 - 0.3, (int)((r >> 4) % 60) - 30);
+    }
+}
+
+static void test_random_inputs(void)
+{
+    static double x[4][40], y[4][40], err[4][40], cells[30];
+    static const char *const cats[] = {"a", "b & c", "<d>", "e"};
+    for (int iter = 0; iter < 300; iter++) {
+        PlotSeries s[4];
+        for (int j = 0; j < 4; j++) {
+            int n = (int)(rng_state % 41);
+            for (int i = 0; i < n; i++) {
+                x[j][i] = iter % 3 ? i : awkward();
+                y[j][i] = awkward();
+                err[j][i] = awkward();
+            }
+            s[j] = (PlotSeries){.label = j % 2 ? "s" : NULL, .x = x[j], .y = y[j],
+                                .err = iter % 2 ? err[j] : NULL, .n = n, .color = j * 9,
+                                .dashed = j == 1, .markers = j == 2, .no_line = j == 3};
+            awkward();
+        }
+        PlotPanel p[2] = {
+            {.xscale = (PlotScale)(iter % 3), .yscale = (PlotScale)(iter / 3 % 3),
+             .series = s, .n_series = 2, .ymin = iter % 7 == 0 ? awkward() : 0,
+             .ymax = iter % 7 == 0 ? awkward() : 0},
+            {.xcats = iter % 4 == 0 ? cats : NULL, .n_xcats = 4, .yscale = PLOT_SCALE_AUTO,
+             .series = s + 2, .n_series = 2},
+        };
+        PlotFigure fig = {.panels = p, .n_panels = 2, .legend = (PlotLegendPos)(iter % 4)};
+        char *svg = render_fig(&fig);
+        CHECK(svg && strstr(svg, "</svg>\n") && coords_clean(svg));
+        if (svg && !coords_clean(svg))
+            fprintf(stderr, "iteration %d\n", iter);
+        free(svg);
+        for (int i = 0; i < 30; i++)
+            cells[i] = awkward();
+        static const char *const rows[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8"};
+        PlotHeatmap h = {.xcats = cats, .nx = 3, .ycats = rows, .ny = 1 + iter % 10,
+                         .values = cells, .decimals = iter % 5 - 1};
+        svg = render_heat(&h);
+        CHECK(svg && strstr(svg, "</svg>\n") && coords_clean(svg));
+        free(svg);
+    }
+}
+
 /* ---- samples for tests/plot_test.sh ---- */
 
 static int write_sample(const char *dir, const char *name, const PlotFigure *fig,
@@ -909,6 +1001,7 @@ int main(int argc, char **argv)
     RUN(test_figure_errorbars);
     RUN(test_figure_big_legend);
     RUN(test_heatmap);
+    RUN(test_random_inputs);
     RUN(test_write_error);
     return test_finish(argv[0]);
 }
