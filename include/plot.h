@@ -97,7 +97,12 @@ typedef struct {
 
 /* Write the whole SVG document to f. Return 0, or -1 when a write to f failed (f is
  * not closed; the caller reports it with the file name). Bad shapes are not errors:
- * NULL arrays and counts <= 0 draw as empty, non-finite values as gaps. */
+ * NULL arrays and counts <= 0 draw as empty, non-finite values as gaps. The few small
+ * allocations go through xcalloc (out of memory exits, as everywhere in mlptrain).
+ * Figure axes: a linear axis spans its loose ticks (plot_linear_ticks) plus 3% on each
+ * side, a log axis the data plus 3% (of its decades) when that holds two ticks, so no
+ * point lies on the frame; x ticks thin out until their labels do not collide, and
+ * category labels turn 30 degrees when they would. */
 int plot_figure_svg(FILE *f, const PlotFigure *fig);
 int plot_heatmap_svg(FILE *f, const PlotHeatmap *h);
 
@@ -127,8 +132,9 @@ int plot_linear_ticks(double lo, double hi, int target, double *ticks, int max_t
  * spans at most 2 decades (if that is at most 2 * target and max_ticks ticks), else every
  * decade, or every 2, 5, 10... decades so that there are at most target + 2. The axis
  * range is snapped outwards to the first and last tick (figures then narrow it to the
- * data plus a margin when that still holds two ticks). Non-positive or non-finite ends are ignored (none
- * left: 1..10); lo == hi widens to the neighbouring ticks. Returns the tick count. */
+ * data plus a margin when that still holds two ticks). Non-positive or non-finite ends
+ * are ignored (none left: 1..10); lo == hi widens to the neighbouring ticks. Returns the
+ * tick count (<= max_ticks). */
 int plot_log_ticks(double lo, double hi, int target, double *ticks, int max_ticks,
                    double *axis_lo, double *axis_hi);
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # plot_test.sh - every kind of SVG the plot module writes (per-run curves with NaN gaps
-# and a log LR panel, a 25-entry overlay, error bars on log and categorical x, a heatmap
-# with a missing cell, degenerate data, labels with & and <) must parse as XML
-# (xmllint) and render (rsvg-convert) to a non-empty PNG. The samples come from
+# and a log LR panel, overlays with 25 and 30 legend entries (right, below), error bars on
+# log and categorical x, a heatmap with a missing cell, degenerate data, labels with & and
+# <) must parse as XML (xmllint) and render (rsvg-convert) to a non-empty PNG. The samples come from
 # `$BUILD/tests/test_plot --samples DIR`, run under a comma-decimal locale when one is
 # installed. Missing tools are a failure, not a skip: CI installs them.
 . tests/lib.sh
@@ -34,7 +34,7 @@ mkdir "$T/svg"
 t_run env LC_ALL="$loc" "$gen" --samples "$T/svg"
 t_check "test_plot --samples exits 0 ($(cat "$T/err"))" test "$rc" -eq 0
 
-for k in curves overlay errorbars heatmap edges; do
+for k in curves overlay overlay_below errorbars heatmap edges; do
     f=$T/svg/$k.svg
     t_check "$k.svg written" test -s "$f"
     t_check "$k.svg parses (xmllint --noout)" xmllint --noout "$f"
@@ -58,6 +58,9 @@ t_check "curves: legend entries" test "$(grep -c '>validation<\|>train<\|>test<\
 t_check "overlay: 25 legend entries" \
     test "$(sed -n '/class="legend"/,/<\/g>/p' "$s/overlay.svg" | grep -c '<text')" -eq 25
 t_check "overlay: 50 lines" test "$(grep -c 'class="series"' "$s/overlay.svg")" -eq 50
+t_check "overlay_below: 30 legend entries" \
+    test "$(sed -n '/class="legend"/,/<\/g>/p' "$s/overlay_below.svg" | grep -c '<text')" -eq 30
+t_check "overlay_below: log loss axis" grep -q '>1e-04<' "$s/overlay_below.svg"
 t_check "errorbars: bars" test "$(grep -c 'class="errorbar"' "$s/errorbars.svg")" -eq 4
 t_check "errorbars: categories" grep -q '>cosine_warm_restarts<' "$s/errorbars.svg"
 t_check "errorbars: escaped legend" grep -q 'off &amp; &lt;no affine&gt;' "$s/errorbars.svg"

@@ -899,6 +899,30 @@ static int sample_overlay(const char *dir)
     return write_sample(dir, "overlay.svg", &fig, NULL);
 }
 
+/* 30 points with long labels and a log loss axis: the legend goes below the plot. */
+static int sample_overlay_below(const char *dir)
+{
+    enum { N = 30, E = 15 };
+    static double ep[E], y[N][E];
+    static char labels[N][80];
+    PlotSeries s[N];
+    for (int k = 0; k < N; k++) {
+        static const char *const lrs[] = {"0.1", "0.05", "0.03", "0.02", "0.01"};
+        snprintf(labels[k], sizeof labels[k],
+                 "model.hidden=%d, optim.lr=%s, sched.type=cosine_warm_restarts",
+                 32 << (k % 6), lrs[k / 6]);
+        for (int i = 0; i < E; i++) {
+            ep[i] = i + 1;
+            y[k][i] = 2.3 * exp(-(i + 1) / (1.5 + k * 0.15)) * pow(10, -(k % 3)) + 1e-4;
+        }
+        s[k] = (PlotSeries){.label = labels[k], .x = ep, .y = y[k], .n = E, .color = k};
+    }
+    PlotPanel p = {.title = "Training loss", .xlabel = "epoch", .ylabel = "loss",
+                   .yscale = PLOT_SCALE_AUTO, .series = s, .n_series = N};
+    PlotFigure fig = {.panels = &p, .n_panels = 1};
+    return write_sample(dir, "overlay_below.svg", &fig, NULL);
+}
+
 /* Final test accuracy, mean +- std over seeds, against a numeric key on a log axis and
  * a categorical one (with a point whose seeds all diverged). */
 static int sample_errorbars(const char *dir)
@@ -978,8 +1002,8 @@ static int write_samples(const char *dir)
 {
     /* the caller's locale, as a program that called setlocale would have it */
     setlocale(LC_ALL, "");
-    return sample_curves(dir) | sample_overlay(dir) | sample_errorbars(dir) |
-           sample_heatmap(dir) | sample_edges(dir);
+    return sample_curves(dir) | sample_overlay(dir) | sample_overlay_below(dir) |
+           sample_errorbars(dir) | sample_heatmap(dir) | sample_edges(dir);
 }
 
 int main(int argc, char **argv)
