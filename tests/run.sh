@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test binary in $1 and every tests/*_test.sh suite, then prints the total as
 # "N passed, N failed" (the last line) and exits non-zero if anything failed.
-# Usage: tests/run.sh BUILD_DIR MLPTRAIN_BINARY
+# Usage: tests/run.sh BUILD_DIR MLPTRAIN_BINARY (the suites see them as $BUILD and $MLPTRAIN)
 build=$1
 bin=$2
 case $bin in */*) ;; *) bin=./$bin ;; esac
@@ -37,7 +37,7 @@ for t in "$build"/tests/test_*; do
 done
 for s in tests/*_test.sh; do
     [ -f "$s" ] || continue
-    MLPTRAIN="$bin" sh "$s" >"$log" 2>&1
+    BUILD="$build" MLPTRAIN="$bin" sh "$s" >"$log" 2>&1
     count "$s" $?
 done
 echo "$passed passed, $failed failed"
