@@ -40,8 +40,8 @@ int dataset_load_idx(Dataset *d, const char *images_path, const char *labels_pat
  * Label errors name the record's index within its file. */
 int dataset_load_cifar(Dataset *d, const char *const *paths, int n_paths, long limit, Err *e);
 
-/* Records in the official full training set (MNIST family 60000, CIFAR-10 50000): used to
- * show a schedule without loading data. */
+/* Records in the official full training set (params_datasets[kind].standard_train_size):
+ * used to show a schedule without loading data. */
 long dataset_standard_train_size(DatasetKind kind);
 
 /* Safe on a zeroed Dataset; leaves it zeroed. */

@@ -385,26 +385,40 @@ static int load_cifar10(Dataset *train, Dataset *test, const DataParams *p, Err 
     return 0;
 }
 
+static int load_layout(Dataset *train, Dataset *test, const DataParams *p, Err *e)
+{
+    switch (params_datasets[p->dataset].layout) {
+    case DATA_LAYOUT_IDX:
+        return load_mnist_family(train, test, p, e);
+    case DATA_LAYOUT_CIFAR:
+        return load_cifar10(train, test, p, e);
+    }
+    return err_set(e, "dataset %s: unknown file layout %d", params_dataset_names[p->dataset],
+                   (int)params_datasets[p->dataset].layout);
+}
+
 int dataset_load(Dataset *train, Dataset *test, const DataParams *p, Err *e)
 {
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    if (check_dir(p->path, p->dataset, e))
+    if ((unsigned)p->dataset >= DATASET_COUNT)
+        return err_set(e, "unknown dataset kind %d", (int)p->dataset);
+    if (check_dir(p->path, p->dataset, e) || load_layout(train, test, p, e))
         return -1;
-    switch (p->dataset) {
-    case DATASET_MNIST:
-    case DATASET_FASHION_MNIST:
-    case DATASET_KMNIST:
-        return load_mnist_family(train, test, p, e);
-    case DATASET_CIFAR10:
-        return load_cifar10(train, test, p, e);
-    }
-    return err_set(e, "unknown dataset kind %d", (int)p->dataset);
+    /* The loader of a layout and the dataset's row must describe the same records. */
+    const DatasetDesc *k = &params_datasets[p->dataset];
+    assert(train->dim == k->input_dim && train->channels == k->channels &&
+           train->n_classes == k->classes);
+    assert(test->dim == k->input_dim && test->channels == k->channels &&
+           test->n_classes == k->classes);
+    (void)k;
+    return 0;
 }
 
 long dataset_standard_train_size(DatasetKind kind)
 {
-    return kind == DATASET_CIFAR10 ? 50000 : 60000;
+    assert((unsigned)kind < DATASET_COUNT);
+    return params_datasets[kind].standard_train_size;
 }
 
 void dataset_free(Dataset *d)

@@ -267,7 +267,8 @@ static int print_summary(const RunParams *rp)
     Model m;
     Rng rng;
     rng_seed(&rng, rp->train.seed, RNG_STREAM_INIT);
-    if (model_init(&m, &rp->model, params_input_dim(rp->data.dataset), 10, 2, NULL, &rng, &e) < 0)
+    if (model_init(&m, &rp->model, params_input_dim(rp->data.dataset),
+                   params_datasets[rp->data.dataset].classes, 2, NULL, &rng, &e) < 0)
         return fail(EXIT_USAGE, &e);
     model_summary(&m, stdout);
     model_free(&m);

@@ -1,46 +1,110 @@
-/* params.c - name tables and per-dataset constants shared by config, data and output.
+/* params.c - the choice tables shared by config, data, model, optimizer, schedule and
+ * output: each choice's spelling and what the program needs to know about each kind.
  * Holds data only: no parsing and no I/O. */
 #include "params.h"
 
+#include <assert.h>
 #include <stddef.h>
 
-const char *const params_dataset_names[] = {"mnist", "fashion-mnist", "kmnist", "cifar10", NULL};
-const char *const params_norm_names[] = {"standard", "scale", "none", NULL};
-const char *const params_activation_names[] = {"relu", "sigmoid", "tanh", "leaky_relu", "gelu", NULL};
-const char *const params_init_names[] = {"default", "xavier_uniform", "xavier_normal",
-                                         "kaiming_uniform", "kaiming_normal", "normal", NULL};
-const char *const params_bias_init_names[] = {"auto", "default", "zeros", NULL};
-const char *const params_optim_names[] = {"sgd", "adam", "adamw", NULL};
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- names: one spelling per kind, indexed by the enum, NULL-terminated ---- */
+
+const char *const params_dataset_names[] = {
+    [DATASET_MNIST] = "mnist", [DATASET_FASHION_MNIST] = "fashion-mnist",
+    [DATASET_KMNIST] = "kmnist", [DATASET_CIFAR10] = "cifar10", [DATASET_COUNT] = NULL};
+const char *const params_norm_names[] = {
+    [NORM_STANDARD] = "standard", [NORM_SCALE] = "scale", [NORM_NONE] = "none",
+    [NORM_COUNT] = NULL};
+const char *const params_activation_names[] = {
+    [ACT_RELU] = "relu", [ACT_SIGMOID] = "sigmoid", [ACT_TANH] = "tanh",
+    [ACT_LEAKY_RELU] = "leaky_relu", [ACT_GELU] = "gelu", [ACT_COUNT] = NULL};
+const char *const params_init_names[] = {
+    [INIT_DEFAULT] = "default", [INIT_XAVIER_UNIFORM] = "xavier_uniform",
+    [INIT_XAVIER_NORMAL] = "xavier_normal", [INIT_KAIMING_UNIFORM] = "kaiming_uniform",
+    [INIT_KAIMING_NORMAL] = "kaiming_normal", [INIT_NORMAL] = "normal", [INIT_COUNT] = NULL};
+const char *const params_bias_init_names[] = {
+    [BIAS_INIT_AUTO] = "auto", [BIAS_INIT_DEFAULT] = "default", [BIAS_INIT_ZEROS] = "zeros",
+    [BIAS_INIT_COUNT] = NULL};
+const char *const params_optim_names[] = {
+    [OPTIM_SGD] = "sgd", [OPTIM_ADAM] = "adam", [OPTIM_ADAMW] = "adamw", [OPTIM_COUNT] = NULL};
 const char *const params_sched_names[] = {
-    "constant", "step", "multistep", "exponential", "lambda", "cosine", "cosine_warm_restarts",
-    "linear", "plateau", "onecycle", "fixed", "caffe_step", "exp", "inv", "poly", "sigmoid",
-    "caffe_multistep", NULL};
-const char *const params_step_unit_names[] = {"epoch", "iteration", NULL};
-const char *const params_plateau_mode_names[] = {"min", "max", NULL};
-const char *const params_plateau_metric_names[] = {"val_loss", "val_acc", NULL};
-const char *const params_threshold_mode_names[] = {"rel", "abs", NULL};
+    [SCHED_CONSTANT] = "constant", [SCHED_STEP] = "step", [SCHED_MULTISTEP] = "multistep",
+    [SCHED_EXPONENTIAL] = "exponential", [SCHED_LAMBDA] = "lambda", [SCHED_COSINE] = "cosine",
+    [SCHED_COSINE_WARM_RESTARTS] = "cosine_warm_restarts", [SCHED_LINEAR] = "linear",
+    [SCHED_PLATEAU] = "plateau", [SCHED_ONECYCLE] = "onecycle", [SCHED_FIXED] = "fixed",
+    [SCHED_CAFFE_STEP] = "caffe_step", [SCHED_EXP] = "exp", [SCHED_INV] = "inv",
+    [SCHED_POLY] = "poly", [SCHED_SIGMOID] = "sigmoid",
+    [SCHED_CAFFE_MULTISTEP] = "caffe_multistep", [SCHED_COUNT] = NULL};
+const char *const params_step_unit_names[] = {
+    [STEP_UNIT_EPOCH] = "epoch", [STEP_UNIT_ITERATION] = "iteration", [STEP_UNIT_COUNT] = NULL};
+const char *const params_plateau_mode_names[] = {
+    [PLATEAU_MIN] = "min", [PLATEAU_MAX] = "max", [PLATEAU_MODE_COUNT] = NULL};
+const char *const params_plateau_metric_names[] = {
+    [METRIC_VAL_LOSS] = "val_loss", [METRIC_VAL_ACC] = "val_acc", [METRIC_COUNT] = NULL};
+const char *const params_threshold_mode_names[] = {
+    [THRESH_REL] = "rel", [THRESH_ABS] = "abs", [THRESH_COUNT] = NULL};
+
+/* A count that does not follow its enum's last kind, or a name table that misses the
+ * last kind, stops the build here. */
+_Static_assert(ARRAY_LEN(params_dataset_names) == DATASET_COUNT + 1, "one name per dataset");
+_Static_assert(ARRAY_LEN(params_norm_names) == NORM_COUNT + 1, "one name per normalization");
+_Static_assert(ARRAY_LEN(params_activation_names) == ACT_COUNT + 1, "one name per activation");
+_Static_assert(ARRAY_LEN(params_init_names) == INIT_COUNT + 1, "one name per init");
+_Static_assert(ARRAY_LEN(params_bias_init_names) == BIAS_INIT_COUNT + 1, "one name per bias init");
+_Static_assert(ARRAY_LEN(params_optim_names) == OPTIM_COUNT + 1, "one name per optimizer");
+_Static_assert(ARRAY_LEN(params_sched_names) == SCHED_COUNT + 1, "one name per schedule");
+_Static_assert(ARRAY_LEN(params_step_unit_names) == STEP_UNIT_COUNT + 1, "one name per unit");
+_Static_assert(ARRAY_LEN(params_plateau_mode_names) == PLATEAU_MODE_COUNT + 1,
+               "one name per plateau mode");
+_Static_assert(ARRAY_LEN(params_plateau_metric_names) == METRIC_COUNT + 1,
+               "one name per plateau metric");
+_Static_assert(ARRAY_LEN(params_threshold_mode_names) == THRESH_COUNT + 1,
+               "one name per threshold mode");
+
+/* ---- datasets ---- */
+
+/* Normalization defaults (SEMANTICS §9.4): the constants torchvision examples use.
+ * KMNIST's are the ones its authors publish (0.1918, 0.3483). */
+const DatasetDesc params_datasets[] = {
+    [DATASET_MNIST] = {
+        .help = "MNIST handwritten digits, 28x28 grey",
+        .layout = DATA_LAYOUT_IDX, .channels = 1, .input_dim = 28 * 28, .classes = 10,
+        .standard_train_size = 60000, .mean = {0.1307}, .std = {0.3081}},
+    [DATASET_FASHION_MNIST] = {
+        .help = "Fashion-MNIST Zalando article images, 28x28 grey",
+        .layout = DATA_LAYOUT_IDX, .channels = 1, .input_dim = 28 * 28, .classes = 10,
+        .standard_train_size = 60000, .mean = {0.2860}, .std = {0.3530}},
+    [DATASET_KMNIST] = {
+        .help = "Kuzushiji-MNIST cursive Japanese characters, 28x28 grey",
+        .layout = DATA_LAYOUT_IDX, .channels = 1, .input_dim = 28 * 28, .classes = 10,
+        .standard_train_size = 60000, .mean = {0.1918}, .std = {0.3483}},
+    [DATASET_CIFAR10] = {
+        .help = "CIFAR-10 colour photos in 10 classes, 32x32 RGB",
+        .layout = DATA_LAYOUT_CIFAR, .channels = 3, .input_dim = 3 * 32 * 32, .classes = 10,
+        .standard_train_size = 50000,
+        .mean = {0.4914, 0.4822, 0.4465}, .std = {0.2470, 0.2435, 0.2616}},
+};
+_Static_assert(ARRAY_LEN(params_datasets) == DATASET_COUNT, "one row per dataset");
 
 int params_channels(DatasetKind kind)
 {
-    return kind == DATASET_CIFAR10 ? 3 : 1;
+    assert((unsigned)kind < DATASET_COUNT);
+    return params_datasets[kind].channels;
 }
 
 int params_input_dim(DatasetKind kind)
 {
-    return kind == DATASET_CIFAR10 ? 3 * 32 * 32 : 28 * 28;
+    assert((unsigned)kind < DATASET_COUNT);
+    return params_datasets[kind].input_dim;
 }
 
-/* SEMANTICS §9.4: the constants torchvision examples use. KMNIST's are the ones its
- * authors publish (0.1918, 0.3483). */
 void params_default_stats(DatasetKind kind, double *mean, double *std)
 {
-    switch (kind) {
-    case DATASET_MNIST: mean[0] = 0.1307; std[0] = 0.3081; break;
-    case DATASET_FASHION_MNIST: mean[0] = 0.2860; std[0] = 0.3530; break;
-    case DATASET_KMNIST: mean[0] = 0.1918; std[0] = 0.3483; break;
-    case DATASET_CIFAR10:
-        mean[0] = 0.4914; mean[1] = 0.4822; mean[2] = 0.4465;
-        std[0] = 0.2470; std[1] = 0.2435; std[2] = 0.2616;
-        break;
+    assert((unsigned)kind < DATASET_COUNT);
+    const DatasetDesc *d = &params_datasets[kind];
+    for (int c = 0; c < d->channels; c++) {
+        mean[c] = d->mean[c];
+        std[c] = d->std[c];
     }
 }

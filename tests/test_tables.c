@@ -1,0 +1,82 @@
+/* test_tables.c - the choice tables of params.c: every kind has one non-empty name, the
+ * names are unique and NULL-terminated at the count, every descriptor row is filled in
+ * (a designated initializer that misses a kind leaves a zeroed row, which the
+ * _Static_asserts on length cannot see), and each row's flags agree with each other. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "params.h"
+#include "test.h"
+
+/* names[0..count) non-empty and unique, names[count] the NULL terminator. */
+static void check_names(const char *const *names, int count)
+{
+    for (int i = 0; i < count; i++) {
+        CHECK(names[i] != NULL && names[i][0] != '\0');
+        if (!names[i])
+            continue;
+        for (int j = 0; j < i; j++)
+            CHECK(names[j] == NULL || strcmp(names[i], names[j]) != 0);
+    }
+    CHECK(names[count] == NULL);
+}
+
+static void check_help(const char *help)
+{
+    CHECK(help != NULL && help[0] != '\0' && strchr(help, '\n') == NULL);
+}
+
+static void test_names(void)
+{
+    check_names(params_dataset_names, DATASET_COUNT);
+    check_names(params_norm_names, NORM_COUNT);
+    check_names(params_activation_names, ACT_COUNT);
+    check_names(params_init_names, INIT_COUNT);
+    check_names(params_bias_init_names, BIAS_INIT_COUNT);
+    check_names(params_optim_names, OPTIM_COUNT);
+    check_names(params_sched_names, SCHED_COUNT);
+    check_names(params_step_unit_names, STEP_UNIT_COUNT);
+    check_names(params_plateau_mode_names, PLATEAU_MODE_COUNT);
+    check_names(params_plateau_metric_names, METRIC_COUNT);
+    check_names(params_threshold_mode_names, THRESH_COUNT);
+}
+
+static void test_datasets(void)
+{
+    for (int k = 0; k < DATASET_COUNT; k++) {
+        const DatasetDesc *d = &params_datasets[k];
+        check_help(d->help);
+        CHECK(d->channels >= 1 && d->channels <= PARAMS_MAX_CHANNELS);
+        CHECK(d->input_dim > 0 && d->input_dim % d->channels == 0);
+        CHECK(d->classes >= 2);
+        CHECK(d->standard_train_size > 0);
+        CHECK(params_channels((DatasetKind)k) == d->channels);
+        CHECK(params_input_dim((DatasetKind)k) == d->input_dim);
+        double mean[PARAMS_MAX_CHANNELS], std[PARAMS_MAX_CHANNELS];
+        params_default_stats((DatasetKind)k, mean, std);
+        for (int c = 0; c < d->channels; c++) {
+            CHECK(mean[c] > 0 && mean[c] < 1 && mean[c] == d->mean[c]);
+            CHECK(std[c] > 0 && std[c] < 1 && std[c] == d->std[c]);
+        }
+        switch (d->layout) {
+        case DATA_LAYOUT_IDX:
+            CHECK(d->channels == 1 && d->input_dim == 28 * 28);
+            break;
+        case DATA_LAYOUT_CIFAR:
+            CHECK(d->channels == 3 && d->input_dim == 3 * 32 * 32);
+            break;
+        }
+    }
+    /* The values the loaders, the model input and --print-schedule used before the table. */
+    CHECK(params_input_dim(DATASET_MNIST) == 784 && params_input_dim(DATASET_CIFAR10) == 3072);
+    CHECK(params_datasets[DATASET_KMNIST].standard_train_size == 60000);
+    CHECK(params_datasets[DATASET_CIFAR10].standard_train_size == 50000);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    RUN(test_names);
+    RUN(test_datasets);
+    return test_finish(argv[0]);
+}
