@@ -191,4 +191,18 @@ int params_channels(DatasetKind kind);
 int params_input_dim(DatasetKind kind);
 void params_default_stats(DatasetKind kind, double *mean, double *std);
 
+typedef struct {
+    const char *help;             /* one line: what it is and where it comes from */
+    bool per_iteration;           /* defined per optimizer step: always stepped per iteration,
+                                     and step_unit = auto resolves to iteration */
+    bool caffe;                   /* a Caffe SGDSolver lr_policy (SEMANTICS §7.8) */
+    bool needs_validation;        /* follows a validation metric after each epoch: needs
+                                     data.val_split > 0 */
+    bool printable;               /* LR known before training: --print-schedule prints it and
+                                     sched_init checks every step of it */
+    /* Its lines in --help-config after "name:"; '\n' starts an indented continuation. */
+    const char *formula;
+} SchedDesc;
+extern const SchedDesc params_scheds[SCHED_COUNT];
+
 #endif

@@ -108,3 +108,104 @@ void params_default_stats(DatasetKind kind, double *mean, double *std)
         std[c] = d->std[c];
     }
 }
+
+/* ---- schedules (SEMANTICS §7) ---- */
+
+/* OneCycle and the Caffe policies are defined per optimizer step (§7.6, §7.8). Plateau
+ * alone follows a validation metric, so its LR cannot be known ahead. The formulas are
+ * the schedule lines of --help-config. */
+const SchedDesc params_scheds[] = {
+    [SCHED_CONSTANT] = {
+        .help = "the base LR throughout",
+        .printable = true,
+        .formula =
+            "lr = base"},
+    [SCHED_STEP] = {
+        .help = "PyTorch StepLR: times gamma every step_size steps",
+        .printable = true,
+        .formula =
+            "lr = base * gamma^floor(t / step_size)                          (StepLR)"},
+    [SCHED_MULTISTEP] = {
+        .help = "PyTorch MultiStepLR: times gamma at each milestone",
+        .printable = true,
+        .formula =
+            "lr = base * gamma^(number of milestones <= t)                   (MultiStepLR)"},
+    [SCHED_EXPONENTIAL] = {
+        .help = "PyTorch ExponentialLR: times gamma every step",
+        .printable = true,
+        .formula =
+            "lr = base * gamma^t                                           (ExponentialLR)"},
+    [SCHED_LAMBDA] = {
+        .help = "PyTorch LambdaLR: the base LR times an expression of epoch and iteration",
+        .printable = true,
+        .formula =
+            "lr = base * lambda(epoch, iteration, base_lr)                   (LambdaLR)"},
+    [SCHED_COSINE] = {
+        .help = "PyTorch CosineAnnealingLR, recursive: cosine from the base LR down to eta_min",
+        .printable = true,
+        .formula =
+            "lr = eta_min + (base - eta_min) * (1 + cos(pi * t / T_max)) / 2, continuing past\n"
+            "T_max with period 2 T_max; T_max = 0: the whole run  (CosineAnnealingLR, recursive)"},
+    [SCHED_COSINE_WARM_RESTARTS] = {
+        .help = "PyTorch CosineAnnealingWarmRestarts: cosine periods that restart at the base LR",
+        .printable = true,
+        .formula =
+            "lr = eta_min + (base - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2;\n"
+            "T_cur counts from 0 and restarts when it reaches T_i; T_i = T_0, then *= T_mult"},
+    [SCHED_LINEAR] = {
+        .help = "PyTorch LinearLR: factor from start_factor to end_factor over total_iters steps",
+        .printable = true,
+        .formula =
+            "lr = base * (start_factor + (end_factor - start_factor) * min(t, total_iters)\n"
+            "/ total_iters)                                                  (LinearLR)"},
+    [SCHED_PLATEAU] = {
+        .help = "PyTorch ReduceLROnPlateau: times factor when the validation metric stalls",
+        .needs_validation = true,
+        .formula =
+            "after each epoch, if metric has not improved on the best by threshold (rel:\n"
+            "x < best * (1 - threshold) for min; abs: x < best - threshold) for more than\n"
+            "patience epochs: lr = max(lr * factor, min_lr), then skip cooldown epochs"},
+    [SCHED_ONECYCLE] = {
+        .help = "PyTorch OneCycleLR: cosine rise to max_lr, then cosine fall far below the start",
+        .per_iteration = true, .printable = true,
+        .formula =
+            "per iteration over T steps: lr rises from max_lr / div_factor to max_lr over\n"
+            "pct_start * T steps, then falls to max_lr / div_factor / final_div_factor, both\n"
+            "as cosine halves; max_lr = 0: optim.lr                          (OneCycleLR)"},
+    [SCHED_FIXED] = {
+        .help = "Caffe fixed: the base LR throughout",
+        .per_iteration = true, .caffe = true, .printable = true,
+        .formula =
+            "lr = base                                         (Caffe policies: per iteration)"},
+    [SCHED_CAFFE_STEP] = {
+        .help = "Caffe step: times gamma every stepsize iterations",
+        .per_iteration = true, .caffe = true, .printable = true,
+        .formula =
+            "lr = base * gamma^floor(iter / stepsize)"},
+    [SCHED_EXP] = {
+        .help = "Caffe exp: times gamma every iteration",
+        .per_iteration = true, .caffe = true, .printable = true,
+        .formula =
+            "lr = base * gamma^iter"},
+    [SCHED_INV] = {
+        .help = "Caffe inv: inverse decay base * (1 + gamma * iter)^-power",
+        .per_iteration = true, .caffe = true, .printable = true,
+        .formula =
+            "lr = base * (1 + gamma * iter)^(-power)"},
+    [SCHED_POLY] = {
+        .help = "Caffe poly: polynomial decay to 0 at max_iter",
+        .per_iteration = true, .caffe = true, .printable = true,
+        .formula =
+            "lr = base * (1 - iter / max_iter)^power; max_iter = 0: the whole run"},
+    [SCHED_SIGMOID] = {
+        .help = "Caffe sigmoid: logistic curve centred on iteration stepsize",
+        .per_iteration = true, .caffe = true, .printable = true,
+        .formula =
+            "lr = base / (1 + exp(-gamma * (iter - stepsize)))"},
+    [SCHED_CAFFE_MULTISTEP] = {
+        .help = "Caffe multistep: times gamma at each milestone iteration",
+        .per_iteration = true, .caffe = true, .printable = true,
+        .formula =
+            "lr = base * gamma^(number of milestones <= iter)"},
+};
+_Static_assert(ARRAY_LEN(params_scheds) == SCHED_COUNT, "one row per schedule");

@@ -243,7 +243,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     long total = train_total_steps(tp, n_train);
     long n_epochs = train_epochs(tp, n_train);
     double lr_used = sched_lr(s);
-    int plateau = s->p.type == SCHED_PLATEAU;
+    bool watch_val = params_scheds[s->p.type].needs_validation;
     L.t_start = util_now();
     int stopped = 0;
     for (long epoch = 1; epoch <= n_epochs && !stopped; epoch++) {
@@ -292,8 +292,9 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
             if ((rc = write_row(&L, epoch, iteration, lr_used, tp->eval_test_every_epoch, e)) < 0)
                 goto done;
         }
-        /* Plateau watches the validation metric at every epoch end, row or no row. */
-        if (plateau && d->split->n_val > 0)
+        /* A schedule that follows validation (plateau) sees the metric at every epoch
+         * end, row or no row. */
+        if (watch_val && d->split->n_val > 0)
             validate(&L, iteration);
         sched_after_epoch(s, L.last_val.loss, L.last_val.acc);
     }

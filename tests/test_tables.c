@@ -73,10 +73,41 @@ static void test_datasets(void)
     CHECK(params_datasets[DATASET_CIFAR10].standard_train_size == 50000);
 }
 
+static void test_schedules(void)
+{
+    int caffe = 0;
+    for (int k = 0; k < SCHED_COUNT; k++) {
+        const SchedDesc *d = &params_scheds[k];
+        check_help(d->help);
+        CHECK(d->formula != NULL && d->formula[0] != '\0');
+        /* every formula line fits 100 columns of --help-config after its 13-column indent */
+        for (const char *line = d->formula, *end; line; line = end ? end + 1 : NULL) {
+            end = strchr(line, '\n');
+            size_t len = end ? (size_t)(end - line) : strlen(line);
+            CHECK(len > 0 && len <= 87 && line[0] != ' ');
+        }
+        /* Caffe policies are defined per iteration (SEMANTICS §7.8). */
+        if (d->caffe) {
+            CHECK(d->per_iteration);
+            caffe++;
+        }
+        /* An LR that follows validation results cannot be printed or checked ahead, and
+         * that is the only reason a schedule cannot be (sched_write_table says so). */
+        CHECK(d->printable == !d->needs_validation);
+        /* Per-iteration stepping and per-epoch validation do not mix. */
+        CHECK(!(d->per_iteration && d->needs_validation));
+    }
+    CHECK(caffe == 7);
+    CHECK(params_scheds[SCHED_ONECYCLE].per_iteration && !params_scheds[SCHED_ONECYCLE].caffe);
+    CHECK(params_scheds[SCHED_PLATEAU].needs_validation);
+    CHECK(!params_scheds[SCHED_COSINE].per_iteration && params_scheds[SCHED_COSINE].printable);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
     RUN(test_names);
     RUN(test_datasets);
+    RUN(test_schedules);
     return test_finish(argv[0]);
 }
