@@ -205,4 +205,14 @@ typedef struct {
 } SchedDesc;
 extern const SchedDesc params_scheds[SCHED_COUNT];
 
+typedef struct {
+    const char *help;             /* one line */
+    /* State buffers (Optim in optim.h), allocated by optim_init: */
+    bool momentum_buffer;         /* m, only when momentum != 0 (SGD) */
+    bool moments;                 /* m and v always, vmax with amsgrad (Adam family) */
+    bool decoupled_weight_decay;  /* p *= 1 - lr * weight_decay before the update (AdamW),
+                                     instead of g += weight_decay * p */
+} OptimDesc;
+extern const OptimDesc params_optims[OPTIM_COUNT];
+
 #endif

@@ -209,3 +209,18 @@ const SchedDesc params_scheds[] = {
             "lr = base * gamma^(number of milestones <= iter)"},
 };
 _Static_assert(ARRAY_LEN(params_scheds) == SCHED_COUNT, "one row per schedule");
+
+/* ---- optimizers (SEMANTICS §6; torch/optim/sgd.py, adam.py, adamw.py) ---- */
+
+const OptimDesc params_optims[] = {
+    [OPTIM_SGD] = {
+        .help = "SGD with optional momentum, dampening, Nesterov and L2 weight decay",
+        .momentum_buffer = true},
+    [OPTIM_ADAM] = {
+        .help = "Adam (optionally AMSGrad) with L2 weight decay added to the gradient",
+        .moments = true},
+    [OPTIM_ADAMW] = {
+        .help = "Adam (optionally AMSGrad) with decoupled weight decay",
+        .moments = true, .decoupled_weight_decay = true},
+};
+_Static_assert(ARRAY_LEN(params_optims) == OPTIM_COUNT, "one row per optimizer");

@@ -199,11 +199,32 @@ static void test_summary_table(void)
     model_free(&m);
 }
 
+/* The state each optimizer allocates, as its params_optims row says: SGD keeps a momentum
+ * buffer only with momentum; Adam and AdamW keep m and v, and vmax with amsgrad. */
+static void test_state_buffers(void)
+{
+    for (int k = 0; k < OPTIM_COUNT; k++)
+        for (int momentum = 0; momentum < 2; momentum++)
+            for (int amsgrad = 0; amsgrad < 2; amsgrad++) {
+                OptimParams p = base((OptimKind)k, 0.1);
+                p.momentum = momentum ? 0.9 : 0.0;
+                p.amsgrad = amsgrad;
+                Optim o;
+                optim_init(&o, &p, 3, NULL);
+                bool adam = k == OPTIM_ADAM || k == OPTIM_ADAMW;
+                CHECK((o.m != NULL) == (adam || momentum));
+                CHECK((o.v != NULL) == adam);
+                CHECK((o.vmax != NULL) == (adam && amsgrad));
+                optim_free(&o);
+            }
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
     RUN(test_sgd_vectors);
     RUN(test_adam_vectors);
+    RUN(test_state_buffers);
     RUN(test_l1_and_clipping);
     RUN(test_param_counts);
     RUN(test_init_statistics);

@@ -103,11 +103,27 @@ static void test_schedules(void)
     CHECK(!params_scheds[SCHED_COSINE].per_iteration && params_scheds[SCHED_COSINE].printable);
 }
 
+static void test_optimizers(void)
+{
+    for (int k = 0; k < OPTIM_COUNT; k++) {
+        const OptimDesc *d = &params_optims[k];
+        check_help(d->help);
+        /* one state layout: SGD's momentum buffer or Adam's moments */
+        CHECK(d->momentum_buffer != d->moments);
+        /* decoupled decay is an Adam-family variant here (SEMANTICS §6.3) */
+        CHECK(!d->decoupled_weight_decay || d->moments);
+    }
+    CHECK(params_optims[OPTIM_SGD].momentum_buffer);
+    CHECK(params_optims[OPTIM_ADAM].moments && !params_optims[OPTIM_ADAM].decoupled_weight_decay);
+    CHECK(params_optims[OPTIM_ADAMW].moments && params_optims[OPTIM_ADAMW].decoupled_weight_decay);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
     RUN(test_names);
     RUN(test_datasets);
     RUN(test_schedules);
+    RUN(test_optimizers);
     return test_finish(argv[0]);
 }
