@@ -215,4 +215,10 @@ typedef struct {
 } OptimDesc;
 extern const OptimDesc params_optims[OPTIM_COUNT];
 
+typedef struct {
+    const char *help;             /* one line: the function */
+    const char *module;           /* PyTorch's nn module name, shown by --summary */
+} ActivationDesc;
+extern const ActivationDesc params_activations[ACT_COUNT];
+
 #endif

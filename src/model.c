@@ -15,11 +15,10 @@
 
 static const char *layer_type_name(const Layer *l, Activation a)
 {
-    static const char *const act_names[] = {"ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU"};
     switch (l->kind) {
     case LAYER_LINEAR: return "Linear";
     case LAYER_BATCHNORM: return "BatchNorm1d";
-    case LAYER_ACT: return act_names[a];
+    case LAYER_ACT: return params_activations[a].module;
     case LAYER_DROPOUT: return "Dropout";
     }
     return "?";
@@ -87,6 +86,10 @@ int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_
                Gemm *gemm, Rng *rng, Err *e)
 {
     memset(m, 0, sizeof *m);
+    if ((unsigned)p->activation >= ACT_COUNT || (unsigned)p->init >= INIT_COUNT ||
+        (unsigned)p->bias_init >= BIAS_INIT_COUNT)
+        return err_set(e, "model: activation %d, init %d or bias_init %d is not a known kind",
+                       (int)p->activation, (int)p->init, (int)p->bias_init);
     if (p->bias_init == BIAS_INIT_AUTO)
         return err_set(e, "model: bias_init must be resolved before model_init");
     m->p = *p;

@@ -224,3 +224,14 @@ const OptimDesc params_optims[] = {
         .moments = true, .decoupled_weight_decay = true},
 };
 _Static_assert(ARRAY_LEN(params_optims) == OPTIM_COUNT, "one row per optimizer");
+
+/* ---- activations (SEMANTICS §2) ---- */
+
+const ActivationDesc params_activations[] = {
+    [ACT_RELU] = {.help = "max(x, 0)", .module = "ReLU"},
+    [ACT_SIGMOID] = {.help = "1 / (1 + exp(-x))", .module = "Sigmoid"},
+    [ACT_TANH] = {.help = "tanh(x)", .module = "Tanh"},
+    [ACT_LEAKY_RELU] = {.help = "x for x > 0, else 0.01 x", .module = "LeakyReLU"},
+    [ACT_GELU] = {.help = "x * Phi(x), the exact erf form", .module = "GELU"},
+};
+_Static_assert(ARRAY_LEN(params_activations) == ACT_COUNT, "one row per activation");

@@ -133,7 +133,7 @@ static void test_param_counts(void)
  * normal ones, measured on a large layer. */
 static void test_init_statistics(void)
 {
-    for (int init = INIT_DEFAULT; init <= INIT_NORMAL; init++) {
+    for (int init = 0; init < INIT_COUNT; init++) {
         ModelParams mp;
         memset(&mp, 0, sizeof mp);
         mp.n_hidden = 1;

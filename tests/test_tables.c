@@ -118,6 +118,17 @@ static void test_optimizers(void)
     CHECK(params_optims[OPTIM_ADAMW].moments && params_optims[OPTIM_ADAMW].decoupled_weight_decay);
 }
 
+static void test_activations(void)
+{
+    for (int k = 0; k < ACT_COUNT; k++) {
+        check_help(params_activations[k].help);
+        CHECK(params_activations[k].module != NULL && params_activations[k].module[0] != '\0');
+    }
+    CHECK_STR("ReLU", params_activations[ACT_RELU].module);
+    CHECK_STR("LeakyReLU", params_activations[ACT_LEAKY_RELU].module);
+    CHECK_STR("GELU", params_activations[ACT_GELU].module);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -125,5 +136,6 @@ int main(int argc, char **argv)
     RUN(test_datasets);
     RUN(test_schedules);
     RUN(test_optimizers);
+    RUN(test_activations);
     return test_finish(argv[0]);
 }
