@@ -221,4 +221,10 @@ typedef struct {
 } ActivationDesc;
 extern const ActivationDesc params_activations[ACT_COUNT];
 
+typedef struct {
+    const char *help;             /* one line */
+    PlateauMode mode;             /* which way is better: schedule.mode when not set */
+} PlateauMetricDesc;
+extern const PlateauMetricDesc params_plateau_metrics[METRIC_COUNT];
+
 #endif

@@ -1045,7 +1045,7 @@ int config_finish(Config *c, Err *e)
         r->sched.step_unit = per_iteration ? STEP_UNIT_ITERATION : STEP_UNIT_EPOCH;
     }
     if (!c->is_set[IDX(sched.mode)])
-        r->sched.mode = r->sched.metric == METRIC_VAL_ACC ? PLATEAU_MAX : PLATEAU_MIN;
+        r->sched.mode = params_plateau_metrics[r->sched.metric].mode;
 
     if (r->output.name[0] == '\0' && derive_name(c, e))
         return -1;

@@ -65,11 +65,16 @@ static void init_linear(float *W, float *b, int in, int out, const ModelParams *
             W[i] = (float)(p->init_std * rng_normal(rng));
         break;
     }
-    if (p->bias_init == BIAS_INIT_ZEROS)
+    switch (p->bias_init) {
+    case BIAS_INIT_ZEROS:
         memset(b, 0, (size_t)out * sizeof *b);
-    else
+        break;
+    case BIAS_INIT_DEFAULT:
+    case BIAS_INIT_AUTO: /* not reached: model_init refuses it */
         for (int j = 0; j < out; j++)
             b[j] = (float)(-bound + 2.0 * bound * rng_uniform(rng));
+        break;
+    }
 }
 
 static Layer *push(Model *m, LayerKind kind, int in, int out)

@@ -235,3 +235,11 @@ const ActivationDesc params_activations[] = {
     [ACT_GELU] = {.help = "x * Phi(x), the exact erf form", .module = "GELU"},
 };
 _Static_assert(ARRAY_LEN(params_activations) == ACT_COUNT, "one row per activation");
+
+/* ---- plateau metrics (SEMANTICS §7.7) ---- */
+
+const PlateauMetricDesc params_plateau_metrics[] = {
+    [METRIC_VAL_LOSS] = {.help = "validation loss: lower is better", .mode = PLATEAU_MIN},
+    [METRIC_VAL_ACC] = {.help = "validation accuracy: higher is better", .mode = PLATEAU_MAX},
+};
+_Static_assert(ARRAY_LEN(params_plateau_metrics) == METRIC_COUNT, "one row per plateau metric");

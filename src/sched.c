@@ -263,11 +263,21 @@ void sched_after_iteration(Sched *s)
     advance(s);
 }
 
+/* The validation result that plateau watches. */
+static double watched(const Sched *s, double val_loss, double val_acc)
+{
+    switch (s->p.metric) {
+    case METRIC_VAL_LOSS: return val_loss;
+    case METRIC_VAL_ACC: return val_acc;
+    }
+    return NAN; /* not reached: config.c parses the metric from its names */
+}
+
 void sched_after_epoch(Sched *s, double val_loss, double val_acc)
 {
     if (s->p.type == SCHED_PLATEAU) {
         if (s->t >= s->warmup)
-            plateau_step(s, s->p.metric == METRIC_VAL_LOSS ? val_loss : val_acc);
+            plateau_step(s, watched(s, val_loss, val_acc));
         else if (s->unit == STEP_UNIT_EPOCH)
             advance(s);
         return;

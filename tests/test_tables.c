@@ -129,6 +129,16 @@ static void test_activations(void)
     CHECK_STR("GELU", params_activations[ACT_GELU].module);
 }
 
+static void test_plateau_metrics(void)
+{
+    for (int k = 0; k < METRIC_COUNT; k++) {
+        check_help(params_plateau_metrics[k].help);
+        CHECK((unsigned)params_plateau_metrics[k].mode < PLATEAU_MODE_COUNT);
+    }
+    CHECK(params_plateau_metrics[METRIC_VAL_LOSS].mode == PLATEAU_MIN);
+    CHECK(params_plateau_metrics[METRIC_VAL_ACC].mode == PLATEAU_MAX);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -137,5 +147,6 @@ int main(int argc, char **argv)
     RUN(test_schedules);
     RUN(test_optimizers);
     RUN(test_activations);
+    RUN(test_plateau_metrics);
     return test_finish(argv[0]);
 }
