@@ -24,9 +24,20 @@ static void gemm_f64(bool ta, bool tb, int M, int N, int K, const double *A, int
         }
 }
 
+/* The double instantiation: each kernel gets an _f64 name, so every call below says
+ * which precision it checks (the float kernels are linked into this binary too). */
+#define linear_forward linear_forward_f64
+#define linear_backward linear_backward_f64
+#define act_forward act_forward_f64
+#define act_backward act_backward_f64
+#define batchnorm_forward_train batchnorm_forward_train_f64
+#define batchnorm_update_running batchnorm_update_running_f64
+#define batchnorm_forward_eval batchnorm_forward_eval_f64
+#define batchnorm_backward batchnorm_backward_f64
+#define dropout_apply dropout_apply_f64
+#define softmax_xent softmax_xent_f64
 #define REAL double
 #define KERNEL static inline
-#define FN(name) name##_f64
 #define GEMM(pool, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc) \
     ((void)(pool), gemm_f64(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc))
 #define R_EXP exp
