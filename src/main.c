@@ -268,7 +268,7 @@ static int print_summary(const RunParams *rp)
     Rng rng;
     rng_seed(&rng, rp->train.seed, RNG_STREAM_INIT);
     if (model_init(&m, &rp->model, params_input_dim(rp->data.dataset),
-                   params_datasets[rp->data.dataset].classes, 2, NULL, &rng, &e) < 0)
+                   params_datasets[rp->data.dataset].classes, 2, NULL, NULL, &rng, &e) < 0)
         return fail(EXIT_USAGE, &e);
     model_summary(&m, stdout);
     model_free(&m);
@@ -375,7 +375,7 @@ static int run(const Cli *cli, const Config *c)
     long max_batch = rp->train.batch_size > rp->train.eval_batch_size ? rp->train.batch_size
                                                                       : rp->train.eval_batch_size;
     rng_seed(&init_rng, rp->train.seed, RNG_STREAM_INIT);
-    if (model_init(&m, &rp->model, train.dim, train.n_classes, (int)max_batch, gemm, &init_rng, &e) < 0) {
+    if (model_init(&m, &rp->model, train.dim, train.n_classes, (int)max_batch, gemm, pool, &init_rng, &e) < 0) {
         code = EXIT_USAGE;
         goto out_err;
     }

@@ -88,7 +88,7 @@ static Layer *push(Model *m, LayerKind kind, int in, int out)
 }
 
 int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
-               Gemm *gemm, Rng *rng, Err *e)
+               Gemm *gemm, Pool *pool, Rng *rng, Err *e)
 {
     memset(m, 0, sizeof *m);
     if ((unsigned)p->activation >= ACT_COUNT || (unsigned)p->init >= INIT_COUNT ||
@@ -102,6 +102,7 @@ int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_
     m->n_classes = n_classes;
     m->max_batch = max_batch;
     m->gemm = gemm;
+    m->pool = pool;
     int per_block = 2 + (p->batchnorm ? 1 : 0) + (p->dropout > 0.0 ? 1 : 0);
     m->layers = xcalloc((size_t)(p->n_hidden * per_block + 1), sizeof *m->layers);
 
@@ -283,7 +284,7 @@ const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dro
             break;
         case LAYER_BATCHNORM: {
             BnJob j = {l, m, in, NULL, NULL, n, train};
-            pool_for(gemm_pool(m->gemm), l->out, BN_GRAIN, bn_forward_range, &j);
+            pool_for(m->pool, l->out, BN_GRAIN, bn_forward_range, &j);
             if (train)
                 batchnorm_update_running(m->buffers + l->rm, m->buffers + l->rv, l->stats,
                                          l->stats + l->out, n, l->out, BN_MOMENTUM);
@@ -291,13 +292,13 @@ const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dro
         }
         case LAYER_ACT: {
             ActJob j = {m->p.activation, l->y, in, NULL, NULL, NULL};
-            pool_for(gemm_pool(m->gemm), count, ACT_GRAIN, act_forward_range, &j);
+            pool_for(m->pool, count, ACT_GRAIN, act_forward_range, &j);
             break;
         }
         case LAYER_DROPOUT:
             if (train) {
                 DropJob j = {l->mask, l->y, in, l->out, (float)m->p.dropout, rng_next(dropout_rng)};
-                pool_for(gemm_pool(m->gemm), n, 8, dropout_range, &j);
+                pool_for(m->pool, n, 8, dropout_range, &j);
             } else {
                 memcpy(l->y, in, (size_t)count * sizeof(float));
             }
@@ -325,13 +326,13 @@ void model_backward(Model *m, const float *x, const float *dlogits, int n)
         case LAYER_BATCHNORM:
             if (dx) {
                 BnJob j = {l, m, NULL, dy, dx, n, true};
-                pool_for(gemm_pool(m->gemm), l->out, BN_GRAIN, bn_backward_range, &j);
+                pool_for(m->pool, l->out, BN_GRAIN, bn_backward_range, &j);
             }
             break;
         case LAYER_ACT:
             if (dx) {
                 ActJob j = {m->p.activation, dx, NULL, dy, in, l->y};
-                pool_for(gemm_pool(m->gemm), count, ACT_GRAIN, act_backward_range, &j);
+                pool_for(m->pool, count, ACT_GRAIN, act_backward_range, &j);
             }
             break;
         case LAYER_DROPOUT:

@@ -99,7 +99,7 @@ static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int
         if (!idx)
             for (int i = 0; i < rows; i++)
                 seq[i] = start + i;
-        assemble(gemm_pool(m->gemm), d, nz, ids, rows, w->x, w->y);
+        assemble(m->pool, d, nz, ids, rows, w->x, w->y);
         const float *logits = model_forward(m, w->x, rows, false, NULL);
         long c = 0;
         loss += softmax_xent(logits, w->y, rows, m->n_classes, label_smoothing, NULL, &c);
@@ -253,7 +253,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         for (long b = 0; b < per_epoch && iteration < total; b++) {
             int start = (int)(b * B);
             int rows = (int)(n_train - start < B ? n_train - start : B);
-            assemble(gemm_pool(m->gemm), d->train, d->nz, perm + start, rows, w.x, w.y);
+            assemble(m->pool, d->train, d->nz, perm + start, rows, w.x, w.y);
             const float *logits = model_forward(m, w.x, rows, true, &dropout_rng);
             long correct = 0;
             double loss_sum = softmax_xent(logits, w.y, rows, m->n_classes,

@@ -184,7 +184,7 @@ static void run_fixture(const char *file)
     Rng rng;
     rng_seed(&rng, 1, 0);
     Err e;
-    CHECK(model_init(&m, &mp, n_in, n_classes, N, kernels, &rng, &e) == 0);
+    CHECK(model_init(&m, &mp, n_in, n_classes, N, kernels, NULL, &rng, &e) == 0);
     char name[64], key[128];
     size_t off;
     int rows, cols, count;
