@@ -212,6 +212,7 @@ typedef struct {
     bool moments;                 /* m and v always, vmax with amsgrad (Adam family) */
     bool decoupled_weight_decay;  /* p *= 1 - lr * weight_decay before the update (AdamW),
                                      instead of g += weight_decay * p */
+    double default_weight_decay;  /* PyTorch's default, used when optim.weight_decay is not set */
 } OptimDesc;
 extern const OptimDesc params_optims[OPTIM_COUNT];
 

@@ -1017,9 +1017,9 @@ int config_finish(Config *c, Err *e)
     /* A run counted in iterations has no epoch count of its own. */
     if (r->train.max_iterations > 0)
         r->train.epochs = 0;
-    /* PyTorch's AdamW default (SEMANTICS 6.3). */
-    if (r->optim.optimizer == OPTIM_ADAMW && !c->is_set[IDX(optim.weight_decay)])
-        r->optim.weight_decay = 0.01;
+    /* PyTorch's per-optimizer default: 0.01 for AdamW (SEMANTICS 6.3). */
+    if (!c->is_set[IDX(optim.weight_decay)])
+        r->optim.weight_decay = params_optims[r->optim.optimizer].default_weight_decay;
     /* SEMANTICS 1.2: a re-initialized weight comes with a zero bias. */
     if (r->model.bias_init == BIAS_INIT_AUTO)
         r->model.bias_init = r->model.init == INIT_DEFAULT ? BIAS_INIT_DEFAULT : BIAS_INIT_ZEROS;

@@ -212,6 +212,7 @@ _Static_assert(ARRAY_LEN(params_scheds) == SCHED_COUNT, "one row per schedule");
 
 /* ---- optimizers (SEMANTICS §6; torch/optim/sgd.py, adam.py, adamw.py) ---- */
 
+/* AdamW's weight_decay defaults to 0.01 in PyTorch (SEMANTICS §6.3), SGD's and Adam's to 0. */
 const OptimDesc params_optims[] = {
     [OPTIM_SGD] = {
         .help = "SGD with optional momentum, dampening, Nesterov and L2 weight decay",
@@ -221,7 +222,7 @@ const OptimDesc params_optims[] = {
         .moments = true},
     [OPTIM_ADAMW] = {
         .help = "Adam (optionally AMSGrad) with decoupled weight decay",
-        .moments = true, .decoupled_weight_decay = true},
+        .moments = true, .decoupled_weight_decay = true, .default_weight_decay = 0.01},
 };
 _Static_assert(ARRAY_LEN(params_optims) == OPTIM_COUNT, "one row per optimizer");
 

@@ -112,10 +112,14 @@ static void test_optimizers(void)
         CHECK(d->momentum_buffer != d->moments);
         /* decoupled decay is an Adam-family variant here (SEMANTICS §6.3) */
         CHECK(!d->decoupled_weight_decay || d->moments);
+        CHECK(d->default_weight_decay >= 0.0 && d->default_weight_decay < 1.0);
     }
     CHECK(params_optims[OPTIM_SGD].momentum_buffer);
     CHECK(params_optims[OPTIM_ADAM].moments && !params_optims[OPTIM_ADAM].decoupled_weight_decay);
     CHECK(params_optims[OPTIM_ADAMW].moments && params_optims[OPTIM_ADAMW].decoupled_weight_decay);
+    CHECK(params_optims[OPTIM_SGD].default_weight_decay == 0.0);
+    CHECK(params_optims[OPTIM_ADAM].default_weight_decay == 0.0);
+    CHECK(params_optims[OPTIM_ADAMW].default_weight_decay == 0.01);
 }
 
 static void test_activations(void)
