@@ -200,6 +200,7 @@ typedef struct {
                                      data.val_split > 0 */
     bool printable;               /* LR known before training: --print-schedule prints it and
                                      sched_init checks every step of it */
+    bool uses_milestones;         /* steps at schedule.milestones: needs at least one */
     /* Its lines in --help-config after "name:"; '\n' starts an indented continuation. */
     const char *formula;
 } SchedDesc;

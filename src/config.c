@@ -939,8 +939,7 @@ static int check_rules(const Config *c, Err *e)
     if (params_scheds[r->sched.type].needs_validation && !(r->data.val_split > 0))
         return err_set(e, "%s: schedule.type = %s requires data.val_split > 0 (it watches a "
                        "validation metric); set data.val_split, e.g. 0.1", w, type);
-    if ((r->sched.type == SCHED_MULTISTEP || r->sched.type == SCHED_CAFFE_MULTISTEP) &&
-        r->sched.n_milestones == 0)
+    if (params_scheds[r->sched.type].uses_milestones && r->sched.n_milestones == 0)
         return err_set(e, "%s: schedule.type = %s requires schedule.milestones (e.g. milestones = "
                        "30, 60)", w, type);
     if (r->sched.type == SCHED_LAMBDA && r->sched.lambda[0] == '\0')

@@ -127,7 +127,7 @@ const SchedDesc params_scheds[] = {
             "lr = base * gamma^floor(t / step_size)                          (StepLR)"},
     [SCHED_MULTISTEP] = {
         .help = "PyTorch MultiStepLR: times gamma at each milestone",
-        .printable = true,
+        .printable = true, .uses_milestones = true,
         .formula =
             "lr = base * gamma^(number of milestones <= t)                   (MultiStepLR)"},
     [SCHED_EXPONENTIAL] = {
@@ -204,7 +204,7 @@ const SchedDesc params_scheds[] = {
             "lr = base / (1 + exp(-gamma * (iter - stepsize)))"},
     [SCHED_CAFFE_MULTISTEP] = {
         .help = "Caffe multistep: times gamma at each milestone iteration",
-        .per_iteration = true, .caffe = true, .printable = true,
+        .per_iteration = true, .caffe = true, .printable = true, .uses_milestones = true,
         .formula =
             "lr = base * gamma^(number of milestones <= iter)"},
 };

@@ -100,6 +100,9 @@ static void test_schedules(void)
     CHECK(caffe == 7);
     CHECK(params_scheds[SCHED_ONECYCLE].per_iteration && !params_scheds[SCHED_ONECYCLE].caffe);
     CHECK(params_scheds[SCHED_PLATEAU].needs_validation);
+    CHECK(params_scheds[SCHED_MULTISTEP].uses_milestones);
+    CHECK(params_scheds[SCHED_CAFFE_MULTISTEP].uses_milestones);
+    CHECK(!params_scheds[SCHED_STEP].uses_milestones);
     CHECK(!params_scheds[SCHED_COSINE].per_iteration && params_scheds[SCHED_COSINE].printable);
 }
 
