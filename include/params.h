@@ -153,19 +153,21 @@ typedef struct {
  * the program needs to know about each kind lives in its descriptor table, indexed by the
  * same enum. Behaviour that differs per kind is a switch with no default in the module
  * that owns it. Adding a kind: its enum value, its name, its descriptor row, and the
- * switch cases the compiler then asks for. */
+ * switch cases the compiler then asks for. The tables are declared here without a size on
+ * purpose: a size would pad a short table with zeroed rows and hide it from the length
+ * checks in params.c. */
 
-extern const char *const params_dataset_names[DATASET_COUNT + 1];
-extern const char *const params_norm_names[NORM_COUNT + 1];
-extern const char *const params_activation_names[ACT_COUNT + 1];
-extern const char *const params_init_names[INIT_COUNT + 1];
-extern const char *const params_bias_init_names[BIAS_INIT_COUNT + 1];
-extern const char *const params_optim_names[OPTIM_COUNT + 1];
-extern const char *const params_sched_names[SCHED_COUNT + 1];
-extern const char *const params_step_unit_names[STEP_UNIT_COUNT + 1];
-extern const char *const params_plateau_mode_names[PLATEAU_MODE_COUNT + 1];
-extern const char *const params_plateau_metric_names[METRIC_COUNT + 1];
-extern const char *const params_threshold_mode_names[THRESH_COUNT + 1];
+extern const char *const params_dataset_names[];
+extern const char *const params_norm_names[];
+extern const char *const params_activation_names[];
+extern const char *const params_init_names[];
+extern const char *const params_bias_init_names[];
+extern const char *const params_optim_names[];
+extern const char *const params_sched_names[];
+extern const char *const params_step_unit_names[];
+extern const char *const params_plateau_mode_names[];
+extern const char *const params_plateau_metric_names[];
+extern const char *const params_threshold_mode_names[];
 
 /* How a dataset's files are named and laid out; dataset.c has one loader per layout. */
 typedef enum {
@@ -183,7 +185,7 @@ typedef struct {
     /* normalization defaults per channel (SEMANTICS §9.4), `channels` entries */
     double mean[PARAMS_MAX_CHANNELS], std[PARAMS_MAX_CHANNELS];
 } DatasetDesc;
-extern const DatasetDesc params_datasets[DATASET_COUNT];
+extern const DatasetDesc params_datasets[];
 
 /* The shape of a dataset, from params_datasets (kind must be a DatasetKind). mean/std
  * receive `params_channels(kind)` values. */
@@ -204,7 +206,7 @@ typedef struct {
     /* Its lines in --help-config after "name:"; '\n' starts an indented continuation. */
     const char *formula;
 } SchedDesc;
-extern const SchedDesc params_scheds[SCHED_COUNT];
+extern const SchedDesc params_scheds[];
 
 typedef struct {
     const char *help;             /* one line */
@@ -215,18 +217,18 @@ typedef struct {
                                      instead of g += weight_decay * p */
     double default_weight_decay;  /* PyTorch's default, used when optim.weight_decay is not set */
 } OptimDesc;
-extern const OptimDesc params_optims[OPTIM_COUNT];
+extern const OptimDesc params_optims[];
 
 typedef struct {
     const char *help;             /* one line: the function */
     const char *module;           /* PyTorch's nn module name, shown by --summary */
 } ActivationDesc;
-extern const ActivationDesc params_activations[ACT_COUNT];
+extern const ActivationDesc params_activations[];
 
 typedef struct {
     const char *help;             /* one line */
     PlateauMode mode;             /* which way is better: schedule.mode when not set */
 } PlateauMetricDesc;
-extern const PlateauMetricDesc params_plateau_metrics[METRIC_COUNT];
+extern const PlateauMetricDesc params_plateau_metrics[];
 
 #endif

@@ -8,26 +8,28 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- names: one spelling per kind, indexed by the enum, NULL-terminated ---- */
+/* ---- names: one spelling per kind, indexed by the enum ----
+ * The NULL follows the last name by position (not at [X_COUNT]), so a missing last name
+ * makes the table short. */
 
 const char *const params_dataset_names[] = {
     [DATASET_MNIST] = "mnist", [DATASET_FASHION_MNIST] = "fashion-mnist",
-    [DATASET_KMNIST] = "kmnist", [DATASET_CIFAR10] = "cifar10", [DATASET_COUNT] = NULL};
+    [DATASET_KMNIST] = "kmnist", [DATASET_CIFAR10] = "cifar10", NULL};
 const char *const params_norm_names[] = {
     [NORM_STANDARD] = "standard", [NORM_SCALE] = "scale", [NORM_NONE] = "none",
-    [NORM_COUNT] = NULL};
+    NULL};
 const char *const params_activation_names[] = {
     [ACT_RELU] = "relu", [ACT_SIGMOID] = "sigmoid", [ACT_TANH] = "tanh",
-    [ACT_LEAKY_RELU] = "leaky_relu", [ACT_GELU] = "gelu", [ACT_COUNT] = NULL};
+    [ACT_LEAKY_RELU] = "leaky_relu", [ACT_GELU] = "gelu", NULL};
 const char *const params_init_names[] = {
     [INIT_DEFAULT] = "default", [INIT_XAVIER_UNIFORM] = "xavier_uniform",
     [INIT_XAVIER_NORMAL] = "xavier_normal", [INIT_KAIMING_UNIFORM] = "kaiming_uniform",
-    [INIT_KAIMING_NORMAL] = "kaiming_normal", [INIT_NORMAL] = "normal", [INIT_COUNT] = NULL};
+    [INIT_KAIMING_NORMAL] = "kaiming_normal", [INIT_NORMAL] = "normal", NULL};
 const char *const params_bias_init_names[] = {
     [BIAS_INIT_AUTO] = "auto", [BIAS_INIT_DEFAULT] = "default", [BIAS_INIT_ZEROS] = "zeros",
-    [BIAS_INIT_COUNT] = NULL};
+    NULL};
 const char *const params_optim_names[] = {
-    [OPTIM_SGD] = "sgd", [OPTIM_ADAM] = "adam", [OPTIM_ADAMW] = "adamw", [OPTIM_COUNT] = NULL};
+    [OPTIM_SGD] = "sgd", [OPTIM_ADAM] = "adam", [OPTIM_ADAMW] = "adamw", NULL};
 const char *const params_sched_names[] = {
     [SCHED_CONSTANT] = "constant", [SCHED_STEP] = "step", [SCHED_MULTISTEP] = "multistep",
     [SCHED_EXPONENTIAL] = "exponential", [SCHED_LAMBDA] = "lambda", [SCHED_COSINE] = "cosine",
@@ -35,15 +37,15 @@ const char *const params_sched_names[] = {
     [SCHED_PLATEAU] = "plateau", [SCHED_ONECYCLE] = "onecycle", [SCHED_FIXED] = "fixed",
     [SCHED_CAFFE_STEP] = "caffe_step", [SCHED_EXP] = "exp", [SCHED_INV] = "inv",
     [SCHED_POLY] = "poly", [SCHED_SIGMOID] = "sigmoid",
-    [SCHED_CAFFE_MULTISTEP] = "caffe_multistep", [SCHED_COUNT] = NULL};
+    [SCHED_CAFFE_MULTISTEP] = "caffe_multistep", NULL};
 const char *const params_step_unit_names[] = {
-    [STEP_UNIT_EPOCH] = "epoch", [STEP_UNIT_ITERATION] = "iteration", [STEP_UNIT_COUNT] = NULL};
+    [STEP_UNIT_EPOCH] = "epoch", [STEP_UNIT_ITERATION] = "iteration", NULL};
 const char *const params_plateau_mode_names[] = {
-    [PLATEAU_MIN] = "min", [PLATEAU_MAX] = "max", [PLATEAU_MODE_COUNT] = NULL};
+    [PLATEAU_MIN] = "min", [PLATEAU_MAX] = "max", NULL};
 const char *const params_plateau_metric_names[] = {
-    [METRIC_VAL_LOSS] = "val_loss", [METRIC_VAL_ACC] = "val_acc", [METRIC_COUNT] = NULL};
+    [METRIC_VAL_LOSS] = "val_loss", [METRIC_VAL_ACC] = "val_acc", NULL};
 const char *const params_threshold_mode_names[] = {
-    [THRESH_REL] = "rel", [THRESH_ABS] = "abs", [THRESH_COUNT] = NULL};
+    [THRESH_REL] = "rel", [THRESH_ABS] = "abs", NULL};
 
 /* A count that does not follow its enum's last kind, or a name table that misses the
  * last kind, stops the build here. */
