@@ -66,7 +66,8 @@ demo: $(BIN)
 	@echo "runs/demo/result.csv:"
 	@cat runs/demo/result.csv
 
+# Build outputs only: runs/ holds users' results and is never removed here.
 clean:
-	rm -rf build build-san mlptrain runs
+	rm -rf build build-san mlptrain
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

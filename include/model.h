@@ -12,6 +12,7 @@
 
 #include "params.h"
 #include "gemm.h"
+#include "pool.h"
 #include "rng.h"
 #include "util.h"
 
@@ -43,13 +44,17 @@ typedef struct {
     long bn_batches;      /* num_batches_tracked, shared by all BN layers */
     float *dbuf[2];       /* ping-pong gradient buffers (max_batch, widest layer) */
     Gemm *gemm;           /* not owned; NULL = reference products */
+    Pool *pool;           /* not owned; element-wise layers and batch norm run on it (and
+                             the training loop's batch assembly); NULL = calling thread */
 } Model;
 
 /* Builds the layer list n_in -> hidden... -> n_classes and initializes parameters from
- * rng as p->init says (SEMANTICS §1). p->bias_init must be resolved (not AUTO). Errors
- * (a batch x width beyond int range, a parameter count beyond size_t) name their key. */
+ * rng as p->init says (SEMANTICS §1). p->bias_init must be resolved (not AUTO). Products
+ * go through gemm, the other layers run on pool (either may be NULL); results do not
+ * depend on the pool's thread count. Errors (a batch x width beyond int range, a
+ * parameter count beyond size_t) name their key. */
 int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
-               Gemm *gemm, Rng *rng, Err *e);
+               Gemm *gemm, Pool *pool, Rng *rng, Err *e);
 
 /* The first half of model_init: the layer list, parameter offsets and counts, with the
  * same checks, and nothing else allocated. Enough for model_summary and model_memory;

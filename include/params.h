@@ -1,6 +1,12 @@
 /* params.h - the plain structs that describe one experiment: the contract between
  * the config module (which fills them from INI text) and everything else (which reads
- * them). No parsing, no I/O here: a C caller can fill these by hand and train. */
+ * them), and one table per choice (dataset, schedule, optimizer, ...). No parsing, no
+ * I/O here: a C caller can fill these by hand and train.
+ *
+ * Every choice enum is followed by its count, kept out of the enum itself so that a
+ * switch listing every kind with no default is complete and -Wswitch names the switch a
+ * new kind was forgotten in. Keep each count after its last kind: the _Static_asserts in
+ * params.c tie the name and descriptor tables to it. */
 #ifndef MLPTRAIN_PARAMS_H
 #define MLPTRAIN_PARAMS_H
 
@@ -14,7 +20,9 @@
 
 /* ---- [data] ---- */
 typedef enum { DATASET_MNIST, DATASET_FASHION_MNIST, DATASET_KMNIST, DATASET_CIFAR10 } DatasetKind;
+enum { DATASET_COUNT = DATASET_CIFAR10 + 1 };
 typedef enum { NORM_STANDARD, NORM_SCALE, NORM_NONE } NormKind;
+enum { NORM_COUNT = NORM_NONE + 1 };
 
 typedef struct {
     DatasetKind dataset;
@@ -29,11 +37,14 @@ typedef struct {
 
 /* ---- [model] ---- */
 typedef enum { ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_LEAKY_RELU, ACT_GELU } Activation;
+enum { ACT_COUNT = ACT_GELU + 1 };
 typedef enum {
     INIT_DEFAULT, INIT_XAVIER_UNIFORM, INIT_XAVIER_NORMAL,
     INIT_KAIMING_UNIFORM, INIT_KAIMING_NORMAL, INIT_NORMAL
 } InitKind;
+enum { INIT_COUNT = INIT_NORMAL + 1 };
 typedef enum { BIAS_INIT_AUTO, BIAS_INIT_DEFAULT, BIAS_INIT_ZEROS } BiasInit;
+enum { BIAS_INIT_COUNT = BIAS_INIT_ZEROS + 1 };
 
 typedef struct {
     int n_hidden;                        /* 0 = logistic regression */
@@ -48,6 +59,7 @@ typedef struct {
 
 /* ---- [optim] ---- */
 typedef enum { OPTIM_SGD, OPTIM_ADAM, OPTIM_ADAMW } OptimKind;
+enum { OPTIM_COUNT = OPTIM_ADAMW + 1 };
 
 typedef struct {
     OptimKind optimizer;
@@ -68,10 +80,15 @@ typedef enum {
     SCHED_FIXED, SCHED_CAFFE_STEP, SCHED_EXP, SCHED_INV, SCHED_POLY, SCHED_SIGMOID,
     SCHED_CAFFE_MULTISTEP
 } SchedKind;
+enum { SCHED_COUNT = SCHED_CAFFE_MULTISTEP + 1 };
 typedef enum { STEP_UNIT_EPOCH, STEP_UNIT_ITERATION } StepUnit;
+enum { STEP_UNIT_COUNT = STEP_UNIT_ITERATION + 1 };
 typedef enum { PLATEAU_MIN, PLATEAU_MAX } PlateauMode;
+enum { PLATEAU_MODE_COUNT = PLATEAU_MAX + 1 };
 typedef enum { METRIC_VAL_LOSS, METRIC_VAL_ACC } PlateauMetric;
+enum { METRIC_COUNT = METRIC_VAL_ACC + 1 };
 typedef enum { THRESH_REL, THRESH_ABS } ThresholdMode;
+enum { THRESH_COUNT = THRESH_ABS + 1 };
 
 typedef struct {
     SchedKind type;
@@ -130,14 +147,16 @@ typedef struct {
     OutputParams output;
 } RunParams;
 
-/* Channels per record and PyTorch-convention normalization constants for a dataset
- * (SEMANTICS §9.4). mean/std receive `params_channels(kind)` values. */
-int params_channels(DatasetKind kind);
-int params_input_dim(DatasetKind kind);   /* 784 or 3072 */
-void params_default_stats(DatasetKind kind, double *mean, double *std);
+/* ---- the choice tables ----
+ * A choice's spelling lives once, in its NULL-terminated name table, indexed by the enum:
+ * config parses with it (and suggests from it); CSV rows and summaries print it. What
+ * the program needs to know about each kind lives in its descriptor table, indexed by the
+ * same enum. Behaviour that differs per kind is a switch with no default in the module
+ * that owns it. Adding a kind: its enum value, its name, its descriptor row, and the
+ * switch cases the compiler then asks for. The tables are declared here without a size on
+ * purpose: a size would pad a short table with zeroed rows and hide it from the length
+ * checks in params.c. */
 
-/* Name tables, indexed by the enums above and NULL-terminated: the one place where a
- * choice's spelling lives. config parses with them; CSV rows and summaries print them. */
 extern const char *const params_dataset_names[];
 extern const char *const params_norm_names[];
 extern const char *const params_activation_names[];
@@ -149,5 +168,67 @@ extern const char *const params_step_unit_names[];
 extern const char *const params_plateau_mode_names[];
 extern const char *const params_plateau_metric_names[];
 extern const char *const params_threshold_mode_names[];
+
+/* How a dataset's files are named and laid out; dataset.c has one loader per layout. */
+typedef enum {
+    DATA_LAYOUT_IDX,      /* {train,t10k}-{images-idx3,labels-idx1}-ubyte (SEMANTICS §9.1) */
+    DATA_LAYOUT_CIFAR     /* data_batch_1..5.bin, test_batch.bin (SEMANTICS §9.2) */
+} DataLayout;
+
+typedef struct {
+    const char *help;             /* one line */
+    DataLayout layout;
+    int channels;                 /* planes per record (CHW), <= PARAMS_MAX_CHANNELS */
+    int input_dim;                /* bytes per record: channels * height * width */
+    int classes;                  /* labels 0 .. classes - 1 */
+    long standard_train_size;     /* records in the official training set */
+    /* normalization defaults per channel (SEMANTICS §9.4), `channels` entries */
+    double mean[PARAMS_MAX_CHANNELS], std[PARAMS_MAX_CHANNELS];
+} DatasetDesc;
+extern const DatasetDesc params_datasets[];
+
+/* The shape of a dataset, from params_datasets (kind must be a DatasetKind). mean/std
+ * receive `params_channels(kind)` values. */
+int params_channels(DatasetKind kind);
+int params_input_dim(DatasetKind kind);
+void params_default_stats(DatasetKind kind, double *mean, double *std);
+
+typedef struct {
+    const char *help;             /* one line: what it is and where it comes from */
+    bool per_iteration;           /* defined per optimizer step: always stepped per iteration,
+                                     and step_unit = auto resolves to iteration */
+    bool caffe;                   /* a Caffe SGDSolver lr_policy (SEMANTICS §7.8) */
+    bool needs_validation;        /* follows a validation metric after each epoch: needs
+                                     data.val_split > 0 */
+    bool printable;               /* LR known before training: --print-schedule prints it and
+                                     sched_init checks every step of it */
+    bool uses_milestones;         /* steps at schedule.milestones: needs at least one */
+    /* Its lines in --help-config after "name:"; '\n' starts an indented continuation. */
+    const char *formula;
+} SchedDesc;
+extern const SchedDesc params_scheds[];
+
+typedef struct {
+    const char *help;             /* one line */
+    /* State buffers (Optim in optim.h), allocated by optim_init: */
+    bool momentum_buffer;         /* m, only when momentum != 0 (SGD) */
+    bool moments;                 /* m and v always, vmax with amsgrad (Adam family) */
+    bool decoupled_weight_decay;  /* p *= 1 - lr * weight_decay before the update (AdamW),
+                                     instead of g += weight_decay * p */
+    double default_weight_decay;  /* PyTorch's default, used when optim.weight_decay is not set */
+} OptimDesc;
+extern const OptimDesc params_optims[];
+
+typedef struct {
+    const char *help;             /* one line: the function */
+    const char *module;           /* PyTorch's nn module name, shown by --summary */
+} ActivationDesc;
+extern const ActivationDesc params_activations[];
+
+typedef struct {
+    const char *help;             /* one line */
+    PlateauMode mode;             /* which way is better: schedule.mode when not set */
+} PlateauMetricDesc;
+extern const PlateauMetricDesc params_plateau_metrics[];
 
 #endif

@@ -974,11 +974,10 @@ static int check_rules(const Config *c, Err *e)
     int i_type = IDX(sched.type);
     const char *type = params_sched_names[r->sched.type];
     where(c, i_type, w, sizeof w);
-    if (r->sched.type == SCHED_PLATEAU && !(r->data.val_split > 0))
-        return err_set(e, "%s: schedule.type = plateau requires data.val_split > 0 (it watches a "
-                       "validation metric); set data.val_split, e.g. 0.1", w);
-    if ((r->sched.type == SCHED_MULTISTEP || r->sched.type == SCHED_CAFFE_MULTISTEP) &&
-        r->sched.n_milestones == 0)
+    if (params_scheds[r->sched.type].needs_validation && !(r->data.val_split > 0))
+        return err_set(e, "%s: schedule.type = %s requires data.val_split > 0 (it watches a "
+                       "validation metric); set data.val_split, e.g. 0.1", w, type);
+    if (params_scheds[r->sched.type].uses_milestones && r->sched.n_milestones == 0)
         return err_set(e, "%s: schedule.type = %s requires schedule.milestones (e.g. milestones = "
                        "30, 60)", w, type);
     if (r->sched.type == SCHED_LAMBDA && r->sched.lambda[0] == '\0')
@@ -1061,9 +1060,9 @@ int config_finish(Config *c, Err *e)
     /* A run counted in iterations has no epoch count of its own. */
     if (r->train.max_iterations > 0)
         r->train.epochs = 0;
-    /* PyTorch's AdamW default (SEMANTICS 6.3). */
-    if (r->optim.optimizer == OPTIM_ADAMW && !c->is_set[IDX(optim.weight_decay)])
-        r->optim.weight_decay = 0.01;
+    /* PyTorch's per-optimizer default: 0.01 for AdamW (SEMANTICS 6.3). */
+    if (!c->is_set[IDX(optim.weight_decay)])
+        r->optim.weight_decay = params_optims[r->optim.optimizer].default_weight_decay;
     /* SEMANTICS 1.2: a re-initialized weight comes with a zero bias. */
     if (r->model.bias_init == BIAS_INIT_AUTO)
         r->model.bias_init = r->model.init == INIT_DEFAULT ? BIAS_INIT_DEFAULT : BIAS_INIT_ZEROS;
@@ -1084,13 +1083,12 @@ int config_finish(Config *c, Err *e)
     r->data.n_mean = r->data.n_std = ch;
 
     if (r->sched.step_unit != STEP_UNIT_EPOCH && r->sched.step_unit != STEP_UNIT_ITERATION) {
-        SchedKind t = r->sched.type;
-        int caffe = t >= SCHED_FIXED && t <= SCHED_CAFFE_MULTISTEP;
-        int per_iteration = t == SCHED_ONECYCLE || caffe || r->sched.warmup_iterations > 0;
+        bool per_iteration = params_scheds[r->sched.type].per_iteration ||
+                             r->sched.warmup_iterations > 0;
         r->sched.step_unit = per_iteration ? STEP_UNIT_ITERATION : STEP_UNIT_EPOCH;
     }
     if (!c->is_set[IDX(sched.mode)])
-        r->sched.mode = r->sched.metric == METRIC_VAL_ACC ? PLATEAU_MAX : PLATEAU_MIN;
+        r->sched.mode = params_plateau_metrics[r->sched.metric].mode;
 
     if (r->output.name[0] == '\0' && derive_name(c, e))
         return -1;
@@ -1184,37 +1182,26 @@ static const char *type_name(const Key *k)
     return "?";
 }
 
-/* One line per schedule type: SEMANTICS.md §7 (PyTorch lr_scheduler, Caffe SGDSolver). */
-static const char *const schedule_help[] = {
-    "t counts epochs or iterations per schedule.step_unit; base = optim.lr",
-    "constant:  lr = base",
-    "step:      lr = base * gamma^floor(t / step_size)                          (StepLR)",
-    "multistep: lr = base * gamma^(number of milestones <= t)                   (MultiStepLR)",
-    "exponential: lr = base * gamma^t                                           (ExponentialLR)",
-    "lambda:    lr = base * lambda(epoch, iteration, base_lr)                   (LambdaLR)",
-    "cosine:    lr = eta_min + (base - eta_min) * (1 + cos(pi * t / T_max)) / 2, continuing past",
-    "           T_max with period 2 T_max; T_max = 0: the whole run  (CosineAnnealingLR, recursive)",
-    "cosine_warm_restarts: lr = eta_min + (base - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2;",
-    "           T_cur counts from 0 and restarts when it reaches T_i; T_i = T_0, then *= T_mult",
-    "linear:    lr = base * (start_factor + (end_factor - start_factor) * min(t, total_iters)",
-    "           / total_iters)                                                  (LinearLR)",
-    "plateau:   after each epoch, if metric has not improved on the best by threshold (rel:",
-    "           x < best * (1 - threshold) for min; abs: x < best - threshold) for more than",
-    "           patience epochs: lr = max(lr * factor, min_lr), then skip cooldown epochs",
-    "onecycle:  per iteration over T steps: lr rises from max_lr / div_factor to max_lr over",
-    "           pct_start * T steps, then falls to max_lr / div_factor / final_div_factor, both",
-    "           as cosine halves; max_lr = 0: optim.lr                          (OneCycleLR)",
-    "fixed:     lr = base                                         (Caffe policies: per iteration)",
-    "caffe_step: lr = base * gamma^floor(iter / stepsize)",
-    "exp:       lr = base * gamma^iter",
-    "inv:       lr = base * (1 + gamma * iter)^(-power)",
-    "poly:      lr = base * (1 - iter / max_iter)^power; max_iter = 0: the whole run",
-    "sigmoid:   lr = base / (1 + exp(-gamma * (iter - stepsize)))",
-    "caffe_multistep: lr = base * gamma^(number of milestones <= iter)",
-    "warm-up:   with W = warmup_epochs or warmup_iterations > 0, for t < W",
-    "           lr = base * (warmup_start_factor + (1 - warmup_start_factor) * t / W), then the",
-    "           schedule above starting from its own step 0 at t = W     (LinearLR + SequentialLR)",
-};
+/* A schedule's lines in --help-config: "name:" and the first line of its formula, then
+ * the continuation lines indented under it. */
+static void print_formula(FILE *f, const char *name, const char *formula)
+{
+    char label[64];
+    snprintf(label, sizeof label, "%s:", name);
+    for (const char *line = formula, *end;; line = end + 1) {
+        end = strchr(line, '\n');
+        fprintf(f, "  %-10s %.*s\n", line == formula ? label : "",
+                end ? (int)(end - line) : (int)strlen(line), line);
+        if (!end)
+            break;
+    }
+}
+
+/* The warm-up in front of any schedule (sched.c), after the schedules' own formulas. */
+static const char warmup_formula[] =
+    "with W = warmup_epochs or warmup_iterations > 0, for t < W\n"
+    "lr = base * (warmup_start_factor + (1 - warmup_start_factor) * t / W), then the\n"
+    "schedule above starting from its own step 0 at t = W     (LinearLR + SequentialLR)";
 
 void config_print_help(FILE *f)
 {
@@ -1232,9 +1219,12 @@ void config_print_help(FILE *f)
                 k->def[0] ? k->def : "(empty)");
         fprintf(f, "      %s\n      %s\n", what, k->help);
     }
+    /* SEMANTICS.md §7: PyTorch lr_scheduler, Caffe SGDSolver. */
     fputs("\nSchedules (schedule.type; SEMANTICS.md section 7):\n", f);
-    for (size_t i = 0; i < sizeof schedule_help / sizeof schedule_help[0]; i++)
-        fprintf(f, "  %s\n", schedule_help[i]);
+    fputs("  t counts epochs or iterations per schedule.step_unit; base = optim.lr\n", f);
+    for (int k = 0; k < SCHED_COUNT; k++)
+        print_formula(f, params_sched_names[k], params_scheds[k].formula);
+    print_formula(f, "warm-up", warmup_formula);
 }
 
 int config_key_info(int i, const char **section, const char **key, const char **def)

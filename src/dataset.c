@@ -458,14 +458,14 @@ int dataset_peek(const DataParams *p, DataShape *s, Err *e)
     s->n_classes = N_CLASSES;
     if (check_dir(p->path, p->dataset, e))
         return -1;
+    if ((unsigned)p->dataset >= DATASET_COUNT)
+        return err_set(e, "unknown dataset kind %d", (int)p->dataset);
     int rc = -1;
-    switch (p->dataset) {
-    case DATASET_MNIST:
-    case DATASET_FASHION_MNIST:
-    case DATASET_KMNIST:
+    switch (params_datasets[p->dataset].layout) {
+    case DATA_LAYOUT_IDX:
         rc = peek_mnist_family(p, s, e);
         break;
-    case DATASET_CIFAR10:
+    case DATA_LAYOUT_CIFAR:
         rc = peek_cifar10(p, s, e);
         break;
     }
@@ -476,29 +476,43 @@ int dataset_peek(const DataParams *p, DataShape *s, Err *e)
     return rc;
 }
 
+static int load_layout(Dataset *train, Dataset *test, const DataParams *p, Err *e)
+{
+    switch (params_datasets[p->dataset].layout) {
+    case DATA_LAYOUT_IDX:
+        return load_mnist_family(train, test, p, e);
+    case DATA_LAYOUT_CIFAR:
+        return load_cifar10(train, test, p, e);
+    }
+    return err_set(e, "dataset %s: unknown file layout %d", params_dataset_names[p->dataset],
+                   (int)params_datasets[p->dataset].layout);
+}
+
 int dataset_load(Dataset *train, Dataset *test, const DataParams *p, Err *e)
 {
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    if (check_dir(p->path, p->dataset, e))
+    if ((unsigned)p->dataset >= DATASET_COUNT)
+        return err_set(e, "unknown dataset kind %d", (int)p->dataset);
+    if (check_dir(p->path, p->dataset, e) || load_layout(train, test, p, e))
         return -1;
-    switch (p->dataset) {
-    case DATASET_MNIST:
-    case DATASET_FASHION_MNIST:
-    case DATASET_KMNIST:
-        return load_mnist_family(train, test, p, e);
-    case DATASET_CIFAR10:
-        return load_cifar10(train, test, p, e);
-    }
-    return err_set(e, "unknown dataset kind %d", (int)p->dataset);
+    /* The loader of a layout and the dataset's row must describe the same records. */
+    const DatasetDesc *k = &params_datasets[p->dataset];
+    assert(train->dim == k->input_dim && train->channels == k->channels &&
+           train->n_classes == k->classes);
+    assert(test->dim == k->input_dim && test->channels == k->channels &&
+           test->n_classes == k->classes);
+    (void)k;
+    return 0;
 }
 
 void dataset_standard_shape(const DataParams *p, DataShape *s)
 {
-    s->n_train = keep_count(p->dataset == DATASET_CIFAR10 ? 50000 : 60000, p->train_limit);
+    const DatasetDesc *k = &params_datasets[p->dataset];
+    s->n_train = keep_count(k->standard_train_size, p->train_limit);
     s->n_test = keep_count(10000, p->test_limit);
-    s->dim = params_input_dim(p->dataset);
-    s->n_classes = N_CLASSES;
+    s->dim = k->input_dim;
+    s->n_classes = k->classes;
 }
 
 void dataset_free(Dataset *d)

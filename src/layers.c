@@ -10,9 +10,9 @@
 
 #include "gemm.h"
 
+/* The product's instantiation of the kernels: float, external, under their own names. */
 #define REAL float
 #define KERNEL
-#define FN(name) name
 #define GEMM gemm
 #define R_EXP expf
 #define R_TANH tanhf

@@ -1,21 +1,22 @@
-/* layers_impl.h - the layer kernels written once over a scalar type REAL. layers.c
- * instantiates them for float (the product); the gradient-check test instantiates them
- * for double, so finite differences check the same source the product runs. Before
- * including, define REAL; KERNEL (storage class: empty, or static inline); FN(name) (the
- * function name for this instantiation); GEMM (a gemm with the gemm.h contract for REAL);
- * and R_EXP, R_TANH, R_SQRT (libm for REAL). */
+/* layers_impl.h - the layer kernels written once over a scalar type REAL, under their
+ * real names. layers.c instantiates them for float (the product, layers.h); the
+ * gradient-check test instantiates them for double, so finite differences check the same
+ * source the product runs. Before including, define REAL; KERNEL (storage class: empty,
+ * or static inline); GEMM (a gemm with the gemm.h contract for REAL); and R_EXP, R_TANH,
+ * R_SQRT (libm for REAL). An instantiation for another type renames the kernels with
+ * #define first (tests/test_gradcheck.c: linear_forward -> linear_forward_f64, ...). */
 
 /* The bias is written first and the product accumulated onto it: one pass over y. */
-KERNEL void FN(linear_forward)(Gemm *g, REAL *y, const REAL *x, const REAL *W, const REAL *b,
-                               int N, int in, int out)
+KERNEL void linear_forward(Gemm *g, REAL *y, const REAL *x, const REAL *W, const REAL *b,
+                           int N, int in, int out)
 {
     for (int n = 0; n < N; n++)
         memcpy(y + (size_t)n * out, b, sizeof(REAL) * (size_t)out);
     GEMM(g, false, true, N, out, in, x, in, W, in, y, out, true);
 }
 
-KERNEL void FN(linear_backward)(Gemm *g, REAL *dx, REAL *dW, REAL *db, const REAL *dy,
-                     const REAL *x, const REAL *W, int N, int in, int out)
+KERNEL void linear_backward(Gemm *g, REAL *dx, REAL *dW, REAL *db, const REAL *dy,
+                            const REAL *x, const REAL *W, int N, int in, int out)
 {
     GEMM(g, true, false, out, in, N, dy, out, x, in, dW, in, false);
     for (int j = 0; j < out; j++)
@@ -30,19 +31,19 @@ KERNEL void FN(linear_backward)(Gemm *g, REAL *dx, REAL *dW, REAL *db, const REA
 }
 
 
-static REAL FN(gelu)(REAL x)
+static REAL gelu(REAL x)
 {
     return (REAL)(0.5 * x * (1.0 + erf(x / sqrt(2.0))));
 }
 
-static REAL FN(gelu_grad)(REAL x)
+static REAL gelu_grad(REAL x)
 {
     double cdf = 0.5 * (1.0 + erf(x / sqrt(2.0)));
     double pdf = exp(-0.5 * (double)x * x) / sqrt(2.0 * 3.14159265358979323846);
     return (REAL)(cdf + x * pdf);
 }
 
-KERNEL void FN(act_forward)(Activation a, REAL *y, const REAL *x, int n)
+KERNEL void act_forward(Activation a, REAL *y, const REAL *x, int n)
 {
     switch (a) {
     case ACT_RELU:
@@ -70,12 +71,13 @@ KERNEL void FN(act_forward)(Activation a, REAL *y, const REAL *x, int n)
         break;
     case ACT_GELU:
         for (int i = 0; i < n; i++)
-            y[i] = FN(gelu)(x[i]);
+            y[i] = gelu(x[i]);
         break;
     }
 }
 
-KERNEL void FN(act_backward)(Activation a, REAL *dx, const REAL *dy, const REAL *x, const REAL *y, int n)
+KERNEL void act_backward(Activation a, REAL *dx, const REAL *dy, const REAL *x, const REAL *y,
+                         int n)
 {
     switch (a) {
     case ACT_RELU:
@@ -96,7 +98,7 @@ KERNEL void FN(act_backward)(Activation a, REAL *dx, const REAL *dy, const REAL 
         break;
     case ACT_GELU:
         for (int i = 0; i < n; i++)
-            dx[i] = dy[i] * FN(gelu_grad)(x[i]);
+            dx[i] = dy[i] * gelu_grad(x[i]);
         break;
     }
 }
@@ -108,9 +110,9 @@ KERNEL void FN(act_backward)(Activation a, REAL *dx, const REAL *dy, const REAL 
 #define BN_BLOCK 64
 #endif
 
-KERNEL void FN(batchnorm_forward_train)(REAL *y, REAL *xhat, REAL *mean, REAL *var, REAL *rstd,
-                                        const REAL *x, const REAL *gamma, const REAL *beta,
-                                        int N, int F, int ld, REAL eps)
+KERNEL void batchnorm_forward_train(REAL *y, REAL *xhat, REAL *mean, REAL *var, REAL *rstd,
+                                    const REAL *x, const REAL *gamma, const REAL *beta,
+                                    int N, int F, int ld, REAL eps)
 {
     double s[BN_BLOCK], ss[BN_BLOCK];
     for (int f0 = 0; f0 < F; f0 += BN_BLOCK) {
@@ -150,8 +152,8 @@ KERNEL void FN(batchnorm_forward_train)(REAL *y, REAL *xhat, REAL *mean, REAL *v
     }
 }
 
-KERNEL void FN(batchnorm_update_running)(REAL *running_mean, REAL *running_var, const REAL *mean,
-                              const REAL *var, int N, int F, REAL momentum)
+KERNEL void batchnorm_update_running(REAL *running_mean, REAL *running_var, const REAL *mean,
+                                     const REAL *var, int N, int F, REAL momentum)
 {
     for (int f = 0; f < F; f++) {
         REAL unbiased = (REAL)((double)var[f] * N / (N - 1));
@@ -160,9 +162,9 @@ KERNEL void FN(batchnorm_update_running)(REAL *running_mean, REAL *running_var, 
     }
 }
 
-KERNEL void FN(batchnorm_forward_eval)(REAL *y, const REAL *x, const REAL *gamma, const REAL *beta,
-                                       const REAL *running_mean, const REAL *running_var,
-                                       int N, int F, int ld, REAL eps)
+KERNEL void batchnorm_forward_eval(REAL *y, const REAL *x, const REAL *gamma, const REAL *beta,
+                                   const REAL *running_mean, const REAL *running_var,
+                                   int N, int F, int ld, REAL eps)
 {
     REAL r[BN_BLOCK];
     for (int f0 = 0; f0 < F; f0 += BN_BLOCK) {
@@ -177,8 +179,9 @@ KERNEL void FN(batchnorm_forward_eval)(REAL *y, const REAL *x, const REAL *gamma
     }
 }
 
-KERNEL void FN(batchnorm_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, const REAL *dy,
-                                   const REAL *xhat, const REAL *gamma, const REAL *rstd, int N, int F, int ld)
+KERNEL void batchnorm_backward(REAL *dx, REAL *dgamma, REAL *dbeta, const REAL *dy,
+                               const REAL *xhat, const REAL *gamma, const REAL *rstd,
+                               int N, int F, int ld)
 {
     double sdy[BN_BLOCK], sdyx[BN_BLOCK], k[BN_BLOCK];
     for (int f0 = 0; f0 < F; f0 += BN_BLOCK) {
@@ -205,14 +208,14 @@ KERNEL void FN(batchnorm_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, const RE
     }
 }
 
-KERNEL void FN(dropout_apply)(REAL *y, const REAL *x, const REAL *mask, int n)
+KERNEL void dropout_apply(REAL *y, const REAL *x, const REAL *mask, int n)
 {
     for (int i = 0; i < n; i++)
         y[i] = x[i] * mask[i];
 }
 
-KERNEL double FN(softmax_xent)(const REAL *logits, const int *labels, int N, int C, REAL smoothing,
-                    REAL *dlogits, long *correct)
+KERNEL double softmax_xent(const REAL *logits, const int *labels, int N, int C, REAL smoothing,
+                           REAL *dlogits, long *correct)
 {
     double total = 0.0;
     long hits = 0;

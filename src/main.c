@@ -536,7 +536,8 @@ static int run(const Cli *cli, const Config *c, Plan *pl)
     long n_eval = split.n_val > test.n ? split.n_val : test.n;
     int max_rows = train_max_rows(&rp->train, split.n_train, n_eval);
     rng_seed(&init_rng, rp->train.seed, RNG_STREAM_INIT);
-    if (model_init(&m, &rp->model, train.dim, train.n_classes, max_rows, gemm, &init_rng, &e) < 0) {
+    if (model_init(&m, &rp->model, train.dim, train.n_classes, max_rows, gemm, pool,
+                   &init_rng, &e) < 0) {
         code = EXIT_USAGE;
         goto out_err;
     }

@@ -15,11 +15,10 @@
 
 static const char *layer_type_name(const Layer *l, Activation a)
 {
-    static const char *const act_names[] = {"ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU"};
     switch (l->kind) {
     case LAYER_LINEAR: return "Linear";
     case LAYER_BATCHNORM: return "BatchNorm1d";
-    case LAYER_ACT: return act_names[a];
+    case LAYER_ACT: return params_activations[a].module;
     case LAYER_DROPOUT: return "Dropout";
     }
     return "?";
@@ -66,11 +65,16 @@ static void init_linear(float *W, float *b, int in, int out, const ModelParams *
             W[i] = (float)(p->init_std * rng_normal(rng));
         break;
     }
-    if (p->bias_init == BIAS_INIT_ZEROS)
+    switch (p->bias_init) {
+    case BIAS_INIT_ZEROS:
         memset(b, 0, (size_t)out * sizeof *b);
-    else
+        break;
+    case BIAS_INIT_DEFAULT:
+    case BIAS_INIT_AUTO: /* not reached: model_init refuses it */
         for (int j = 0; j < out; j++)
             b[j] = (float)(-bound + 2.0 * bound * rng_uniform(rng));
+        break;
+    }
 }
 
 static Layer *push(Model *m, LayerKind kind, int in, int out)
@@ -94,6 +98,10 @@ int model_layout(Model *m, const ModelParams *p, int n_in, int n_classes, int ma
                  Gemm *gemm, Err *e)
 {
     memset(m, 0, sizeof *m);
+    if ((unsigned)p->activation >= ACT_COUNT || (unsigned)p->init >= INIT_COUNT ||
+        (unsigned)p->bias_init >= BIAS_INIT_COUNT)
+        return err_set(e, "model: activation %d, init %d or bias_init %d is not a known kind",
+                       (int)p->activation, (int)p->init, (int)p->bias_init);
     if (p->bias_init == BIAS_INIT_AUTO)
         return err_set(e, "model: bias_init must be resolved before model_init");
     m->p = *p;
@@ -168,10 +176,11 @@ void model_memory(const Model *m, ModelMemory *mm)
 }
 
 int model_init(Model *m, const ModelParams *p, int n_in, int n_classes, int max_batch,
-               Gemm *gemm, Rng *rng, Err *e)
+               Gemm *gemm, Pool *pool, Rng *rng, Err *e)
 {
     if (model_layout(m, p, n_in, n_classes, max_batch, gemm, e) < 0)
         return -1;
+    m->pool = pool;
     int widest = m->widest;
     m->params = xcalloc(m->n_params, sizeof *m->params);
     m->grads = xcalloc(m->n_params, sizeof *m->grads);
@@ -313,7 +322,7 @@ const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dro
             break;
         case LAYER_BATCHNORM: {
             BnJob j = {l, m, in, NULL, NULL, n, train};
-            pool_for(gemm_pool(m->gemm), l->out, BN_GRAIN, bn_forward_range, &j);
+            pool_for(m->pool, l->out, BN_GRAIN, bn_forward_range, &j);
             if (train)
                 batchnorm_update_running(m->buffers + l->rm, m->buffers + l->rv, l->stats,
                                          l->stats + l->out, n, l->out, BN_MOMENTUM);
@@ -321,13 +330,13 @@ const float *model_forward(Model *m, const float *x, int n, bool train, Rng *dro
         }
         case LAYER_ACT: {
             ActJob j = {m->p.activation, l->y, in, NULL, NULL, NULL};
-            pool_for(gemm_pool(m->gemm), count, ACT_GRAIN, act_forward_range, &j);
+            pool_for(m->pool, count, ACT_GRAIN, act_forward_range, &j);
             break;
         }
         case LAYER_DROPOUT:
             if (train) {
                 DropJob j = {l->mask, l->y, in, l->out, (float)m->p.dropout, rng_next(dropout_rng)};
-                pool_for(gemm_pool(m->gemm), n, 8, dropout_range, &j);
+                pool_for(m->pool, n, 8, dropout_range, &j);
             } else {
                 memcpy(l->y, in, (size_t)count * sizeof(float));
             }
@@ -355,13 +364,13 @@ void model_backward(Model *m, const float *x, const float *dlogits, int n)
         case LAYER_BATCHNORM:
             if (dx) {
                 BnJob j = {l, m, NULL, dy, dx, n, true};
-                pool_for(gemm_pool(m->gemm), l->out, BN_GRAIN, bn_backward_range, &j);
+                pool_for(m->pool, l->out, BN_GRAIN, bn_backward_range, &j);
             }
             break;
         case LAYER_ACT:
             if (dx) {
                 ActJob j = {m->p.activation, dx, NULL, dy, in, l->y};
-                pool_for(gemm_pool(m->gemm), count, ACT_GRAIN, act_backward_range, &j);
+                pool_for(m->pool, count, ACT_GRAIN, act_backward_range, &j);
             }
             break;
         case LAYER_DROPOUT:

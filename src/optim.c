@@ -8,6 +8,7 @@
  * the scalar code). */
 #include "optim.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,13 @@ void optim_init(Optim *o, const OptimParams *p, size_t n, Pool *pool)
     o->p = *p;
     o->n = n;
     o->pool = pool;
-    bool sgd = p->optimizer == OPTIM_SGD;
-    if (!sgd || p->momentum != 0.0)
+    assert((unsigned)p->optimizer < OPTIM_COUNT);
+    const OptimDesc *k = &params_optims[p->optimizer];
+    if (k->moments || (k->momentum_buffer && p->momentum != 0.0))
         o->m = xcalloc(n, sizeof *o->m);
-    if (!sgd)
+    if (k->moments)
         o->v = xcalloc(n, sizeof *o->v);
-    if (!sgd && p->amsgrad)
+    if (k->moments && p->amsgrad)
         o->vmax = xcalloc(n, sizeof *o->vmax);
     o->partial = xcalloc(n_chunks(n), sizeof *o->partial);
 }
@@ -70,10 +72,11 @@ typedef struct {
     float *p, *g;
     int phase;                 /* 0: L1 + squared-norm partials; 1: clip scale + update */
     float l1, clip_coef;       /* clip_coef 1 = no clipping */
+    float wd;                  /* L2 weight decay added to the gradient; 0 when decoupled */
     /* SGD */
-    float wd, mu, keep, neg_lr;
+    float mu, keep, neg_lr;
     bool first, nesterov;
-    /* Adam / AdamW */
+    /* Adam / AdamW; decay = 1 - lr * weight_decay when decoupled (AdamW), else 1 */
     float step_size, bc2_sqrt, b1, b2, one_b1, one_b2, eps, decay;
 } Step;
 
@@ -124,8 +127,7 @@ static void chunk_adam(const Step *s, size_t i0, size_t i1)
     const float *restrict g = s->g;
     const float b1 = s->b1, b2 = s->b2, one_b1 = s->one_b1, one_b2 = s->one_b2;
     const float step = s->step_size, bc2_sqrt = s->bc2_sqrt, eps = s->eps;
-    const float wd = o->p.optimizer == OPTIM_ADAMW ? 0.0f : s->wd, clip = s->clip_coef;
-    const float decay = o->p.optimizer == OPTIM_ADAMW ? s->decay : 1.0f;
+    const float wd = s->wd, clip = s->clip_coef, decay = s->decay;
     /* decay = 1 and wd = 0 leave w and d unchanged exactly, so one loop serves Adam and
      * AdamW; the compiler unswitches the amsgrad test out of it. */
     for (size_t i = i0; i < i1; i++) {
@@ -153,10 +155,15 @@ static void step_task(void *ctx, int task)
         chunk_prepare(s, i0, i1);
         return;
     }
-    if (s->o->p.optimizer == OPTIM_SGD)
+    switch (s->o->p.optimizer) {
+    case OPTIM_SGD:
         chunk_sgd(s, i0, i1);
-    else
+        break;
+    case OPTIM_ADAM:
+    case OPTIM_ADAMW:
         chunk_adam(s, i0, i1);
+        break;
+    }
 }
 
 double optim_step(Optim *o, float *params, float *grads, double lr)
@@ -185,13 +192,16 @@ double optim_step(Optim *o, float *params, float *grads, double lr)
     o->t++;
     s.phase = 1;
     s.wd = (float)q->weight_decay;
-    if (q->optimizer == OPTIM_SGD) {
+    switch (q->optimizer) {
+    case OPTIM_SGD:
         s.mu = (float)q->momentum;
         s.keep = (float)(1.0 - q->dampening);
         s.neg_lr = (float)-lr;
         s.first = o->t == 1;
         s.nesterov = q->nesterov;
-    } else {
+        break;
+    case OPTIM_ADAM:
+    case OPTIM_ADAMW: {
         double bc1 = 1.0 - pow(q->beta1, (double)o->t);
         double bc2 = 1.0 - pow(q->beta2, (double)o->t);
         s.step_size = (float)(lr / bc1);
@@ -201,7 +211,13 @@ double optim_step(Optim *o, float *params, float *grads, double lr)
         s.one_b1 = (float)(1.0 - q->beta1);
         s.one_b2 = (float)(1.0 - q->beta2);
         s.eps = (float)q->eps;
-        s.decay = (float)(1.0 - lr * q->weight_decay);
+        s.decay = 1.0f;
+        if (params_optims[q->optimizer].decoupled_weight_decay) {
+            s.decay = (float)(1.0 - lr * q->weight_decay);
+            s.wd = 0.0f;
+        }
+        break;
+    }
     }
     pool_run(o->pool, tasks, step_task, &s);
     return norm;

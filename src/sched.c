@@ -14,18 +14,6 @@
 /* ReduceLROnPlateau's eps: smaller LR changes are ignored. */
 #define PLATEAU_EPS 1e-8
 
-/* OneCycle and the Caffe policies are defined per optimizer step (SEMANTICS §7.6, §7.8). */
-static bool per_iteration_kind(SchedKind k)
-{
-    switch (k) {
-    case SCHED_ONECYCLE: case SCHED_FIXED: case SCHED_CAFFE_STEP: case SCHED_EXP:
-    case SCHED_INV: case SCHED_POLY: case SCHED_SIGMOID: case SCHED_CAFFE_MULTISTEP:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static long count_milestones(const SchedParams *p, long m, bool up_to)
 {
     long c = 0;
@@ -105,34 +93,7 @@ static double onecycle_lr(const Sched *s, long k)
     return anneal_cos(p->max_lr, min_lr, ((double)k - end1) / (end2 - end1));
 }
 
-/* Caffe's lr_policy at iteration it, called once per iteration in order (multistep keeps
- * Caffe's current_step_, which advances at most once per call). */
-static double caffe_lr(Sched *s, long it)
-{
-    const SchedParams *p = &s->p;
-    double base = s->base_lr;
-    switch (p->type) {
-    case SCHED_CAFFE_STEP:
-        return base * pow(p->gamma, (double)(it / p->stepsize));
-    case SCHED_EXP:
-        return base * pow(p->gamma, (double)it);
-    case SCHED_INV:
-        return base * pow(1.0 + p->gamma * (double)it, -p->power);
-    case SCHED_CAFFE_MULTISTEP:
-        if (s->caffe_step < p->n_milestones && it >= p->milestones[s->caffe_step])
-            s->caffe_step++;
-        return base * pow(p->gamma, (double)s->caffe_step);
-    case SCHED_POLY:
-        /* Caffe stops at max_iter; past it, hold 0 instead of pow(negative, power) */
-        if (it > p->max_iter)
-            it = p->max_iter;
-        return base * pow(1.0 - ((double)it / (double)p->max_iter), p->power);
-    case SCHED_SIGMOID:
-        return base * (1.0 / (1.0 + exp(-p->gamma * ((double)it - (double)p->stepsize))));
-    default: /* SCHED_FIXED */
-        return base;
-    }
-}
+static double main_step(Sched *s, long m);
 
 /* The main schedule's LR at its own step 0, and its state reset. At construction PyTorch's
  * initial step returns get_lr() at last_epoch 0; after a warm-up SequentialLR restarts it
@@ -170,13 +131,18 @@ static double main_first(Sched *s, bool restart)
         return onecycle_lr(s, 0);
     case SCHED_FIXED: case SCHED_CAFFE_STEP: case SCHED_EXP: case SCHED_INV: case SCHED_POLY:
     case SCHED_SIGMOID: case SCHED_CAFFE_MULTISTEP:
-        return caffe_lr(s, 0);
-    default: /* constant, plateau; StepLR and ExponentialLR give base * gamma^0 = base */
+        return main_step(s, 0);
+    case SCHED_CONSTANT: case SCHED_PLATEAU:
+    case SCHED_STEP: case SCHED_EXPONENTIAL: /* base * gamma^0 = base */
         return base;
     }
+    return NAN; /* not reached: sched_init refuses a type outside SchedKind */
 }
 
-/* The main schedule's LR at its own step m >= 1; s->lr is the previous value (lr_prev). */
+/* The main schedule's LR at its own step m >= 1; s->lr is the previous value (lr_prev).
+ * The Caffe policies are closed forms in the iteration m (SEMANTICS §7.8), also at m = 0;
+ * caffe_multistep keeps Caffe's current_step_, which advances at most once per call, so
+ * it is called once per iteration in order. */
 static double main_step(Sched *s, long m)
 {
     const SchedParams *p = &s->p;
@@ -218,12 +184,30 @@ static double main_step(Sched *s, long m)
     }
     case SCHED_ONECYCLE:
         return onecycle_lr(s, m);
-    case SCHED_FIXED: case SCHED_CAFFE_STEP: case SCHED_EXP: case SCHED_INV: case SCHED_POLY:
-    case SCHED_SIGMOID: case SCHED_CAFFE_MULTISTEP:
-        return caffe_lr(s, m);
-    default: /* constant; plateau moves only in plateau_step */
+    case SCHED_FIXED:
+        return base;
+    case SCHED_CAFFE_STEP:
+        return base * pow(p->gamma, (double)(m / p->stepsize));
+    case SCHED_EXP:
+        return base * pow(p->gamma, (double)m);
+    case SCHED_INV:
+        return base * pow(1.0 + p->gamma * (double)m, -p->power);
+    case SCHED_POLY:
+        /* Caffe stops at max_iter; past it, hold 0 instead of pow(negative, power) */
+        if (m > p->max_iter)
+            m = p->max_iter;
+        return base * pow(1.0 - ((double)m / (double)p->max_iter), p->power);
+    case SCHED_SIGMOID:
+        return base * (1.0 / (1.0 + exp(-p->gamma * ((double)m - (double)p->stepsize))));
+    case SCHED_CAFFE_MULTISTEP:
+        if (s->caffe_step < p->n_milestones && m >= p->milestones[s->caffe_step])
+            s->caffe_step++;
+        return base * pow(p->gamma, (double)s->caffe_step);
+    case SCHED_CONSTANT:
+    case SCHED_PLATEAU: /* moves only in plateau_step */
         return lr;
     }
+    return NAN; /* not reached: sched_init refuses a type outside SchedKind */
 }
 
 /* One scheduler step: SequentialLR([LinearLR(sf, 1, W), main], milestones=[W]).step(). */
@@ -279,11 +263,21 @@ void sched_after_iteration(Sched *s)
     advance(s);
 }
 
+/* The validation result that plateau watches. */
+static double watched(const Sched *s, double val_loss, double val_acc)
+{
+    switch (s->p.metric) {
+    case METRIC_VAL_LOSS: return val_loss;
+    case METRIC_VAL_ACC: return val_acc;
+    }
+    return NAN; /* not reached: config.c parses the metric from its names */
+}
+
 void sched_after_epoch(Sched *s, double val_loss, double val_acc)
 {
     if (s->p.type == SCHED_PLATEAU) {
         if (s->t >= s->warmup)
-            plateau_step(s, s->p.metric == METRIC_VAL_LOSS ? val_loss : val_acc);
+            plateau_step(s, watched(s, val_loss, val_acc));
         else if (s->unit == STEP_UNIT_EPOCH)
             advance(s);
         return;
@@ -294,10 +288,11 @@ void sched_after_epoch(Sched *s, double val_loss, double val_acc)
 
 /* Steps through the whole run on a copy, so an LR that turns negative, infinite or NaN
  * (a lambda dividing by zero, inv with 1 + gamma*iter < 0, ...) is an error now rather
- * than a diverged run later. Plateau depends on metrics and is not checked. */
+ * than a diverged run later. A schedule that follows validation results (plateau) is
+ * not known ahead and is not checked. */
 static int check_run(const Sched *s0, Err *e)
 {
-    if (s0->p.type == SCHED_PLATEAU)
+    if (!params_scheds[s0->p.type].printable)
         return 0;
     Sched s = *s0;
     const char *key = s.p.type == SCHED_LAMBDA ? "schedule.lambda" : "schedule.type";
@@ -325,6 +320,11 @@ int sched_init(Sched *s, const SchedParams *p, double base_lr, long total_epochs
     s->p = *p;
     s->base_lr = base_lr;
     s->steps_per_epoch = steps_per_epoch;
+    if ((unsigned)p->type >= SCHED_COUNT)
+        return err_set(e, "schedule.type: unknown kind %d", (int)p->type);
+    if ((unsigned)p->step_unit >= STEP_UNIT_COUNT)
+        return err_set(e, "schedule.step_unit: must be resolved to epoch or iteration (got %d)",
+                       (int)p->step_unit);
     if (steps_per_epoch < 1)
         return err_set(e, "schedule: an epoch must have at least one optimizer step (got %ld)",
                        steps_per_epoch);
@@ -337,7 +337,7 @@ int sched_init(Sched *s, const SchedParams *p, double base_lr, long total_epochs
     }
 
     s->unit = p->step_unit;
-    if (per_iteration_kind(p->type) || p->warmup_iterations > 0)
+    if (params_scheds[p->type].per_iteration || p->warmup_iterations > 0)
         s->unit = STEP_UNIT_ITERATION;
     s->total_steps = s->unit == STEP_UNIT_ITERATION ? iters : epochs;
     if (p->warmup_iterations > 0)
@@ -401,8 +401,10 @@ int sched_init(Sched *s, const SchedParams *p, double base_lr, long total_epochs
             return err_set_key(e, "schedule.pct_start", "pct_start * total_steps = 1 leaves the rising "
                            "phase with no length (PyTorch divides by zero); change pct_start");
         break;
-    default:
-        break;
+    case SCHED_CONSTANT: case SCHED_MULTISTEP: case SCHED_EXPONENTIAL: case SCHED_PLATEAU:
+    case SCHED_FIXED: case SCHED_EXP: case SCHED_INV: case SCHED_SIGMOID:
+    case SCHED_CAFFE_MULTISTEP:
+        break; /* nothing to resolve; config.c has checked their keys */
     }
 
     if (s->warmup > 0)
@@ -415,9 +417,10 @@ int sched_init(Sched *s, const SchedParams *p, double base_lr, long total_epochs
 int sched_write_table(FILE *f, const SchedParams *p, double base_lr, long total_epochs,
                       long steps_per_epoch, long total_iterations, Err *e)
 {
-    if (p->type == SCHED_PLATEAU)
-        return err_set(e, "schedule.type = plateau: its learning rate depends on the validation "
-                       "results of each epoch, so it cannot be printed ahead of training");
+    if ((unsigned)p->type < SCHED_COUNT && !params_scheds[p->type].printable)
+        return err_set(e, "schedule.type = %s: its learning rate depends on the validation "
+                       "results of each epoch, so it cannot be printed ahead of training",
+                       params_sched_names[p->type]);
     Sched s;
     if (sched_init(&s, p, base_lr, total_epochs, steps_per_epoch, total_iterations, e))
         return -1;

@@ -140,7 +140,7 @@ static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int
         if (!idx)
             for (int i = 0; i < rows; i++)
                 seq[i] = start + i;
-        assemble(gemm_pool(m->gemm), d, nz, ids, rows, w->x, w->y);
+        assemble(m->pool, d, nz, ids, rows, w->x, w->y);
         const float *logits = model_forward(m, w->x, rows, false, NULL);
         long c = 0;
         loss += softmax_xent(logits, w->y, rows, m->n_classes, label_smoothing, NULL, &c);
@@ -284,7 +284,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     long total = train_total_steps(tp, n_train);
     long n_epochs = train_epochs(tp, n_train);
     double lr_used = sched_lr(s);
-    int plateau = s->p.type == SCHED_PLATEAU;
+    bool watch_val = params_scheds[s->p.type].needs_validation;
     L.t_start = util_now();
     int stopped = 0;
     for (long epoch = 1; epoch <= n_epochs && !stopped; epoch++) {
@@ -294,7 +294,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         for (long b = 0; b < per_epoch && iteration < total; b++) {
             int start = (int)(b * B);
             int rows = (int)(n_train - start < B ? n_train - start : B);
-            assemble(gemm_pool(m->gemm), d->train, d->nz, perm + start, rows, w.x, w.y);
+            assemble(m->pool, d->train, d->nz, perm + start, rows, w.x, w.y);
             const float *logits = model_forward(m, w.x, rows, true, &dropout_rng);
             long correct = 0;
             double loss_sum = softmax_xent(logits, w.y, rows, m->n_classes,
@@ -333,8 +333,9 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
             if ((rc = write_row(&L, epoch, iteration, lr_used, tp->eval_test_every_epoch, e)) < 0)
                 goto done;
         }
-        /* Plateau watches the validation metric at every epoch end, row or no row. */
-        if (plateau && d->split->n_val > 0)
+        /* A schedule that follows validation (plateau) sees the metric at every epoch
+         * end, row or no row. */
+        if (watch_val && d->split->n_val > 0)
             validate(&L, iteration);
         sched_after_epoch(s, L.last_val.loss, L.last_val.acc);
     }

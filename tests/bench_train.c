@@ -55,7 +55,7 @@ static double flops_per_sample(const BenchConfig *c)
 }
 
 /* Runs iters training steps of c; returns seconds of training (evaluation excluded). */
-static double run_config(const BenchConfig *c, Gemm *g, long *iters_done)
+static double run_config(const BenchConfig *c, Gemm *g, Pool *pool, long *iters_done)
 {
     Rng rng;
     rng_seed(&rng, 42, 0);
@@ -92,7 +92,7 @@ static double run_config(const BenchConfig *c, Gemm *g, long *iters_done)
     mp.batchnorm = c->bn;
     mp.bias_init = BIAS_INIT_DEFAULT;
     Model m;
-    model_init(&m, &mp, c->n_in, 10, c->batch, g, &rng, &e);
+    model_init(&m, &mp, c->n_in, 10, c->batch, g, pool, &rng, &e);
     OptimParams op = {0};
     op.optimizer = c->opt;
     op.lr = c->lr;
@@ -100,7 +100,7 @@ static double run_config(const BenchConfig *c, Gemm *g, long *iters_done)
     op.beta2 = 0.999;
     op.eps = 1e-8;
     Optim o;
-    optim_init(&o, &op, m.n_params, gemm_pool(g));
+    optim_init(&o, &op, m.n_params, pool);
     SchedParams sp = {0};
     sp.type = SCHED_CONSTANT;
     Sched s;
@@ -161,9 +161,9 @@ int main(int argc, char **argv)
             continue;
         /* Best of 3: the machine is shared, and noise only ever adds time. */
         long done = 0;
-        double t = run_config(c, g, &done);
+        double t = run_config(c, g, pool, &done);
         for (int rep = 1; rep < 3; rep++) {
-            double t2 = run_config(c, g, &done);
+            double t2 = run_config(c, g, pool, &done);
             if (t2 < t)
                 t = t2;
         }

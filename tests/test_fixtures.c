@@ -116,6 +116,17 @@ static double compare(const char *file, const Fixture *fx, const char *name, con
 static double worst_seen;
 static Gemm *kernels; /* the path MLPTRAIN_KERNEL selects (auto when unset) */
 
+/* The kind whose name is the word at s (up to a blank or ';'), or -1: fixture headers
+ * name activations and optimizers as the config does. */
+static int kind_named(const char *const *names, const char *s)
+{
+    size_t len = strcspn(s, " ;\n");
+    for (int k = 0; names[k]; k++)
+        if (strlen(names[k]) == len && strncmp(names[k], s, len) == 0)
+            return k;
+    return -1;
+}
+
 static void parse_net(const char *net, ModelParams *mp, int *n_in, int *n_classes)
 {
     memset(mp, 0, sizeof *mp);
@@ -133,7 +144,10 @@ static void parse_net(const char *net, ModelParams *mp, int *n_in, int *n_classe
     mp->n_hidden = n - 2;
     for (int i = 0; i < n - 2; i++)
         mp->hidden[i] = widths[i + 1];
-    mp->activation = strstr(net, "act=sigmoid") ? ACT_SIGMOID : strstr(net, "act=tanh") ? ACT_TANH : ACT_RELU;
+    const char *act = strstr(net, "act=");
+    int k = act ? kind_named(params_activation_names, act + 4) : -1;
+    CHECK(k >= 0);
+    mp->activation = k >= 0 ? (Activation)k : ACT_RELU;
     mp->batchnorm = strstr(net, "batchnorm=1") != NULL;
     mp->init = INIT_DEFAULT;
     mp->bias_init = BIAS_INIT_DEFAULT;
@@ -142,11 +156,13 @@ static void parse_net(const char *net, ModelParams *mp, int *n_in, int *n_classe
 static void parse_optim(const char *s, OptimParams *op)
 {
     memset(op, 0, sizeof *op);
-    op->optimizer = strncmp(s, "adamw", 5) == 0 ? OPTIM_ADAMW : strncmp(s, "adam", 4) == 0 ? OPTIM_ADAM : OPTIM_SGD;
+    int k = kind_named(params_optim_names, s);
+    CHECK(k >= 0);
+    op->optimizer = k >= 0 ? (OptimKind)k : OPTIM_SGD;
     op->beta1 = 0.9;
     op->beta2 = 0.999;
     op->eps = 1e-8;
-    op->weight_decay = op->optimizer == OPTIM_ADAMW ? 1e-2 : 0.0;
+    op->weight_decay = params_optims[op->optimizer].default_weight_decay;
     const char *p;
     if ((p = strstr(s, "lr=")))
         op->lr = strtod(p + 3, NULL);
@@ -184,7 +200,7 @@ static void run_fixture(const char *file)
     Rng rng;
     rng_seed(&rng, 1, 0);
     Err e;
-    CHECK(model_init(&m, &mp, n_in, n_classes, N, kernels, &rng, &e) == 0);
+    CHECK(model_init(&m, &mp, n_in, n_classes, N, kernels, NULL, &rng, &e) == 0);
     char name[64], key[128];
     size_t off;
     int rows, cols, count;

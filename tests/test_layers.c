@@ -27,6 +27,7 @@ static void test_activation_vectors(void)
     struct { Activation a; const double *y, *d; } cases[] = {
         {ACT_SIGMOID, sig, sigd}, {ACT_TANH, th, thd}, {ACT_GELU, ge, ged},
         {ACT_RELU, NULL, relud}, {ACT_LEAKY_RELU, NULL, leakyd}};
+    _Static_assert(sizeof cases / sizeof cases[0] == ACT_COUNT, "reference values per activation");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         act_forward(cases[c].a, y, x, 4);
         act_backward(cases[c].a, d, ones, x, y, 4);

@@ -56,7 +56,7 @@ static void setup(Fixture *f, double lr, long epochs, double val_split)
     mp.n_hidden = 1;
     mp.hidden[0] = 32;
     mp.bias_init = BIAS_INIT_DEFAULT;
-    CHECK(model_init(&f->m, &mp, 16, 4, 100, NULL, &r, &e) == 0);
+    CHECK(model_init(&f->m, &mp, 16, 4, 100, NULL, NULL, &r, &e) == 0);
     OptimParams op = {0};
     op.optimizer = OPTIM_SGD;
     op.lr = lr;
