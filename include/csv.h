@@ -1,8 +1,9 @@
-/* csv.h - the one CSV writer: RFC 4180 (CRLF line ends, fields quoted when they hold a
- * comma, quote or line break), C-locale numbers, floats as %.9g. A row is assembled in
- * memory and written with one call when it ends, so a file holds whole rows only: when
- * the write of a row fails (a full disk), the file is cut back to its last complete row
- * and the failure is reported with the system's reason. */
+/* csv.h - the one CSV writer and reader. Writer: RFC 4180 (CRLF line ends, fields quoted
+ * when they hold a comma, quote or line break), C-locale numbers, floats as %.9g. A row is
+ * assembled in memory and written with one call when it ends, so a file holds whole rows
+ * only: when the write of a row fails (a full disk), the file is cut back to its last
+ * complete row and the failure is reported with the system's reason. Reader: a whole file
+ * into a table of strings (see "reading" below); it interprets no values. */
 #ifndef MLPTRAIN_CSV_H
 #define MLPTRAIN_CSV_H
 
@@ -43,5 +44,40 @@ int csv_end_row(CsvWriter *w, Err *e);
 /* Closes an owned file; returns -1 with e if any write or the close failed. Safe on a
  * zeroed writer. */
 int csv_close(CsvWriter *w, Err *e);
+
+/* ---- reading ----
+ *
+ * The reader takes what RFC 4180 allows and reports anything else: fields separated by
+ * commas; records ended by CRLF, LF (or a lone CR), the last one optionally by nothing;
+ * a field either unquoted (no '"', CR or LF in it) or wholly quoted, with '"' doubled and
+ * line breaks allowed inside. A UTF-8 byte-order mark at the start is skipped. Every
+ * record must have as many fields as the first (a blank line is a record of one empty
+ * field, so it is an error in a wider table). Errors say where: "NAME:LINE: what is wrong
+ * (expected ...)", LINE counting physical lines from 1. A NUL byte is an error (binary
+ * junk is refused, never parsed). The reader does not know what a header is: row 0 is
+ * whatever the first record holds. */
+
+typedef struct {
+    int n_rows, n_cols;  /* n_rows counts every record, a header included; 0 for empty text */
+    char **cell;         /* n_rows * n_cols strings, row-major; use csv_cell */
+    int *line;           /* [n_rows]: the line each record starts on, for messages */
+    char *text;          /* storage of every cell, owned */
+} CsvTable;
+
+/* The largest file csv_read reads unless told otherwise (callers pass their own limit). */
+#define CSV_READ_MAX_DEFAULT (64L * 1024 * 1024)
+
+/* Parses data[0..n) into t (which need not be initialized). name is what messages call
+ * the text ("runs/a/result.csv"). Returns 0, or -1 with e and t zeroed. */
+int csv_parse(CsvTable *t, const char *data, size_t n, const char *name, Err *e);
+/* Reads the regular file path whole and parses it. A file larger than max_bytes is
+ * refused with an error saying so (the size cap: junk cannot exhaust memory). */
+int csv_read(CsvTable *t, const char *path, size_t max_bytes, Err *e);
+/* The cell at (row, col); NULL when either is out of range. Owned by t. */
+const char *csv_cell(const CsvTable *t, int row, int col);
+/* The index of the first column whose row-0 cell equals name, or -1. */
+int csv_column(const CsvTable *t, const char *name);
+/* Frees t's storage; safe on a zeroed table and twice. */
+void csv_table_free(CsvTable *t);
 
 #endif

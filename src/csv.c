@@ -3,7 +3,9 @@
 #include "csv.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -209,4 +211,265 @@ int csv_close(CsvWriter *w, Err *e)
     free(w->row);
     memset(w, 0, sizeof *w);
     return rc;
+}
+
+/* ---- reading ---- */
+
+/* A growable array of size_t: cell offsets into the decoded text, and record lines. */
+typedef struct {
+    size_t *v;
+    size_t n, cap;
+} Offsets;
+
+static void offsets_push(Offsets *o, size_t x)
+{
+    if (o->n == o->cap) {
+        /* Never more entries than input bytes + 2, a size already in memory: no overflow. */
+        size_t cap = o->cap ? o->cap * 2 : 64;
+        size_t *bigger = xmalloc(cap * sizeof *o->v);
+        if (o->n)
+            memcpy(bigger, o->v, o->n * sizeof *o->v);
+        free(o->v);
+        o->v = bigger;
+        o->cap = cap;
+    }
+    o->v[o->n++] = x;
+}
+
+/* The parse in progress: input position and line, decoded output, offsets. */
+typedef struct {
+    const char *in;
+    size_t n, i;
+    long line;
+    char *out;
+    size_t len;
+    Offsets cells, lines;
+    const char *name;
+    Err *e;
+} Parse;
+
+static int parse_fail(Parse *p, long line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static int parse_fail(Parse *p, long line, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return err_set(p->e, "%s:%ld: %s", p->name, line, what);
+}
+
+/* Consumes one line end at p->i (CRLF, LF or CR) if there is one; counts the line. */
+static int take_line_end(Parse *p)
+{
+    if (p->i >= p->n)
+        return 0;
+    char c = p->in[p->i];
+    if (c == '\n' || c == '\r') {
+        p->i += (c == '\r' && p->i + 1 < p->n && p->in[p->i + 1] == '\n') ? 2 : 1;
+        p->line++;
+        return 1;
+    }
+    return 0;
+}
+
+/* One field starting at p->i, decoded into p->out; stops before the ',' or line end that
+ * follows it (or at the end of the text). field is 1-based, for messages. */
+static int parse_field(Parse *p, long field)
+{
+    offsets_push(&p->cells, p->len);
+    if (p->i < p->n && p->in[p->i] == '"') {
+        long opened = p->line;
+        p->i++;
+        for (;;) {
+            if (p->i >= p->n)
+                return parse_fail(p, opened,
+                                  "field %ld: unterminated quoted field (expected a closing '\"')",
+                                  field);
+            char c = p->in[p->i];
+            if (c == '\0')
+                return parse_fail(p, p->line, "NUL byte in the text (is this a binary file?)");
+            if (c == '"') {
+                if (p->i + 1 < p->n && p->in[p->i + 1] == '"') {
+                    p->out[p->len++] = '"';
+                    p->i += 2;
+                    continue;
+                }
+                p->i++;
+                break;
+            }
+            /* A line break inside quotes is data; it still counts as a line for messages. */
+            if (c == '\n' || (c == '\r' && !(p->i + 1 < p->n && p->in[p->i + 1] == '\n')))
+                p->line++;
+            p->out[p->len++] = c;
+            p->i++;
+        }
+        if (p->i < p->n && p->in[p->i] != ',' && p->in[p->i] != '\r' && p->in[p->i] != '\n') {
+            if (p->in[p->i] == '\0')
+                return parse_fail(p, p->line, "NUL byte in the text (is this a binary file?)");
+            return parse_fail(p, p->line,
+                              "field %ld: text after the closing quote (expected ',' or the "
+                              "end of the line; a quote inside a quoted field is written '\"\"')",
+                              field);
+        }
+    } else {
+        for (; p->i < p->n; p->i++) {
+            char c = p->in[p->i];
+            if (c == ',' || c == '\r' || c == '\n')
+                break;
+            if (c == '\0')
+                return parse_fail(p, p->line, "NUL byte in the text (is this a binary file?)");
+            if (c == '"')
+                return parse_fail(p, p->line,
+                                  "field %ld: '\"' inside an unquoted field (expected the whole "
+                                  "field quoted, with the quote doubled)",
+                                  field);
+            p->out[p->len++] = c;
+        }
+    }
+    p->out[p->len++] = '\0';
+    return 0;
+}
+
+int csv_parse(CsvTable *t, const char *data, size_t n, const char *name, Err *e)
+{
+    memset(t, 0, sizeof *t);
+    Parse p = {.in = data, .n = n, .line = 1, .name = name, .e = e};
+    /* Decoded text never outgrows the input: each separator it drops makes room for one
+     * NUL, plus the NUL of the last field. */
+    size_t room;
+    if (util_add_size(n, 2, &room) < 0)
+        return err_set(e, "%s: too large", name);
+    p.out = xmalloc(room);
+    if (n >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        p.i = 3;
+    size_t n_cols = 0, n_rows = 0;
+    while (p.i < p.n) {
+        long start = p.line;
+        size_t first = p.cells.n;
+        long field = 1;
+        if (parse_field(&p, field) < 0)
+            goto fail;
+        while (p.i < p.n && p.in[p.i] == ',') {
+            p.i++;
+            if (parse_field(&p, ++field) < 0)
+                goto fail;
+        }
+        take_line_end(&p);
+        size_t width = p.cells.n - first;
+        if (n_rows == 0) {
+            n_cols = width;
+        } else if (width != n_cols) {
+            if (width == 1 && p.out[p.cells.v[first]] == '\0')
+                parse_fail(&p, start, "empty line (expected %zu fields, as on line %ld)", n_cols,
+                           (long)p.lines.v[0]);
+            else
+                parse_fail(&p, start, "%zu field%s (expected %zu, as on line %ld)", width,
+                           width == 1 ? "" : "s", n_cols, (long)p.lines.v[0]);
+            goto fail;
+        }
+        offsets_push(&p.lines, (size_t)start);
+        n_rows++;
+        if (n_rows > (size_t)INT_MAX || p.cells.n > (size_t)INT_MAX) {
+            err_set(e, "%s: more than %d rows or cells", name, INT_MAX);
+            goto fail;
+        }
+    }
+    t->n_rows = (int)n_rows;
+    t->n_cols = (int)n_cols;
+    t->text = p.out;
+    t->cell = xmalloc((p.cells.n ? p.cells.n : 1) * sizeof *t->cell);
+    for (size_t k = 0; k < p.cells.n; k++)
+        t->cell[k] = p.out + p.cells.v[k];
+    t->line = xmalloc((n_rows ? n_rows : 1) * sizeof *t->line);
+    for (size_t r = 0; r < n_rows; r++)
+        t->line[r] = p.lines.v[r] > INT_MAX ? INT_MAX : (int)p.lines.v[r];
+    free(p.cells.v);
+    free(p.lines.v);
+    return 0;
+fail:
+    free(p.out);
+    free(p.cells.v);
+    free(p.lines.v);
+    return -1;
+}
+
+int csv_read(CsvTable *t, const char *path, size_t max_bytes, Err *e)
+{
+    memset(t, 0, sizeof *t);
+    long long size = util_file_size(path, e);
+    if (size < 0)
+        return -1;
+    if ((unsigned long long)size > max_bytes)
+        return err_set(e, "%s: %lld bytes, more than the %zu a CSV file may have here "
+                       "(is this the right file?)", path, size, max_bytes);
+    FILE *f = util_open_regular(path, e);
+    if (!f)
+        return -1;
+    /* Read to the end, not to the size seen: the file may have changed since. */
+    size_t cap = (size_t)size + 1, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (n == cap) {
+            if (cap > max_bytes) {
+                free(buf);
+                fclose(f);
+                return err_set(e, "%s: more than the %zu bytes a CSV file may have here "
+                               "(is this the right file?)", path, max_bytes);
+            }
+            size_t bigger_cap = cap * 2 > max_bytes + 1 ? max_bytes + 1 : cap * 2;
+            char *bigger = xmalloc(bigger_cap);
+            memcpy(bigger, buf, n);
+            free(buf);
+            buf = bigger;
+            cap = bigger_cap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    int err = errno;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return err_set(e, "cannot read '%s': %s", path, strerror(err));
+    }
+    if (n > max_bytes) {
+        free(buf);
+        return err_set(e, "%s: more than the %zu bytes a CSV file may have here "
+                       "(is this the right file?)", path, max_bytes);
+    }
+    int rc = csv_parse(t, buf, n, path, e);
+    free(buf);
+    return rc;
+}
+
+const char *csv_cell(const CsvTable *t, int row, int col)
+{
+    if (row < 0 || row >= t->n_rows || col < 0 || col >= t->n_cols)
+        return NULL;
+    return t->cell[(size_t)row * (size_t)t->n_cols + (size_t)col];
+}
+
+int csv_column(const CsvTable *t, const char *name)
+{
+    for (int c = 0; c < (t->n_rows ? t->n_cols : 0); c++)
+        if (strcmp(t->cell[c], name) == 0)
+            return c;
+    return -1;
+}
+
+void csv_table_free(CsvTable *t)
+{
+    free(t->cell);
+    free(t->line);
+    free(t->text);
+    memset(t, 0, sizeof *t);
 }
