@@ -12,9 +12,10 @@ ALL_CFLAGS = -std=c11 $(OPT) -fno-math-errno -g $(WARN) -Iinclude -MMD -MP -pthr
 LDLIBS  = -lm -pthread
 BUILD   ?= build
 
-LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
+CLI_SRC  = src/main.c src/study.c
+LIB_SRC  = $(filter-out $(CLI_SRC),$(wildcard src/*.c))
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
-MAIN_OBJ = $(BUILD)/src/main.o
+MAIN_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/src/%.o)
 TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      = $(if $(filter build,$(BUILD)),mlptrain,$(BUILD)/mlptrain)

@@ -14,6 +14,45 @@
 #define CONFIG_MAX_KEYS 128
 #define CONFIG_MAX_OVERRIDES 64
 
+#define CONFIG_MAX_AXES 32     /* swept keys */
+#define CONFIG_MAX_ZIPS 16
+#define CONFIG_MAX_SEEDS 1000
+#define CONFIG_MAX_POINTS 10000 /* runs in a sweep unless the caller raises it */
+
+/* One swept key of a [sweep] section ("section.key = v1 | v2 | v3") or a --sweep option. */
+typedef struct {
+    int key;              /* row of the key table */
+    int n_values;
+    char **values;        /* owned; each checked as a value of the key */
+    int line;             /* line in the source, or -n for the n-th --sweep (sweep.cli[n-1]) */
+    int zip;              /* zip group (paired with other axes), -1 = crossed with the rest */
+} ConfigAxis;
+
+/* A study: the runs are the cartesian product of the axes (zipped axes advance together),
+ * each repeated for every seed. */
+typedef struct {
+    int n_axes;
+    ConfigAxis axes[CONFIG_MAX_AXES];
+    int n_zips;
+    int zip_line[CONFIG_MAX_ZIPS];        /* line in the source of each zip */
+    int zip_n[CONFIG_MAX_ZIPS];
+    int zip_keys[CONFIG_MAX_ZIPS][CONFIG_MAX_AXES]; /* key-table rows of each zip */
+    int n_seeds;          /* 0 = the config's own train.seed only */
+    unsigned long long seeds[CONFIG_MAX_SEEDS];
+    int seeds_line;
+    int n_cli;
+    char *cli[CONFIG_MAX_AXES]; /* --sweep options as given, owned */
+} ConfigSweep;
+
+/* The overrides that make run `index` of a sweep (config_sweep_point). */
+typedef struct {
+    long index;           /* = point * n_seeds + seed */
+    long point, seed;     /* the point (values of the axes) and the seed's position */
+    int n;
+    char assignment[CONFIG_MAX_AXES + 1][PARAMS_EXPR_MAX + 96]; /* "section.key=value" */
+    int line[CONFIG_MAX_AXES + 1]; /* where each came from, as ConfigAxis.line */
+} ConfigPoint;
+
 typedef struct {
     RunParams run;
     bool is_set[CONFIG_MAX_KEYS];          /* per table row: given in the file or by --set */
@@ -22,6 +61,8 @@ typedef struct {
     char source[PARAMS_PATH_MAX];          /* config file path, "" when none */
     int n_overrides;
     char *overrides[CONFIG_MAX_OVERRIDES]; /* "section.key=value" as given, owned */
+    char override_kind[CONFIG_MAX_OVERRIDES]; /* 's' --set, 'w' --sweep */
+    ConfigSweep sweep;                     /* [sweep] and --sweep; empty for a single run */
 } Config;
 
 /* Fills every key with its default. */
@@ -51,6 +92,44 @@ int config_set(Config *c, const char *assignment, Err *e);
  * sched.T_max = 0 (the whole run), sched.max_iter = 0 (all iterations), sched.max_lr = 0
  * (optim.lr). Call once. */
 int config_finish(Config *c, Err *e);
+
+/* Adds a swept key from the command line: "section.key=v1|v2|v3" (--sweep). */
+int config_sweep_add(Config *c, const char *assignment, Err *e);
+
+/* Whether c describes a sweep (any axis or seed list). */
+int config_has_sweep(const Config *c);
+
+/* After loading and --set/--sweep, before config_finish: checks the zip groups (known,
+ * swept keys; lists of one length), that no --set overrides a swept key, and counts the
+ * runs (points x seeds) into *n_runs, refusing more than max_runs. */
+int config_sweep_check(const Config *c, long max_runs, long *n_runs, Err *e);
+
+/* The overrides of run index (0 <= index < n_runs): axes first, slowest first, then
+ * train.seed when seeds are listed. */
+void config_sweep_point(const Config *c, long index, ConfigPoint *pt);
+
+/* Applies a point's overrides to c (loaded like the sweep's config, not finished) and
+ * drops c's sweep, so that c is the single run of that point: its derived name carries
+ * the overrides and its config.ini has no [sweep]. Errors name the [sweep] line or
+ * --sweep option the value came from. */
+int config_apply_point(Config *c, const ConfigPoint *pt, Err *e);
+
+/* "model.hidden=64, optim.lr=0.1, train.seed=2": a point's overrides for messages and
+ * listings. */
+void config_point_text(const ConfigPoint *pt, char *buf, size_t n);
+
+/* The run's name: output.name when set, else the one config_finish would derive (the
+ * file's base name and "_key=value" per override). */
+int config_run_name(const Config *c, char *buf, size_t n, Err *e);
+
+/* Whether a and b (both finished) describe runs with different results: 1 with the first
+ * difference in what ("model.hidden = 32, not 16": a's value, then b's), else 0. Keys
+ * that change no result (config_key_affects_results) are not compared. */
+int config_diff(const Config *a, const Config *b, char *what, size_t n);
+
+/* Whether key "section.key" changes a run's results (every key but [output] and
+ * train.threads): for comparing runs and for the keys that name them. */
+int config_key_affects_results(const char *full_key);
 
 /* Where key "section.key" got its value, for messages about it: "PATH:LINE" for a line of
  * the file, "--set section.key=value" for an override, else PATH (or "config" without a

@@ -38,10 +38,26 @@ typedef struct {
     const Normalizer *nz;
 } TrainData;
 
+/* Where a run is, for a live progress line. */
+typedef struct {
+    long epoch, n_epochs;            /* epoch in progress (1-based) of the run's epochs */
+    long iteration, total_iterations;
+    double loss;                     /* mean training loss since the last evaluation row */
+    double samples_per_second;       /* over the training steps so far */
+    double eta;                      /* seconds of training left, estimated */
+    double last_val_acc;             /* of the last evaluation row; NaN if none yet */
+} TrainProgress;
+
+typedef void (*TrainProgressFn)(void *ctx, const TrainProgress *p);
+
 typedef struct {
     FILE *log;                       /* one line per evaluation row; NULL = quiet */
+    const char *prefix;              /* put before each log line ("" or NULL: nothing) */
     volatile sig_atomic_t *stop;     /* non-zero: finish the batch, evaluate, stop */
     const char *epochs_csv;          /* path of epochs.csv */
+    TrainProgressFn progress;        /* called about 5 times a second and after each row;
+                                      * NULL = never */
+    void *progress_ctx;
 } TrainIO;
 
 /* Optimizer steps per epoch, for the whole run, and the epochs the run touches (the last

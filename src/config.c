@@ -31,7 +31,8 @@ enum {
     F_AUTO = 1 << 4,       /* enum: also accepts "auto", stored as -1, resolved by config_finish */
     F_INCREASING = 1 << 5, /* list: strictly increasing */
     F_NONEMPTY = 1 << 6,   /* string: must not be empty */
-    F_NAME = 1 << 7        /* string: a file name (no '/', not "." or ".."); empty = derived */
+    F_NAME = 1 << 7,       /* string: a file name (no '/', not "." or ".."); empty = derived */
+    F_NO_RESULT = 1 << 8   /* does not change what a run computes (where it writes, threads) */
 };
 
 typedef struct {
@@ -210,11 +211,12 @@ static const Key keys[] = {
     DOUBLE("train", "label_smoothing", train.label_smoothing, IN_CO(0, 1), "0",
            "cross-entropy label smoothing"),
     ULLONG("train", "seed", train.seed, "1", "seed of every random stream"),
-    LONG("train", "threads", train.threads, IN(0, MAX_THREADS), "0",
+    LONG("train", "threads", train.threads, IN(0, MAX_THREADS) | F_NO_RESULT, "0",
          "worker threads, 0 = all online CPUs; results are identical for any value"),
 
-    STRING("output", "dir", output.dir, F_NONEMPTY, "runs", "parent directory of run directories"),
-    STRING("output", "name", output.name, F_NAME, "",
+    STRING("output", "dir", output.dir, F_NONEMPTY | F_NO_RESULT, "runs",
+           "parent directory of run directories"),
+    STRING("output", "name", output.name, F_NAME | F_NO_RESULT, "",
            "run directory name; empty = config file name plus _key=value per --set"),
 };
 
@@ -222,7 +224,7 @@ static const Key keys[] = {
 _Static_assert(sizeof keys / sizeof keys[0] <= CONFIG_MAX_KEYS, "raise CONFIG_MAX_KEYS");
 
 static const char *const sections[] = {"data",  "model", "optim", "schedule",
-                                       "train", "output", NULL};
+                                       "train", "output", "sweep", NULL};
 #define N_SECTIONS ((int)(sizeof sections / sizeof sections[0]) - 1)
 
 static const char *const bool_true[] = {"true", "yes", "on", "1"};
@@ -715,12 +717,28 @@ void config_init(Config *c)
     }
 }
 
+static void sweep_clear(ConfigSweep *sw)
+{
+    for (int i = 0; i < sw->n_axes; i++) {
+        for (int v = 0; v < sw->axes[i].n_values; v++)
+            free(sw->axes[i].values[v]);
+        free(sw->axes[i].values);
+    }
+    for (int i = 0; i < sw->n_cli; i++)
+        free(sw->cli[i]);
+    memset(sw, 0, sizeof *sw);
+}
+
 void config_free(Config *c)
 {
     for (int i = 0; i < c->n_overrides; i++)
         free(c->overrides[i]);
     c->n_overrides = 0;
+    sweep_clear(&c->sweep);
 }
+
+static int sweep_line(Config *c, const char *what, const char *key, const char *value, int line,
+                      Err *e);
 
 typedef struct {
     Config *c;
@@ -733,6 +751,13 @@ static int load_handler(void *user, const char *section, const char *key, const 
                         int line)
 {
     LoadCtx *L = user;
+    if (strcmp(section, "sweep") == 0) {
+        if (!key)
+            return 0;
+        char what[PARAMS_PATH_MAX + 32];
+        snprintf(what, sizeof what, "%s:%d", L->path, line);
+        return sweep_line(L->c, what, key, value, line, L->e) < 0;
+    }
     if (!section_known(section)) {
         const char *hint = suggest_section(section);
         if (hint)
@@ -740,7 +765,7 @@ static int load_handler(void *user, const char *section, const char *key, const 
                     hint);
         else
             err_set(L->e, "%s:%d: unknown section [%s] (expected data, model, optim, schedule, "
-                    "train or output)", L->path, line, section);
+                    "train, output or sweep)", L->path, line, section);
         return 1;
     }
     if (!key)
@@ -828,58 +853,455 @@ static void split_assignment(Assignment *a, const char *text)
     }
 }
 
-int config_set(Config *c, const char *assignment, Err *e)
+/* The table row of "section.key" as written after what (e.g. "--set x=1" or "f.ini:3"),
+ * with the errors of a misspelt or incomplete name; -1 with e set. */
+static int resolve_key(const char *what, const char *section, const char *key, const char *value,
+                       Err *e)
 {
-    Assignment a;
-    split_assignment(&a, assignment);
-    int rc = -1;
-    if (!a.value) {
-        err_set(e, "--set %s: missing '=' (expected section.key=value)", assignment);
-    } else if (a.section && (!*a.section || !*a.key)) {
-        err_set(e, "--set %s: missing %s (expected section.key=value)", assignment,
-                *a.section ? "key" : "section");
-    } else if (!a.section) {
+    if (section && (!*section || !*key))
+        return err_set(e, "%s: missing %s (expected section.key=value)", what,
+                       *section ? "key" : "section");
+    if (!section) {
         int only = -1, count = 0;
         for (int i = 0; i < N_KEYS; i++)
-            if (strcmp(keys[i].name, a.key) == 0) {
+            if (strcmp(keys[i].name, key) == 0) {
                 only = i;
                 count++;
             }
         if (count == 1)
-            err_set(e, "--set %s: missing section (expected section.key=value); did you mean "
-                    "%s.%s=%s?", assignment, keys[only].section, a.key, a.value);
-        else
-            err_set(e, "--set %s: missing section (expected section.key=value, e.g. optim.lr=0.1)",
-                    assignment);
-    } else if (!section_known(a.section)) {
-        const char *hint = suggest_section(a.section);
+            return err_set(e, "%s: missing section (expected section.key=value); did you mean "
+                           "%s.%s=%s?", what, keys[only].section, key, value);
+        return err_set(e, "%s: missing section (expected section.key=value, e.g. optim.lr=0.1)",
+                       what);
+    }
+    if (!section_known(section)) {
+        const char *hint = suggest_section(section);
         if (hint)
-            err_set(e, "--set %s: unknown section [%s]; did you mean [%s]?", assignment, a.section,
-                    hint);
+            return err_set(e, "%s: unknown section [%s]; did you mean [%s]?", what, section, hint);
+        return err_set(e, "%s: unknown section [%s] (expected data, model, optim, schedule, "
+                       "train or output)", what, section);
+    }
+    int i = key_index(section, key);
+    if (i < 0) {
+        char hint[1024];
+        suggest_key(section, key, hint, sizeof hint);
+        return err_set(e, "%s: unknown key '%s' in section [%s]%s", what, key, section, hint);
+    }
+    return i;
+}
+
+/* Applies "section.key=value" as an override. line > 0: the value comes from that line of
+ * the source file (a [sweep] line), which messages then name; else from the command line,
+ * as --set (kind 's') or --sweep (kind 'w'). */
+static int set_override(Config *c, const char *assignment, int line, char kind, Err *e)
+{
+    Assignment a;
+    split_assignment(&a, assignment);
+    char what[1200];
+    if (line > 0)
+        snprintf(what, sizeof what, "%s:%d", c->source, line);
+    else
+        snprintf(what, sizeof what, "%s %.1100s", kind == 'w' ? "--sweep" : "--set", assignment);
+    int rc = -1;
+    char msg[1024];
+    int i;
+    if (!a.value) {
+        err_set(e, "%s: missing '=' (expected section.key=value)", what);
+    } else if ((i = resolve_key(what, a.section, a.key, a.value, e)) < 0) {
+        /* e is set */
+    } else if (c->n_overrides == CONFIG_MAX_OVERRIDES) {
+        err_set(e, "%s: too many --set options (at most %d)", what, CONFIG_MAX_OVERRIDES);
+    } else if (parse_value(&keys[i], a.value, &c->run, msg, sizeof msg)) {
+        if (line > 0)
+            err_set(e, "%s: %s.%s: %s", what, a.section, a.key, msg);
         else
-            err_set(e, "--set %s: unknown section [%s] (expected data, model, optim, schedule, "
-                    "train or output)", assignment, a.section);
+            err_set(e, "%s: %s", what, msg);
     } else {
-        int i = key_index(a.section, a.key);
-        char msg[1024];
-        if (i < 0) {
-            suggest_key(a.section, a.key, msg, sizeof msg);
-            err_set(e, "--set %s: unknown key '%s' in section [%s]%s", assignment, a.key, a.section,
-                    msg);
-        } else if (c->n_overrides == CONFIG_MAX_OVERRIDES) {
-            err_set(e, "--set %s: too many --set options (at most %d)", assignment,
-                    CONFIG_MAX_OVERRIDES);
-        } else if (parse_value(&keys[i], a.value, &c->run, msg, sizeof msg)) {
-            err_set(e, "--set %s: %s", assignment, msg);
-        } else {
-            c->overrides[c->n_overrides++] = xstrdup(assignment);
-            c->is_set[i] = true;
-            c->line[i] = -c->n_overrides;
-            rc = 0;
-        }
+        c->override_kind[c->n_overrides] = kind;
+        c->overrides[c->n_overrides++] = xstrdup(assignment);
+        c->is_set[i] = true;
+        c->line[i] = line > 0 ? line : -c->n_overrides;
+        rc = 0;
     }
     free(a.buf);
     return rc;
+}
+
+int config_set(Config *c, const char *assignment, Err *e)
+{
+    return set_override(c, assignment, 0, 's', e);
+}
+
+/* ---- sweeps ---- */
+
+/* Splits "section.key" (in buf, modified) into its parts and finds the key's row; what
+ * prefixes messages. -1 with e. */
+static int sweep_key(char *buf, const char *what, Err *e)
+{
+    char *dot = strchr(buf, '.');
+    const char *section = NULL, *key = buf;
+    if (dot) {
+        *dot = '\0';
+        section = trim(buf);
+        key = trim(dot + 1);
+    }
+    int i = resolve_key(what, section, key, "v1 | v2", e);
+    if (i < 0)
+        return -1;
+    if (keys[i].flags & F_NO_RESULT)
+        return err_set(e, "%s: %s.%s does not change what a run computes, so it cannot be swept "
+                       "(expected a key of [data], [model], [optim], [schedule] or [train])", what,
+                       keys[i].section, keys[i].name);
+    if (keys[i].off == offsetof(RunParams, train.seed))
+        return err_set(e, "%s: train.seed is repeated with 'seeds = 1, 2, 3' in [sweep], not "
+                       "swept as a key", what);
+    return i;
+}
+
+static int axis_of(const ConfigSweep *sw, int key)
+{
+    for (int a = 0; a < sw->n_axes; a++)
+        if (sw->axes[a].key == key)
+            return a;
+    return -1;
+}
+
+/* One swept key: "section.key" = "v1 | v2 | v3"; line > 0 for a line of the source, else
+ * 0 for a --sweep option (recorded as the next cli entry). */
+static int add_axis(Config *c, const char *what, const char *name, const char *list, int line,
+                    Err *e)
+{
+    ConfigSweep *sw = &c->sweep;
+    char *buf = xstrdup(name);
+    int k = sweep_key(buf, what, e);
+    free(buf);
+    if (k < 0)
+        return -1;
+    char full[64];
+    snprintf(full, sizeof full, "%s.%s", keys[k].section, keys[k].name);
+    int prev = axis_of(sw, k);
+    if (prev >= 0) {
+        if (sw->axes[prev].line > 0)
+            return err_set(e, "%s: sweep %s: swept twice (first on line %d)", what, full,
+                           sw->axes[prev].line);
+        return err_set(e, "%s: sweep %s: swept twice (first by --sweep %s)", what, full,
+                       sw->cli[-sw->axes[prev].line - 1]);
+    }
+    if (sw->n_axes == CONFIG_MAX_AXES)
+        return err_set(e, "%s: sweep %s: more than %d swept keys", what, full, CONFIG_MAX_AXES);
+    ConfigAxis ax = {.key = k, .line = line, .zip = -1};
+    char *copy = xstrdup(list);
+    int count = 1, rc = 0;
+    for (const char *p = copy; *p; p++)
+        count += *p == '|';
+    ax.values = xcalloc((size_t)count, sizeof *ax.values);
+    RunParams scratch;
+    memset(&scratch, 0, sizeof scratch);
+    char *p = copy;
+    if (*trim(copy) == '\0') {
+        rc = err_set(e, "%s: sweep %s: empty value list (expected v1 | v2 | ...)", what, full);
+    }
+    for (int v = 0; rc == 0 && v < count; v++) {
+        char *bar = strchr(p, '|');
+        if (bar)
+            *bar = '\0';
+        const char *item = trim(p);
+        char msg[1024];
+        if (*item == '\0')
+            rc = err_set(e, "%s: sweep %s: value %d of %d is empty (expected v1 | v2 | ...)", what,
+                         full, v + 1, count);
+        else if (parse_value(&keys[k], item, &scratch, msg, sizeof msg))
+            rc = err_set(e, "%s: sweep %s: value %d: %s", what, full, v + 1, msg);
+        for (int u = 0; rc == 0 && u < ax.n_values; u++)
+            if (strcmp(ax.values[u], item) == 0)
+                rc = err_set(e, "%s: sweep %s: '%s' is listed twice", what, full, item);
+        if (rc == 0)
+            ax.values[ax.n_values++] = xstrdup(item);
+        p = bar ? bar + 1 : p;
+    }
+    free(copy);
+    if (rc) {
+        for (int v = 0; v < ax.n_values; v++)
+            free(ax.values[v]);
+        free(ax.values);
+        return -1;
+    }
+    sw->axes[sw->n_axes++] = ax;
+    return 0;
+}
+
+static int add_zip(Config *c, const char *what, const char *list, int line, Err *e)
+{
+    ConfigSweep *sw = &c->sweep;
+    if (sw->n_zips == CONFIG_MAX_ZIPS)
+        return err_set(e, "%s: sweep zip: more than %d zip lines", what, CONFIG_MAX_ZIPS);
+    int z = sw->n_zips;
+    char *copy = xstrdup(list);
+    char *p = copy;
+    int rc = 0;
+    sw->zip_n[z] = 0;
+    while (rc == 0) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        char *item = (char *)trim(p);
+        if (*item == '\0')
+            rc = err_set(e, "%s: sweep zip: empty key in '%s' (expected zip = section.key, "
+                         "section.key, ...)", what, list);
+        else if (sw->zip_n[z] == CONFIG_MAX_AXES)
+            rc = err_set(e, "%s: sweep zip: more than %d keys", what, CONFIG_MAX_AXES);
+        else {
+            int k = sweep_key(item, what, e);
+            if (k < 0)
+                rc = -1;
+            else
+                sw->zip_keys[z][sw->zip_n[z]++] = k;
+        }
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    free(copy);
+    if (rc)
+        return -1;
+    if (sw->zip_n[z] < 2)
+        return err_set(e, "%s: sweep zip: '%s' names one key (expected two or more keys to pair)",
+                       what, list);
+    sw->zip_line[z] = line;
+    sw->n_zips++;
+    return 0;
+}
+
+static int add_seeds(Config *c, const char *what, const char *list, int line, Err *e)
+{
+    ConfigSweep *sw = &c->sweep;
+    if (sw->seeds_line)
+        return err_set(e, "%s: sweep seeds: given twice (first on line %d)", what, sw->seeds_line);
+    char *copy = xstrdup(list);
+    char *p = copy;
+    int rc = 0;
+    sw->n_seeds = 0;
+    while (rc == 0) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        const char *item = trim(p);
+        unsigned long long v;
+        int prc = util_parse_ullong(item, &v);
+        if (*item == '\0')
+            rc = err_set(e, "%s: sweep seeds: empty item in '%s' (expected seeds = 1, 2, 3)", what,
+                         list);
+        else if (prc)
+            rc = err_set(e, "%s: sweep seeds: '%s' is not a seed (expected integers in [0, %llu])",
+                         what, item, ULLONG_MAX);
+        else if (sw->n_seeds == CONFIG_MAX_SEEDS)
+            rc = err_set(e, "%s: sweep seeds: more than %d seeds", what, CONFIG_MAX_SEEDS);
+        for (int i = 0; rc == 0 && i < sw->n_seeds; i++)
+            if (sw->seeds[i] == v)
+                rc = err_set(e, "%s: sweep seeds: %llu is listed twice", what, v);
+        if (rc == 0)
+            sw->seeds[sw->n_seeds++] = v;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    free(copy);
+    if (rc) {
+        sw->n_seeds = 0;
+        return -1;
+    }
+    sw->seeds_line = line;
+    return 0;
+}
+
+/* One line of a [sweep] section. */
+static int sweep_line(Config *c, const char *what, const char *key, const char *value, int line,
+                      Err *e)
+{
+    if (strcmp(key, "seeds") == 0)
+        return add_seeds(c, what, value, line, e);
+    if (strcmp(key, "zip") == 0)
+        return add_zip(c, what, value, line, e);
+    return add_axis(c, what, key, value, line, e);
+}
+
+int config_sweep_add(Config *c, const char *assignment, Err *e)
+{
+    ConfigSweep *sw = &c->sweep;
+    char what[1200];
+    snprintf(what, sizeof what, "--sweep %.1100s", assignment);
+    const char *eq = strchr(assignment, '=');
+    if (!eq)
+        return err_set(e, "%s: missing '=' (expected section.key=v1|v2|...)", what);
+    if (sw->n_cli == CONFIG_MAX_AXES)
+        return err_set(e, "%s: more than %d --sweep options", what, CONFIG_MAX_AXES);
+    char *name = xstrdup(assignment);
+    name[eq - assignment] = '\0';
+    sw->cli[sw->n_cli] = xstrdup(assignment);
+    int rc = add_axis(c, what, name, eq + 1, -(sw->n_cli + 1), e);
+    free(name);
+    if (rc < 0) {
+        free(sw->cli[sw->n_cli]);
+        return -1;
+    }
+    sw->n_cli++;
+    return 0;
+}
+
+int config_has_sweep(const Config *c)
+{
+    return c->sweep.n_axes > 0 || c->sweep.n_seeds > 0;
+}
+
+/* Where axis a was given: "PATH:LINE" or "--sweep TEXT". */
+static void axis_where(const Config *c, const ConfigAxis *ax, char *buf, size_t n)
+{
+    if (ax->line > 0)
+        snprintf(buf, n, "%s:%d", c->source, ax->line);
+    else
+        snprintf(buf, n, "--sweep %s", c->sweep.cli[-ax->line - 1]);
+}
+
+/* Groups of axes that advance together: a zip, or one crossed axis; *values per group. */
+static int sweep_groups(const ConfigSweep *sw, int *first_axis, long *values)
+{
+    int n = 0;
+    for (int a = 0; a < sw->n_axes; a++) {
+        const ConfigAxis *ax = &sw->axes[a];
+        int seen = 0;
+        for (int b = 0; b < a; b++)
+            seen |= ax->zip >= 0 && sw->axes[b].zip == ax->zip;
+        if (seen)
+            continue;
+        first_axis[n] = a;
+        values[n++] = ax->n_values;
+    }
+    return n;
+}
+
+int config_sweep_check(const Config *c, long max_runs, long *n_runs, Err *e)
+{
+    ConfigSweep *sw = (ConfigSweep *)&c->sweep; /* zip groups are resolved here, once */
+    char w[PARAMS_PATH_MAX + 1200];
+    for (int z = 0; z < sw->n_zips; z++) {
+        snprintf(w, sizeof w, "%s:%d", c->source, sw->zip_line[z]);
+        int first = -1;
+        for (int i = 0; i < sw->zip_n[z]; i++) {
+            int k = sw->zip_keys[z][i];
+            int a = axis_of(sw, k);
+            if (a < 0)
+                return err_set(e, "%s: sweep zip: %s.%s is not swept (expected keys with a "
+                               "'section.key = v1 | v2' line)", w, keys[k].section, keys[k].name);
+            if (sw->axes[a].zip >= 0 && sw->axes[a].zip != z)
+                return err_set(e, "%s: sweep zip: %s.%s is already zipped on line %d", w,
+                               keys[k].section, keys[k].name, sw->zip_line[sw->axes[a].zip]);
+            if (first >= 0 && sw->axes[a].n_values != sw->axes[first].n_values)
+                return err_set(e, "%s: sweep zip: %s.%s has %d values but %s.%s has %d (expected "
+                               "lists of the same length)", w, keys[sw->axes[first].key].section,
+                               keys[sw->axes[first].key].name, sw->axes[first].n_values,
+                               keys[k].section, keys[k].name, sw->axes[a].n_values);
+            sw->axes[a].zip = z;
+            if (first < 0)
+                first = a;
+        }
+    }
+    for (int a = 0; a < sw->n_axes; a++) {
+        int k = sw->axes[a].key;
+        if (c->line[k] < 0 && c->override_kind[-c->line[k] - 1] == 's') {
+            axis_where(c, &sw->axes[a], w, sizeof w);
+            return err_set(e, "--set %s: %s.%s is swept (%s); change its values there instead",
+                           c->overrides[-c->line[k] - 1], keys[k].section, keys[k].name, w);
+        }
+    }
+    int first_axis[CONFIG_MAX_AXES];
+    long values[CONFIG_MAX_AXES];
+    int groups = sweep_groups(sw, first_axis, values);
+    double total = sw->n_seeds > 0 ? sw->n_seeds : 1;
+    char product[512] = "";
+    size_t len = 0;
+    for (int g = 0; g < groups; g++) {
+        total *= (double)values[g];
+        len += (size_t)snprintf(product + len, len < sizeof product ? sizeof product - len : 0,
+                                "%s%ld", g ? " x " : "", values[g]);
+    }
+    if (sw->n_seeds > 0 && len < sizeof product)
+        snprintf(product + len, sizeof product - len, "%s%d seeds", groups ? " x " : "",
+                 sw->n_seeds);
+    if (total > (double)max_runs)
+        return err_set(e, "%s: the sweep has %.0f runs (%s), more than %ld (expected fewer values, "
+                       "or --max-points to raise the limit)", c->source[0] ? c->source : "config",
+                       total, product, max_runs);
+    *n_runs = (long)total;
+    return 0;
+}
+
+void config_sweep_point(const Config *c, long index, ConfigPoint *pt)
+{
+    const ConfigSweep *sw = &c->sweep;
+    long n_seeds = sw->n_seeds > 0 ? sw->n_seeds : 1;
+    memset(pt, 0, sizeof *pt);
+    pt->index = index;
+    pt->point = index / n_seeds;
+    pt->seed = index % n_seeds;
+    int first_axis[CONFIG_MAX_AXES];
+    long values[CONFIG_MAX_AXES], pick[CONFIG_MAX_AXES];
+    int groups = sweep_groups(sw, first_axis, values);
+    long rest = pt->point;
+    for (int g = groups - 1; g >= 0; g--) { /* the first group varies slowest */
+        pick[g] = rest % values[g];
+        rest /= values[g];
+    }
+    for (int a = 0; a < sw->n_axes; a++) {
+        const ConfigAxis *ax = &sw->axes[a];
+        int g = 0;
+        while (g < groups && !(first_axis[g] == a ||
+                               (ax->zip >= 0 && sw->axes[first_axis[g]].zip == ax->zip)))
+            g++;
+        snprintf(pt->assignment[pt->n], sizeof pt->assignment[pt->n], "%s.%s=%s",
+                 keys[ax->key].section, keys[ax->key].name, ax->values[pick[g]]);
+        pt->line[pt->n++] = ax->line;
+    }
+    if (sw->n_seeds > 0) {
+        snprintf(pt->assignment[pt->n], sizeof pt->assignment[pt->n], "train.seed=%llu",
+                 sw->seeds[pt->seed]);
+        pt->line[pt->n++] = sw->seeds_line;
+    }
+}
+
+int config_apply_point(Config *c, const ConfigPoint *pt, Err *e)
+{
+    for (int i = 0; i < pt->n; i++) {
+        int line = pt->line[i];
+        char kind = 's';
+        if (line < 0) { /* from --sweep: messages name that option */
+            kind = 'w';
+            line = 0;
+        }
+        if (set_override(c, pt->assignment[i], line, kind, e) < 0)
+            return -1;
+        if (kind == 'w')
+            c->override_kind[c->n_overrides - 1] = 'w';
+    }
+    sweep_clear(&c->sweep);
+    return 0;
+}
+
+void config_point_text(const ConfigPoint *pt, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < pt->n && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", pt->assignment[i]);
+}
+
+int config_key_affects_results(const char *full_key)
+{
+    const char *dot = strchr(full_key, '.');
+    for (int i = 0; dot && i < N_KEYS; i++)
+        if (strncmp(keys[i].section, full_key, (size_t)(dot - full_key)) == 0 &&
+            keys[i].section[dot - full_key] == '\0' && strcmp(keys[i].name, dot + 1) == 0)
+            return !(keys[i].flags & F_NO_RESULT);
+    return 0;
 }
 
 /* ---- finish: cross-key rules and dependent defaults ---- */
@@ -892,7 +1314,8 @@ static void where(const Config *c, int i, char *buf, size_t n)
     if (c->line[i] > 0)
         snprintf(buf, n, "%s:%d", c->source, c->line[i]);
     else if (c->line[i] < 0)
-        snprintf(buf, n, "--set %s", c->overrides[-c->line[i] - 1]);
+        snprintf(buf, n, "%s %s", c->override_kind[-c->line[i] - 1] == 'w' ? "--sweep" : "--set",
+                 c->overrides[-c->line[i] - 1]);
     else
         snprintf(buf, n, "%s", c->source[0] ? c->source : "config");
 }
@@ -916,7 +1339,8 @@ static void set_at(const Config *c, int i, char *buf, size_t n)
     if (c->line[i] > 0)
         snprintf(buf, n, "on line %d", c->line[i]);
     else if (c->line[i] < 0)
-        snprintf(buf, n, "by --set %s", c->overrides[-c->line[i] - 1]);
+        snprintf(buf, n, "by %s %s", c->override_kind[-c->line[i] - 1] == 'w' ? "--sweep" : "--set",
+                 c->overrides[-c->line[i] - 1]);
     else
         snprintf(buf, n, "by default");
 }
@@ -1006,7 +1430,7 @@ static int append_sanitized(char *dst, size_t n, const char *src)
 
 /* The config file's base name without ".ini", then "_key=value" per override, leaving out
  * the overrides that cannot change the results ([output] keys and train.threads). */
-static int derive_name(Config *c, Err *e)
+static int derive_name(const Config *c, char *out, size_t out_size, Err *e)
 {
     char name[PARAMS_PATH_MAX] = "";
     if (c->source[0]) {
@@ -1024,8 +1448,8 @@ static int derive_name(Config *c, Err *e)
     for (int i = 0; i < c->n_overrides; i++) {
         Assignment a;
         split_assignment(&a, c->overrides[i]);
-        if (strcmp(a.section, "output") == 0 ||
-            (strcmp(a.section, "train") == 0 && strcmp(a.key, "threads") == 0)) {
+        int k = key_index(a.section, a.key);
+        if (k >= 0 && (keys[k].flags & F_NO_RESULT)) {
             free(a.buf);
             continue;
         }
@@ -1047,7 +1471,93 @@ static int derive_name(Config *c, Err *e)
                        "bytes (expected at most %d, the longest file name most file systems "
                        "allow); set output.name", c->source[0] ? c->source : "config",
                        strlen(name), NAME_BYTES);
-    memcpy(c->run.output.name, name, strlen(name) + 1);
+    if (util_strlcpy(out, name, out_size) < 0)
+        return err_set(e, "%s: the derived run name is too long; set output.name", c->source);
+    return 0;
+}
+
+int config_run_name(const Config *c, char *buf, size_t n, Err *e)
+{
+    if (c->run.output.name[0])
+        return util_strlcpy(buf, c->run.output.name, n) < 0 ? err_set(e, "output.name too long")
+                                                            : 0;
+    return derive_name(c, buf, n, e);
+}
+
+/* The value of k in run as the config file spells it, into buf (cut to size n). */
+static void value_text(const Key *k, const RunParams *run, char *buf, size_t n)
+{
+    const void *p = cfield(run, k);
+    char num[64];
+    size_t len = 0;
+    buf[0] = '\0';
+    switch (k->type) {
+    case KT_BOOL: snprintf(buf, n, "%s", *(const bool *)p ? "true" : "false"); break;
+    case KT_LONG: snprintf(buf, n, "%ld", *(const long *)p); break;
+    case KT_ULLONG: snprintf(buf, n, "%llu", *(const unsigned long long *)p); break;
+    case KT_DOUBLE: fmt_double(buf, n, *(const double *)p); break;
+    case KT_ENUM: {
+        int v = *(const int *)p;
+        snprintf(buf, n, "%s", v < 0 ? "auto" : k->names[v]);
+        break;
+    }
+    case KT_STRING:
+    case KT_EXPR: snprintf(buf, n, "%s", (const char *)p); break;
+    case KT_INT_LIST:
+    case KT_LONG_LIST:
+    case KT_DOUBLE_LIST: {
+        int count = *(const int *)((const char *)run + k->count_off);
+        for (int i = 0; i < count && len < n; i++) {
+            if (k->type == KT_INT_LIST)
+                snprintf(num, sizeof num, "%d", ((const int *)p)[i]);
+            else if (k->type == KT_LONG_LIST)
+                snprintf(num, sizeof num, "%ld", ((const long *)p)[i]);
+            else
+                fmt_double(num, sizeof num, ((const double *)p)[i]);
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", num);
+        }
+        break;
+    }
+    }
+}
+
+/* Whether key k holds the same value in a and b. */
+static int same_value(const Key *k, const RunParams *a, const RunParams *b)
+{
+    const void *x = cfield(a, k), *y = cfield(b, k);
+    switch (k->type) {
+    case KT_BOOL: return *(const bool *)x == *(const bool *)y;
+    case KT_LONG: return *(const long *)x == *(const long *)y;
+    case KT_ULLONG: return *(const unsigned long long *)x == *(const unsigned long long *)y;
+    case KT_DOUBLE: return *(const double *)x == *(const double *)y;
+    case KT_ENUM: return *(const int *)x == *(const int *)y;
+    case KT_STRING:
+    case KT_EXPR: return strcmp((const char *)x, (const char *)y) == 0;
+    case KT_INT_LIST:
+    case KT_LONG_LIST:
+    case KT_DOUBLE_LIST: {
+        int n = *(const int *)((const char *)a + k->count_off);
+        if (n != *(const int *)((const char *)b + k->count_off))
+            return 0;
+        size_t item = k->type == KT_INT_LIST ? sizeof(int)
+                      : k->type == KT_LONG_LIST ? sizeof(long) : sizeof(double);
+        return memcmp(x, y, (size_t)n * item) == 0;
+    }
+    }
+    return 0;
+}
+
+int config_diff(const Config *a, const Config *b, char *what, size_t n)
+{
+    for (int i = 0; i < N_KEYS; i++) {
+        if ((keys[i].flags & F_NO_RESULT) || same_value(&keys[i], &a->run, &b->run))
+            continue;
+        char va[200], vb[200];
+        value_text(&keys[i], &a->run, va, sizeof va);
+        value_text(&keys[i], &b->run, vb, sizeof vb);
+        snprintf(what, n, "%s.%s = %s, not %s", keys[i].section, keys[i].name, va, vb);
+        return 1;
+    }
     return 0;
 }
 
@@ -1090,7 +1600,8 @@ int config_finish(Config *c, Err *e)
     if (!c->is_set[IDX(sched.mode)])
         r->sched.mode = params_plateau_metrics[r->sched.metric].mode;
 
-    if (r->output.name[0] == '\0' && derive_name(c, e))
+    if (r->output.name[0] == '\0' &&
+        derive_name(c, r->output.name, sizeof r->output.name, e))
         return -1;
     return 0;
 }
@@ -1099,42 +1610,10 @@ int config_finish(Config *c, Err *e)
 
 static void print_value(const Key *k, const RunParams *run, FILE *f)
 {
-    const void *p = cfield(run, k);
-    char buf[64];
-    switch (k->type) {
-    case KT_BOOL: fputs(*(const bool *)p ? "true" : "false", f); break;
-    case KT_LONG: fprintf(f, "%ld", *(const long *)p); break;
-    case KT_ULLONG: fprintf(f, "%llu", *(const unsigned long long *)p); break;
-    case KT_DOUBLE:
-        fmt_double(buf, sizeof buf, *(const double *)p);
-        fputs(buf, f);
-        break;
-    case KT_ENUM: {
-        int v = *(const int *)p;
-        fputs(v < 0 ? "auto" : k->names[v], f);
-        break;
-    }
-    case KT_STRING:
-    case KT_EXPR: fputs((const char *)p, f); break;
-    case KT_INT_LIST:
-    case KT_LONG_LIST:
-    case KT_DOUBLE_LIST: {
-        int count = *(const int *)((const char *)run + k->count_off);
-        for (int i = 0; i < count; i++) {
-            if (i)
-                fputs(", ", f);
-            if (k->type == KT_INT_LIST)
-                fprintf(f, "%d", ((const int *)p)[i]);
-            else if (k->type == KT_LONG_LIST)
-                fprintf(f, "%ld", ((const long *)p)[i]);
-            else {
-                fmt_double(buf, sizeof buf, ((const double *)p)[i]);
-                fputs(buf, f);
-            }
-        }
-        break;
-    }
-    }
+    /* Values are at most a path, an expression or 64 list items: 4 KB holds any. */
+    char buf[4096];
+    value_text(k, run, buf, sizeof buf);
+    fputs(buf, f);
 }
 
 static int value_is_empty(const Key *k, const RunParams *run)
@@ -1159,6 +1638,30 @@ void config_print(const Config *c, FILE *f)
         fputs(k->name, f);
         fputs(value_is_empty(k, &c->run) ? " =" : " = ", f);
         print_value(k, &c->run, f);
+        fputc('\n', f);
+    }
+    const ConfigSweep *sw = &c->sweep;
+    if (!config_has_sweep(c))
+        return;
+    fputs("\n[sweep]\n", f);
+    for (int a = 0; a < sw->n_axes; a++) {
+        const ConfigAxis *ax = &sw->axes[a];
+        fprintf(f, "%s.%s =", keys[ax->key].section, keys[ax->key].name);
+        for (int v = 0; v < ax->n_values; v++)
+            fprintf(f, "%s%s", v ? " | " : " ", ax->values[v]);
+        fputc('\n', f);
+    }
+    for (int z = 0; z < sw->n_zips; z++) {
+        fputs("zip =", f);
+        for (int i = 0; i < sw->zip_n[z]; i++)
+            fprintf(f, "%s%s.%s", i ? ", " : " ", keys[sw->zip_keys[z][i]].section,
+                    keys[sw->zip_keys[z][i]].name);
+        fputc('\n', f);
+    }
+    if (sw->n_seeds > 0) {
+        fputs("seeds =", f);
+        for (int i = 0; i < sw->n_seeds; i++)
+            fprintf(f, "%s%llu", i ? ", " : " ", sw->seeds[i]);
         fputc('\n', f);
     }
 }
@@ -1220,6 +1723,12 @@ void config_print_help(FILE *f)
         fprintf(f, "      %s\n      %s\n", what, k->help);
     }
     /* SEMANTICS.md §7: PyTorch lr_scheduler, Caffe SGDSolver. */
+    fputs("\n  [sweep]                          a study: `mlptrain sweep CONFIG` runs every point\n"
+          "      section.key = v1 | v2 | v3     values of a key (the runs are the cartesian\n"
+          "                                     product of these lines)\n"
+          "      zip = section.key, section.key pairs keys instead of crossing them (lists of\n"
+          "                                     one length, e.g. an lr with its schedule)\n"
+          "      seeds = 1, 2, 3                repeats every point with each train.seed\n", f);
     fputs("\nSchedules (schedule.type; SEMANTICS.md section 7):\n", f);
     fputs("  t counts epochs or iterations per schedule.step_unit; base = optim.lr\n", f);
     for (int k = 0; k < SCHED_COUNT; k++)

@@ -1,6 +1,7 @@
 /* main.c - the command line: parses argv, wires config -> data -> model -> optim/sched ->
- * train -> result files in that order, frees in reverse, and maps outcomes to exit codes.
- * The only file that knows about argv and (through config.h) about INI text. */
+ * train -> result files in that order for one run, frees in reverse, and maps outcomes to
+ * exit codes. The sweep and collect commands are in study.c; both files, and only they,
+ * know about argv and (through config.h) about INI text. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "cli.h"
 #include "dataset.h"
 #include "gemm.h"
 #include "model.h"
 #include "optim.h"
 #include "pool.h"
+#include "report.h"
 #include "rng.h"
 #include "sched.h"
 #include "train.h"
@@ -21,37 +23,24 @@
 
 #define MLPTRAIN_VERSION "0.1.0"
 
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-
-typedef enum { MODE_TRAIN, MODE_SUMMARY, MODE_PRINT_CONFIG, MODE_PRINT_SCHEDULE } Mode;
-
-typedef struct {
-    Mode mode;
-    const char *config_path;
-    const char *run_dir;     /* -o */
-    int quiet;
-    int force;               /* --force: run even when the memory estimate exceeds what is free */
-} Cli;
-
-/* Set by the SIGINT/SIGTERM handler; the training loop finishes its batch and stops. */
-static volatile sig_atomic_t stop_signal;
+volatile sig_atomic_t cli_stop_signal;
 
 /* The first SIGINT/SIGTERM/SIGHUP asks the loop to stop after its batch; a second one ends
  * the process at once, as the user evidently wants. */
 static void on_signal(int sig)
 {
-    if (stop_signal) {
+    if (cli_stop_signal) {
         signal(sig, SIG_DFL);
         raise(sig);
         return;
     }
-    stop_signal = sig;
+    cli_stop_signal = sig;
 }
 
 /* A closed terminal or ssh session (SIGHUP) stops a run as SIGTERM does, with its files
  * written; a closed pipe on stderr (SIGPIPE, `mlptrain ... 2>&1 | head`) does not stop it
  * at all: the lost log lines are the only loss. */
-static void catch_signals(void)
+void cli_catch_signals(void)
 {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -66,16 +55,23 @@ static void print_help(FILE *f)
           "       mlptrain --summary CONFIG.ini [--set ...]\n"
           "       mlptrain --print-config [CONFIG.ini] [--set ...]\n"
           "       mlptrain --print-schedule CONFIG.ini [--set ...]\n"
+          "       mlptrain sweep CONFIG.ini [--sweep section.key=v1|v2]... [--set ...] [--jobs N]\n"
+          "                      [-o SWEEP_DIR] [--list | --status | --index I] [--max-points N]\n"
+          "       mlptrain collect DIR... [-o OUT_DIR]\n"
           "       mlptrain --help | --help-config | --version\n"
           "\n"
           "Trains the MLP experiment described by CONFIG.ini and writes a run directory with\n"
-          "epochs.csv, result.csv, config.ini and summary.txt.\n"
+          "epochs.csv, result.csv, config.ini, summary.txt and curves.svg. `sweep` runs every\n"
+          "point of the config's [sweep] section (one run directory each, inside the sweep\n"
+          "directory), then collects them; `collect` writes summary.csv and\n"
+          "summary_by_point.csv (and the sweep plots) from run directories.\n"
           "\n"
           "options:\n"
           "  --set section.key=value  override one config key (repeatable; same checks as the file)\n"
           "  -o, --output RUN_DIR     write the run here [output.dir/output.name, made unique\n"
           "                           with -2, -3, ... when it exists]\n"
-          "  -q, --quiet              no per-epoch lines on stderr [off]\n"
+          "  -q, --quiet              nothing on stderr but errors [off]; on a terminal a live\n"
+          "                           progress line replaces the per-epoch lines\n"
           "  --threads N              same as --set train.threads=N (0 = all online CPUs) [0]\n"
           "  --force                  run even when the memory estimate exceeds the memory\n"
           "                           available (MemAvailable or the cgroup limit) [off]\n"
@@ -85,6 +81,22 @@ static void print_help(FILE *f)
           "  --print-schedule         print the learning rate of every epoch (or iteration) as\n"
           "                           CSV and exit; loads no data (sizes from data.train_limit\n"
           "                           or the full dataset)\n"
+          "\n"
+          "sweep options:\n"
+          "  --sweep section.key=v1|v2  sweep a key, as a [sweep] line does (repeatable)\n"
+          "  --jobs N                 runs at once, the CPUs divided between them [1]\n"
+          "  -o SWEEP_DIR             the sweep directory [output.dir/<config name>]\n"
+          "  --list                   print index, overrides and run directory of every run\n"
+          "  --status                 print the unfinished runs' indices in Slurm --array\n"
+          "                           syntax (e.g. 3,7-9) and rewrite sweep.csv\n"
+          "  --index I                run only run I [$SLURM_ARRAY_TASK_ID when set]\n"
+          "  --max-points N           most runs a sweep may have [10000]\n"
+          "  Re-running a sweep skips finished runs (ok or diverged) and reruns the others.\n"
+          "\n"
+          "collect options:\n"
+          "  -o OUT_DIR               where summary.csv and summary_by_point.csv go [the one\n"
+          "                           DIR given]\n"
+          "\n"
           "  --help                   this text\n"
           "  --help-config            every config key: type, default, range, help; and the\n"
           "                           schedule formulas\n"
@@ -130,26 +142,38 @@ static int fail(int code, const Err *e)
 
 typedef enum {
     OPT_HELP, OPT_HELP_CONFIG, OPT_VERSION, OPT_SUMMARY, OPT_PRINT_CONFIG, OPT_PRINT_SCHEDULE,
-    OPT_QUIET, OPT_SET, OPT_THREADS, OPT_OUTPUT, OPT_FORCE
+    OPT_QUIET, OPT_SET, OPT_THREADS, OPT_OUTPUT, OPT_FORCE, OPT_SWEEP, OPT_JOBS, OPT_LIST,
+    OPT_STATUS, OPT_INDEX, OPT_MAX_POINTS
 } OptId;
+
+enum { FOR_RUN = 1 << CMD_RUN, FOR_SWEEP = 1 << CMD_SWEEP, FOR_COLLECT = 1 << CMD_COLLECT };
 
 static const struct {
     const char *name, *alias;
     bool has_value;
     OptId id;
+    unsigned commands;       /* FOR_* where the option means something */
 } options[] = {
-    {"--help", "-h", false, OPT_HELP},
-    {"--help-config", NULL, false, OPT_HELP_CONFIG},
-    {"--version", NULL, false, OPT_VERSION},
-    {"--summary", NULL, false, OPT_SUMMARY},
-    {"--print-config", NULL, false, OPT_PRINT_CONFIG},
-    {"--print-schedule", NULL, false, OPT_PRINT_SCHEDULE},
-    {"--quiet", "-q", false, OPT_QUIET},
-    {"--set", NULL, true, OPT_SET},
-    {"--threads", NULL, true, OPT_THREADS},
-    {"--output", "-o", true, OPT_OUTPUT},
-    {"--force", NULL, false, OPT_FORCE},
+    {"--help", "-h", false, OPT_HELP, FOR_RUN | FOR_SWEEP | FOR_COLLECT},
+    {"--help-config", NULL, false, OPT_HELP_CONFIG, FOR_RUN | FOR_SWEEP | FOR_COLLECT},
+    {"--version", NULL, false, OPT_VERSION, FOR_RUN | FOR_SWEEP | FOR_COLLECT},
+    {"--summary", NULL, false, OPT_SUMMARY, FOR_RUN},
+    {"--print-config", NULL, false, OPT_PRINT_CONFIG, FOR_RUN},
+    {"--print-schedule", NULL, false, OPT_PRINT_SCHEDULE, FOR_RUN},
+    {"--quiet", "-q", false, OPT_QUIET, FOR_RUN | FOR_SWEEP | FOR_COLLECT},
+    {"--set", NULL, true, OPT_SET, FOR_RUN | FOR_SWEEP},
+    {"--threads", NULL, true, OPT_THREADS, FOR_RUN | FOR_SWEEP},
+    {"--output", "-o", true, OPT_OUTPUT, FOR_RUN | FOR_SWEEP | FOR_COLLECT},
+    {"--force", NULL, false, OPT_FORCE, FOR_RUN | FOR_SWEEP},
+    {"--sweep", NULL, true, OPT_SWEEP, FOR_SWEEP},
+    {"--jobs", "-j", true, OPT_JOBS, FOR_SWEEP},
+    {"--list", NULL, false, OPT_LIST, FOR_SWEEP},
+    {"--status", NULL, false, OPT_STATUS, FOR_SWEEP},
+    {"--index", NULL, true, OPT_INDEX, FOR_SWEEP},
+    {"--max-points", NULL, true, OPT_MAX_POINTS, FOR_SWEEP},
 };
+
+static const char *const command_names[] = {"a run", "mlptrain sweep", "mlptrain collect"};
 
 /* Finds the option a names ("--name", its alias, or "--name=value"); -1 if none. */
 static int find_option(const char *a, const char **inline_value)
@@ -167,26 +191,65 @@ static int find_option(const char *a, const char **inline_value)
     return -1;
 }
 
-/* Parses argv into cli and applies the config file, --set and --threads to c (in that
- * order, then config_finish). Returns -1 to go on, else the exit code (help, version, or
- * an error already printed). */
-static int parse_args(int argc, char **argv, Cli *cli, Config *c)
+/* A count given on the command line: 1 <= v <= max. */
+static int count_option(const char *opt, const char *text, long max, long *out)
+{
+    long v;
+    if (util_parse_long(text, &v) != 0 || v < 1 || v > max)
+        return usage_error("%s: '%s' is not a count (expected an integer in [1, %ld])", opt, text,
+                           max);
+    *out = v;
+    return -1;
+}
+
+static int print_version(void)
 {
     Err e;
-    const char *sets[CONFIG_MAX_OVERRIDES];
-    char thread_sets[CONFIG_MAX_OVERRIDES][64];
-    int n_sets = 0;
-    int mode_given = 0;
+    GemmPath kernels;
+    if (gemm_path_from_env(&kernels, &e) < 0)
+        return fail(EXIT_USAGE, &e);
+    printf("mlptrain %s\nkernels:", MLPTRAIN_VERSION);
+    for (int p = GEMM_GENERIC; gemm_path_names[p]; p++)
+        if (gemm_path_supported((GemmPath)p))
+            printf(" %s", gemm_path_names[p]);
+    Gemm *g = gemm_create(NULL, kernels, &e);
+    printf(" (in use: %s)\n", gemm_path_names[gemm_path(g)]);
+    gemm_free(g);
+    return EXIT_OK;
+}
+
+/* Parses argv into cli. Returns -1 to go on, else the exit code (help, version, or an
+ * error already printed). */
+static int parse_args(int argc, char **argv, Cli *cli)
+{
+    int mode_given = 0, first = 1;
     memset(cli, 0, sizeof *cli);
-    for (int i = 1; i < argc; i++) {
+    cli->index = -1;
+    cli->jobs = 1;
+    cli->max_points = CONFIG_MAX_POINTS;
+    if (argc > 1 && strcmp(argv[1], "sweep") == 0) {
+        cli->cmd = CMD_SWEEP;
+        first = 2;
+    } else if (argc > 1 && strcmp(argv[1], "collect") == 0) {
+        cli->cmd = CMD_COLLECT;
+        first = 2;
+    }
+    for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         const char *value;
         int k = find_option(a, &value);
         if (k < 0) {
             if (a[0] == '-' && a[1] != '\0')
                 return usage_error("unknown option '%s'", a);
+            if (cli->cmd == CMD_COLLECT) {
+                if (cli->n_paths == CLI_MAX_PATHS)
+                    return usage_error("more than %d directories given", CLI_MAX_PATHS);
+                cli->paths[cli->n_paths++] = a;
+                continue;
+            }
             if (cli->config_path)
-                return usage_error("more than one config file given ('%s' and '%s')", cli->config_path, a);
+                return usage_error("more than one config file given ('%s' and '%s')",
+                                   cli->config_path, a);
             cli->config_path = a;
             continue;
         }
@@ -195,8 +258,12 @@ static int parse_args(int argc, char **argv, Cli *cli, Config *c)
                 return usage_error("option '%s' needs a value", a);
             value = argv[++i];
         }
-        if ((options[k].id == OPT_SET || options[k].id == OPT_THREADS) && n_sets == CONFIG_MAX_OVERRIDES)
+        if (!(options[k].commands & (1u << cli->cmd)))
+            return usage_error("option '%s' is not for %s", a, command_names[cli->cmd]);
+        if ((options[k].id == OPT_SET || options[k].id == OPT_THREADS) &&
+            cli->n_sets == CONFIG_MAX_OVERRIDES)
             return usage_error("too many --set options (at most %d)", CONFIG_MAX_OVERRIDES);
+        int rc = -1;
         switch (options[k].id) {
         case OPT_HELP:
             print_help(stdout);
@@ -204,19 +271,8 @@ static int parse_args(int argc, char **argv, Cli *cli, Config *c)
         case OPT_HELP_CONFIG:
             config_print_help(stdout);
             return EXIT_OK;
-        case OPT_VERSION: {
-            GemmPath kernels;
-            if (gemm_path_from_env(&kernels, &e) < 0)
-                return fail(EXIT_USAGE, &e);
-            printf("mlptrain %s\nkernels:", MLPTRAIN_VERSION);
-            for (int p = GEMM_GENERIC; gemm_path_names[p]; p++)
-                if (gemm_path_supported((GemmPath)p))
-                    printf(" %s", gemm_path_names[p]);
-            Gemm *g = gemm_create(NULL, kernels, &e);
-            printf(" (in use: %s)\n", gemm_path_names[gemm_path(g)]);
-            gemm_free(g);
-            return EXIT_OK;
-        }
+        case OPT_VERSION:
+            return print_version();
         case OPT_SUMMARY:
         case OPT_PRINT_CONFIG:
         case OPT_PRINT_SCHEDULE:
@@ -229,15 +285,15 @@ static int parse_args(int argc, char **argv, Cli *cli, Config *c)
             cli->quiet = 1;
             break;
         case OPT_SET:
-            sets[n_sets++] = value;
+            cli->sets[cli->n_sets++] = value;
             break;
         case OPT_THREADS:
             /* Through the config table, so the same range check and error text apply. */
-            if (snprintf(thread_sets[n_sets], sizeof thread_sets[n_sets], "train.threads=%s", value) >=
-                (int)sizeof thread_sets[n_sets])
+            if (snprintf(cli->thread_sets[cli->n_sets], sizeof cli->thread_sets[0],
+                         "train.threads=%s", value) >= (int)sizeof cli->thread_sets[0])
                 return usage_error("--threads: '%s' is not a thread count", value);
-            sets[n_sets] = thread_sets[n_sets];
-            n_sets++;
+            cli->sets[cli->n_sets] = cli->thread_sets[cli->n_sets];
+            cli->n_sets++;
             break;
         case OPT_OUTPUT:
             if (!*value)
@@ -247,106 +303,135 @@ static int parse_args(int argc, char **argv, Cli *cli, Config *c)
         case OPT_FORCE:
             cli->force = 1;
             break;
+        case OPT_SWEEP:
+            if (cli->n_sweeps == CONFIG_MAX_AXES)
+                return usage_error("too many --sweep options (at most %d)", CONFIG_MAX_AXES);
+            cli->sweeps[cli->n_sweeps++] = value;
+            break;
+        case OPT_JOBS:
+            rc = count_option(a, value, 1024, &cli->jobs);
+            break;
+        case OPT_LIST:
+            cli->list = 1;
+            break;
+        case OPT_STATUS:
+            cli->status = 1;
+            break;
+        case OPT_INDEX: {
+            long v;
+            if (util_parse_long(value, &v) != 0 || v < 0)
+                return usage_error("--index: '%s' is not a run index (expected an integer >= 0)",
+                                   value);
+            cli->index = v;
+            break;
         }
+        case OPT_MAX_POINTS:
+            rc = count_option(a, value, 100000000L, &cli->max_points);
+            break;
+        }
+        if (rc >= 0)
+            return rc;
     }
-    if (!cli->config_path && cli->mode != MODE_PRINT_CONFIG)
+    if (cli->list + cli->status + (cli->index >= 0) > 1)
+        return usage_error("choose one of --list, --status and --index");
+    if (cli->cmd == CMD_COLLECT && cli->n_paths == 0)
+        return usage_error("collect: no directory given");
+    if (cli->cmd != CMD_COLLECT && !cli->config_path && cli->mode != MODE_PRINT_CONFIG)
         return usage_error("no config file given");
-    if (cli->config_path && config_load_file(c, cli->config_path, &e) < 0)
-        return fail(EXIT_USAGE, &e);
-    for (int i = 0; i < n_sets; i++)
-        if (config_set(c, sets[i], &e) < 0)
-            return fail(EXIT_USAGE, &e);
-    if (config_finish(c, &e) < 0)
-        return fail(EXIT_USAGE, &e);
     return -1;
 }
 
-/* Prints e once: "mlptrain: WHERE: section.key: message" when e names a key (WHERE is the
- * line or --set that gave the key its value), else "mlptrain: message". */
-static int fail_at(const Config *c, int code, const Err *e)
+int cli_load(const Cli *cli, Config *c, bool sweep)
 {
-    if (e->key[0]) {
-        char w[PARAMS_PATH_MAX + 64];
-        config_locate(c, e->key, w, sizeof w);
-        if (strncmp(w, "--set ", 6) == 0) /* the override names the key already */
-            fprintf(stderr, "mlptrain: %s: %s\n", w, e->msg);
-        else
-            fprintf(stderr, "mlptrain: %s: %s: %s\n", w, e->key, e->msg);
-    } else {
-        fprintf(stderr, "mlptrain: %s\n", e->msg);
-    }
-    return code;
+    Err e;
+    if (cli->config_path && config_load_file(c, cli->config_path, &e) < 0)
+        return fail(EXIT_USAGE, &e);
+    for (int i = 0; i < cli->n_sets; i++)
+        if (config_set(c, cli->sets[i], &e) < 0)
+            return fail(EXIT_USAGE, &e);
+    for (int i = 0; sweep && i < cli->n_sweeps; i++)
+        if (config_sweep_add(c, cli->sweeps[i], &e) < 0)
+            return fail(EXIT_USAGE, &e);
+    return -1;
 }
 
-/* What a run will be, decided from the config and the data files' headers before anything
- * is loaded or allocated. */
-typedef struct {
-    DataShape shape;     /* records after the limits, features, classes */
-    bool data_known;     /* shape from the files' headers, not the dataset's standard sizes */
-    long n_val, n_fit;   /* held out for validation, left for training */
-    int threads;
-    Sched sched;         /* initialized and checked for n_fit training records */
-    MemPlan mem;
-} Plan;
+int cli_fail(const Config *c, int code, const Err *e, const char *context)
+{
+    char w[PARAMS_PATH_MAX + 1200] = "";
+    if (e->key[0]) {
+        config_locate(c, e->key, w, sizeof w);
+        size_t n = strlen(w);
+        /* An option names the key already; a file's line does not. */
+        if (strncmp(w, "--set ", 6) != 0 && strncmp(w, "--sweep ", 8) != 0)
+            snprintf(w + n, sizeof w - n, ": %s", e->key);
+        n = strlen(w);
+        snprintf(w + n, sizeof w - n, ": ");
+    }
+    if (context)
+        fprintf(stderr, "mlptrain: %s%s (%s)\n", w, e->msg, context);
+    else
+        fprintf(stderr, "mlptrain: %s%s\n", w, e->msg);
+    return code;
+}
 
 static int resolve_threads(const TrainParams *tp)
 {
     return tp->threads > 0 ? (int)tp->threads : pool_online_cpus();
 }
 
-/* Checks everything that the config and the data files' sizes decide, with the key and
- * the place it was set in every message: the hold-out, the run length, the schedule over
- * the whole run, the model's sizes, and (for a training run) the memory it needs. Without
- * readable data files (--summary, --print-*), the dataset's standard sizes stand in.
- * Returns -1 to go on, else the exit code (the error already printed). */
-static int plan_run(const Cli *cli, const Config *c, Plan *pl)
+static void memory_text(char *buf, size_t n, const MemPlan *m)
+{
+    char need[32], pb[32], gb[32], ob[32], ab[32], wb[32], db[32];
+    util_format_bytes(need, sizeof need, m->total);
+    util_format_bytes(pb, sizeof pb, m->params);
+    util_format_bytes(gb, sizeof gb, m->grads);
+    util_format_bytes(ob, sizeof ob, m->optim);
+    util_format_bytes(ab, sizeof ab, m->activations);
+    util_format_bytes(wb, sizeof wb, m->workspace);
+    util_format_bytes(db, sizeof db, m->data);
+    snprintf(buf, n, "%s (parameters %s, gradients %s, optimizer %s, activations %s, "
+             "workspace %s, data %s)", need, pb, gb, ob, ab, wb, db);
+}
+
+int cli_plan(const Config *c, bool train, bool force, int threads, Plan *pl, Err *e,
+             bool *printed)
 {
     const RunParams *rp = &c->run;
-    Err e;
     memset(pl, 0, sizeof *pl);
-    if (dataset_peek(&rp->data, &pl->shape, &e) == 0) {
+    *printed = false;
+    if (dataset_peek(&rp->data, &pl->shape, e) == 0)
         pl->data_known = true;
-    } else if (cli->mode == MODE_TRAIN) {
-        return fail(EXIT_RUNTIME, &e);
-    } else {
+    else if (train)
+        return EXIT_RUNTIME;
+    else
         dataset_standard_shape(&rp->data, &pl->shape);
-    }
     long n = pl->shape.n_train;
     pl->n_val = dataset_val_count(n, rp->data.val_split);
     pl->n_fit = n - pl->n_val;
-    if (rp->data.val_split > 0 && pl->n_val == 0) {
-        err_set_key(&e, "data.val_split", "holds out no record of %ld%s (expected a fraction of "
-                    "at least 1/%ld, or 0 for no validation)", n,
-                    pl->data_known ? "" : " (the dataset's standard size)", n);
-        return fail_at(c, EXIT_USAGE, &e);
-    }
-    if (train_check(&rp->train, &rp->model, pl->n_fit, &e) < 0)
-        return fail_at(c, EXIT_USAGE, &e);
-    if (sched_init(&pl->sched, &rp->sched, rp->optim.lr, train_epochs(&rp->train, pl->n_fit),
-                   train_steps_per_epoch(&rp->train, pl->n_fit), rp->train.max_iterations, &e) < 0)
-        return fail_at(c, EXIT_USAGE, &e);
-    pl->threads = resolve_threads(&rp->train);
-    if (train_plan_memory(rp, &pl->shape, pl->n_val, pl->threads, &pl->mem, &e) < 0)
-        return fail_at(c, EXIT_USAGE, &e);
-    if (cli->mode != MODE_TRAIN || cli->force)
+    if (rp->data.val_split > 0 && pl->n_val == 0)
+        return err_set_key(e, "data.val_split", "holds out no record of %ld%s (expected a "
+                           "fraction of at least 1/%ld, or 0 for no validation)", n,
+                           pl->data_known ? "" : " (the dataset's standard size)", n),
+               EXIT_USAGE;
+    if (train_check(&rp->train, &rp->model, pl->n_fit, e) < 0 ||
+        sched_init(&pl->sched, &rp->sched, rp->optim.lr, train_epochs(&rp->train, pl->n_fit),
+                   train_steps_per_epoch(&rp->train, pl->n_fit), rp->train.max_iterations, e) < 0)
+        return EXIT_USAGE;
+    pl->threads = threads > 0 && rp->train.threads == 0 ? threads : resolve_threads(&rp->train);
+    if (train_plan_memory(rp, &pl->shape, pl->n_val, pl->threads, &pl->mem, e) < 0)
+        return EXIT_USAGE;
+    if (!train || force)
         return -1;
     const char *what;
     long long avail = util_memory_available(&what);
     if (avail >= 0 && pl->mem.total > (double)avail) {
-        char need[32], have[32], pb[32], gb[32], ob[32], ab[32], wb[32], db[32];
-        util_format_bytes(need, sizeof need, pl->mem.total);
+        char need[512], have[32];
+        memory_text(need, sizeof need, &pl->mem);
         util_format_bytes(have, sizeof have, (double)avail);
-        util_format_bytes(pb, sizeof pb, pl->mem.params);
-        util_format_bytes(gb, sizeof gb, pl->mem.grads);
-        util_format_bytes(ob, sizeof ob, pl->mem.optim);
-        util_format_bytes(ab, sizeof ab, pl->mem.activations);
-        util_format_bytes(wb, sizeof wb, pl->mem.workspace);
-        util_format_bytes(db, sizeof db, pl->mem.data);
-        fprintf(stderr, "mlptrain: %s: the run needs about %s (parameters %s, gradients %s, "
-                "optimizer %s, activations %s, workspace %s, data %s) but %s is available (%s); "
-                "expected a smaller model.hidden or train.batch_size, or --force to try anyway\n",
-                c->source[0] ? c->source : "config", need, pb, gb, ob, ab, wb, db, have, what);
-        return EXIT_USAGE;
+        return err_set(e, "%s: the run needs about %s but %s is available (%s); expected a "
+                       "smaller model.hidden or train.batch_size, or --force to try anyway",
+                       c->source[0] ? c->source : "config", need, have, what),
+               EXIT_USAGE;
     }
     return -1;
 }
@@ -378,7 +463,7 @@ static int print_schedule(const Config *c, const Plan *pl)
     if (sched_write_table(stdout, &rp->sched, rp->optim.lr, train_epochs(&rp->train, pl->n_fit),
                           train_steps_per_epoch(&rp->train, pl->n_fit), rp->train.max_iterations,
                           &e) < 0)
-        return fail_at(c, EXIT_USAGE, &e);
+        return cli_fail(c, EXIT_USAGE, &e, NULL);
     return EXIT_OK;
 }
 
@@ -390,7 +475,7 @@ static int print_summary(const Config *c, const Plan *pl)
     Err e;
     Model m;
     if (model_layout(&m, &rp->model, pl->shape.dim, pl->shape.n_classes, 1, NULL, &e) < 0)
-        return fail_at(c, EXIT_USAGE, &e);
+        return cli_fail(c, EXIT_USAGE, &e, NULL);
     model_summary(&m, stdout);
     model_free(&m);
     print_memory(stdout, pl, &rp->train);
@@ -418,14 +503,14 @@ static int claim_dir(const char *dir, const Config *c, Err *e)
     return util_atomic_commit_new(&af, e);
 }
 
-/* Chooses, creates and claims the run directory: -o as given (refused, exit 2, when it
- * already holds a run), else output.dir/output.name with -2, -3, ... appended until a new
- * directory is made. Returns -1 when claimed, else the exit code with e set. */
-static int make_run_dir(const Cli *cli, const Config *c, char *dir, size_t size, Err *e)
+/* Chooses, creates and claims the run directory: o->run_dir as given (refused, exit 2,
+ * when it already holds a run), else output.dir/output.name with -2, -3, ... appended
+ * until a new directory is made. Returns -1 when claimed, else the exit code with e. */
+static int make_run_dir(const RunOpts *o, const Config *c, char *dir, size_t size, Err *e)
 {
     const RunParams *rp = &c->run;
-    if (cli->run_dir) {
-        if (util_strlcpy(dir, cli->run_dir, size) < 0)
+    if (o->run_dir) {
+        if (util_strlcpy(dir, o->run_dir, size) < 0)
             return err_set(e, "-o: path too long"), EXIT_USAGE;
         if (util_mkdirs(dir, e) < 0)
             return EXIT_RUNTIME;
@@ -483,16 +568,32 @@ static const char *base_name(const char *path)
     return p;
 }
 
-static int run(const Cli *cli, const Config *c, Plan *pl)
+/* The live line of a run: "LABEL epoch 3/10 iter 1234/4690 loss 0.3412 val 0.9123
+ * 12345 samples/s ETA 1m02s". */
+static void show_progress(void *ctx, const TrainProgress *p)
+{
+    const RunOpts *o = ctx;
+    char line[512], eta[32], val[32] = "";
+    progress_format_duration(eta, sizeof eta, p->eta);
+    if (p->last_val_acc == p->last_val_acc)
+        snprintf(val, sizeof val, " val acc %.4f", p->last_val_acc);
+    snprintf(line, sizeof line, "%sepoch %ld/%ld iter %ld/%ld loss %.4f%s %.0f samples/s ETA %s",
+             o->label ? o->label : "", p->epoch, p->n_epochs, p->iteration, p->total_iterations,
+             p->loss, val, p->samples_per_second, eta);
+    progress_slot(o->progress, o->progress_slot, line);
+}
+
+int cli_run(const RunOpts *o, const Config *c, Plan *pl)
 {
     const RunParams *rp = &c->run;
-    FILE *log = cli->quiet ? NULL : stderr;
+    FILE *log = o->log;
+    const char *prefix = o->prefix ? o->prefix : "";
     Err e;
     int code = EXIT_RUNTIME;
     Dataset train = {0}, test = {0};
     DataSplit split = {0};
     Model m = {0};
-    Optim o = {0};
+    Optim o2 = {0};
     Pool *pool = NULL;
     Gemm *gemm = NULL;
     char dir[PARAMS_PATH_MAX + 16];
@@ -541,41 +642,56 @@ static int run(const Cli *cli, const Config *c, Plan *pl)
         code = EXIT_USAGE;
         goto out_err;
     }
-    optim_init(&o, &rp->optim, m.n_params, pool);
-    if ((code = make_run_dir(cli, c, dir, sizeof dir, &e)) >= 0)
+    optim_init(&o2, &rp->optim, m.n_params, pool);
+    if ((code = make_run_dir(o, c, dir, sizeof dir, &e)) >= 0)
         goto out_err;
     code = EXIT_RUNTIME;
-    catch_signals();
+    cli_catch_signals();
     util_strlcpy(name, base_name(dir), sizeof name);
     if (write_summary(dir, &m, pl, &rp->train, &e) < 0)
         goto out_err;
     if (log) {
         char mem[32];
         util_format_bytes(mem, sizeof mem, pl->mem.total);
-        fprintf(log, "mlptrain: %s: %d train / %d val / %d test records, %zu params, about %s of "
-                "memory, %d thread%s, %s kernels -> %s\n", params_dataset_names[rp->data.dataset],
-                split.n_train, split.n_val, test.n, m.n_params, mem, threads,
-                threads == 1 ? "" : "s", gemm_path_names[gemm_path(gemm)], dir);
+        fprintf(log, "%smlptrain: %s: %d train / %d val / %d test records, %zu params, about %s "
+                "of memory, %d thread%s, %s kernels -> %s\n", prefix,
+                params_dataset_names[rp->data.dataset], split.n_train, split.n_val, test.n,
+                m.n_params, mem, threads, threads == 1 ? "" : "s",
+                gemm_path_names[gemm_path(gemm)], dir);
     }
 
     TrainData td = {&train, &test, &split, &nz};
     snprintf(path, sizeof path, "%s/epochs.csv", dir);
-    TrainIO io = {log, &stop_signal, path};
+    TrainIO io = {.log = o->epoch_lines ? log : NULL, .prefix = prefix, .stop = &cli_stop_signal, .epochs_csv = path,
+                  .progress = o->progress ? show_progress : NULL, .progress_ctx = (void *)o};
     TrainResult r;
-    if (train_run(&rp->train, &td, &m, &o, &pl->sched, &io, &r, &e) < 0)
+    int trc = train_run(&rp->train, &td, &m, &o2, &pl->sched, &io, &r, &e);
+    progress_slot(o->progress, o->progress_slot, "");
+    if (trc < 0)
         goto out_err;
     snprintf(path, sizeof path, "%s/result.csv", dir);
     if (train_write_result(path, rp, name, threads, &m, &r, &e) < 0)
         goto out_err;
+    char title[PARAMS_PATH_MAX + 256], hidden[PARAMS_MAX_HIDDEN * 12 + 1] = "";
+    size_t len = 0;
+    for (int i = 0; i < rp->model.n_hidden; i++)
+        len += (size_t)snprintf(hidden + len, sizeof hidden - len, "%s%d", i ? "-" : "",
+                                rp->model.hidden[i]);
+    snprintf(title, sizeof title, "%s: %s, hidden %s, %s lr=%g, %s schedule (%s)", name,
+             params_dataset_names[rp->data.dataset], rp->model.n_hidden ? hidden : "none",
+             params_optim_names[rp->optim.optimizer], rp->optim.lr,
+             params_sched_names[rp->sched.type], train_status_names[r.status]);
+    if (report_run_curves(dir, title, &e) < 0)
+        goto out_err;
     if (log)
-        fprintf(log, "mlptrain: %s: test acc %.4f loss %.4f, %.2fs training -> %s\n",
+        fprintf(log, "%smlptrain: %s: test acc %.4f loss %.4f, %.2fs training -> %s\n", prefix,
                 train_status_names[r.status], r.test_acc, r.test_loss, r.train_seconds, dir);
-    code = r.status == RUN_INTERRUPTED ? 128 + (int)stop_signal : EXIT_OK;
+    code = r.status == RUN_INTERRUPTED ? 128 + (int)cli_stop_signal : EXIT_OK;
     goto out;
 out_err:
-    fail_at(c, code, &e);
+    cli_fail(c, code, &e, o->context);
 out:
-    optim_free(&o);
+    optim_free(&o2);
     model_free(&m);
     gemm_free(gemm);
     pool_free(pool);
@@ -585,9 +701,50 @@ out:
     return code;
 }
 
-int main(int argc, char **argv)
+/* One run, or --summary / --print-config / --print-schedule of it. */
+static int single(const Cli *cli)
 {
     Config c;
+    config_init(&c);
+    Err e;
+    int code = cli_load(cli, &c, false);
+    if (code < 0 && config_has_sweep(&c)) {
+        fprintf(stderr, "mlptrain: %s: the config has a [sweep] section; run it with 'mlptrain "
+                "sweep %s' (or one of its runs with --index I)\n", c.source, c.source);
+        code = EXIT_USAGE;
+    }
+    if (code < 0 && config_finish(&c, &e) < 0)
+        code = fail(EXIT_USAGE, &e);
+    Plan plan;
+    bool printed;
+    if (code < 0 && (code = cli_plan(&c, cli->mode == MODE_TRAIN, cli->force, 0, &plan, &e,
+                                     &printed)) >= 0)
+        cli_fail(&c, code, &e, NULL);
+    if (code < 0) {
+        Progress *pr = NULL;
+        bool live = !cli->quiet && progress_is_terminal(stderr);
+        RunOpts o = {.run_dir = cli->run_dir, .log = cli->quiet ? NULL : stderr,
+                     .epoch_lines = !live};
+        switch (cli->mode) {
+        case MODE_PRINT_CONFIG: config_print(&c, stdout); code = EXIT_OK; break;
+        case MODE_SUMMARY: code = print_summary(&c, &plan); break;
+        case MODE_PRINT_SCHEDULE: code = print_schedule(&c, &plan); break;
+        case MODE_TRAIN:
+            if (live) {
+                pr = progress_create(stderr, 1, 0, 1);
+                o.progress = pr;
+            }
+            code = cli_run(&o, &c, &plan);
+            progress_free(pr);
+            break;
+        }
+    }
+    config_free(&c);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
     Cli cli;
 #ifdef SIGPIPE
     signal(SIGPIPE, SIG_IGN);
@@ -595,19 +752,13 @@ int main(int argc, char **argv)
 #ifdef SIGXFSZ
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write, like a full disk */
 #endif
-    config_init(&c);
-    int code = parse_args(argc, argv, &cli, &c);
-    Plan plan;
-    if (code < 0)
-        code = plan_run(&cli, &c, &plan);
-    if (code < 0) {
-        switch (cli.mode) {
-        case MODE_PRINT_CONFIG: config_print(&c, stdout); code = EXIT_OK; break;
-        case MODE_SUMMARY: code = print_summary(&c, &plan); break;
-        case MODE_PRINT_SCHEDULE: code = print_schedule(&c, &plan); break;
-        case MODE_TRAIN: code = run(&cli, &c, &plan); break;
-        }
+    int code = parse_args(argc, argv, &cli);
+    if (code >= 0)
+        return code;
+    switch (cli.cmd) {
+    case CMD_RUN: return single(&cli);
+    case CMD_SWEEP: return study_sweep(&cli);
+    case CMD_COLLECT: return study_collect(&cli);
     }
-    config_free(&c);
-    return code;
+    return EXIT_USAGE;
 }

@@ -164,8 +164,32 @@ typedef struct {
     long window_correct, window_seen;
     Eval last_val;           /* validation at iteration last_val_iter */
     long last_val_iter;
+    double last_val_acc;     /* of the last row, for progress */
+    const char *prefix;
     TrainResult *r;
 } Loop;
+
+/* Reports progress when due (every 0.2 s) or when forced. */
+static void report(Loop *L, const TrainIO *io, long epoch, long n_epochs, long iteration,
+                   long total, double *last_report, int force)
+{
+    if (!io->progress)
+        return;
+    double now = util_now();
+    if (!force && now - *last_report < 0.2)
+        return;
+    *last_report = now;
+    double trained = L->r->train_seconds + L->window_seconds;
+    long seen = iteration * L->tp->batch_size;
+    TrainProgress p = {
+        .epoch = epoch, .n_epochs = n_epochs, .iteration = iteration, .total_iterations = total,
+        .loss = L->window_seen ? L->window_loss / L->window_seen : NAN,
+        .samples_per_second = trained > 0 ? (double)seen / trained : NAN,
+        .eta = iteration > 0 ? (now - L->t_start) * (double)(total - iteration) / (double)iteration
+                             : NAN,
+        .last_val_acc = L->last_val_acc};
+    io->progress(io->progress_ctx, &p);
+}
 
 /* The validation result at this iteration, evaluated once however often it is asked for. */
 static Eval validate(Loop *L, long iteration)
@@ -223,14 +247,19 @@ static int write_row(Loop *L, long epoch, long iteration, double lr, int with_te
     csv_double(c, elapsed);
     if (csv_end_row(c, e) < 0)
         return -1;
+    if (has_val)
+        L->last_val_acc = val.acc;
     if (L->log) {
-        fprintf(L->log, "epoch %ld iter %ld lr %.6g | train loss %.4f acc %.4f", epoch, iteration,
-                lr, train_loss, train_acc);
+        /* One write per line, so the lines of runs sharing stderr never interleave. */
+        char line[1024], vpart[64] = "", tpart[64] = "";
         if (has_val)
-            fprintf(L->log, " | val loss %.4f acc %.4f", val.loss, val.acc);
+            snprintf(vpart, sizeof vpart, " | val loss %.4f acc %.4f", val.loss, val.acc);
         if (with_test)
-            fprintf(L->log, " | test loss %.4f acc %.4f", test.loss, test.acc);
-        fprintf(L->log, " | %.2fs\n", L->window_seconds);
+            snprintf(tpart, sizeof tpart, " | test loss %.4f acc %.4f", test.loss, test.acc);
+        snprintf(line, sizeof line, "%sepoch %ld iter %ld lr %.6g | train loss %.4f acc %.4f%s%s | "
+                 "%.2fs\n", L->prefix, epoch, iteration, lr, train_loss, train_acc, vpart, tpart,
+                 L->window_seconds);
+        fputs(line, L->log);
         fflush(L->log);
     }
     L->r->train_seconds += L->window_seconds;
@@ -274,7 +303,10 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     L.log = io->log;
     L.csv_path = io->epochs_csv;
     L.r = r;
+    L.prefix = io->prefix ? io->prefix : "";
+    L.last_val_acc = NAN;
     L.last_val_iter = -1;
+    double last_report = 0.0;
     L.last_val = (Eval){NAN, NAN};
     int rc = csv_open(&L.csv, io->epochs_csv, epoch_columns, N_EPOCH_COLUMNS, e);
     if (rc < 0)
@@ -319,6 +351,11 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
                 stopped = 1;
                 break;
             }
+            if (io->progress) {
+                L.window_seconds += util_now() - t0; /* so the rate counts this epoch too */
+                t0 = util_now();
+                report(&L, io, epoch, n_epochs, iteration, total, &last_report, 0);
+            }
             if (tp->eval_every > 0 && iteration % tp->eval_every == 0 && iteration < total) {
                 L.window_seconds += util_now() - t0;
                 if ((rc = write_row(&L, epoch, iteration, lr_used, tp->eval_test_every_epoch, e)) < 0)
@@ -332,6 +369,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         if (tp->eval_every == 0) {
             if ((rc = write_row(&L, epoch, iteration, lr_used, tp->eval_test_every_epoch, e)) < 0)
                 goto done;
+            report(&L, io, epoch, n_epochs, iteration, total, &last_report, 1);
         }
         /* A schedule that follows validation (plateau) sees the metric at every epoch
          * end, row or no row. */

@@ -113,7 +113,7 @@ static double run_config(const BenchConfig *c, Gemm *g, Pool *pool, long *iters_
     long per_epoch = train_steps_per_epoch(&tp, n_train), epochs = train_epochs(&tp, n_train);
     sched_init(&s, &sp, c->lr, epochs, per_epoch, c->iters, &e);
     TrainData td = {&train, &test, &split, &nz};
-    TrainIO io = {NULL, NULL, "/dev/null"};
+    TrainIO io = {.epochs_csv = "/dev/null"};
     TrainResult r;
     /* Warm-up: first-touch page faults of the optimizer state and packing buffers would
      * otherwise weigh on short measurements. */

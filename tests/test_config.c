@@ -251,7 +251,7 @@ static void test_load_errors(void)
     } cases[] = {
         {"[optim]\nlr = 1e-3x\n", "configs/exp.ini:2: optim.lr: '1e-3x' is not a number (expected a number in (0, 1000])"},
         {"[modle]\n", "configs/exp.ini:1: unknown section [modle]; did you mean [model]?"},
-        {"[zzz]\n", "configs/exp.ini:1: unknown section [zzz] (expected data, model, optim, schedule, train or output)"},
+        {"[zzz]\n", "configs/exp.ini:1: unknown section [zzz] (expected data, model, optim, schedule, train, output or sweep)"},
         {"[optim]\nlearning_rate = 1\n", "configs/exp.ini:2: unknown key 'learning_rate' in section [optim]; did you mean 'lr'?"},
         {"[train]\nlr = 1\n", "configs/exp.ini:2: unknown key 'lr' in section [train]; did you mean [optim] lr?"},
         {"[train]\nepcohs = 1\n", "configs/exp.ini:2: unknown key 'epcohs' in section [train]; did you mean 'epochs'?"},

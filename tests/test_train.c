@@ -107,7 +107,7 @@ static void test_learns_and_writes_rows(void)
     Fixture f;
     setup(&f, 0.1, 8, 0.2);
     const char *path = tmp_csv();
-    TrainIO io = {NULL, NULL, path};
+    TrainIO io = {.epochs_csv = path};
     TrainResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
@@ -127,7 +127,7 @@ static void test_eval_every(void)
     setup(&f, 0.1, 3, 0.0);
     f.tp.eval_every = 4; /* 36 iterations: rows at 4, 8, ..., 32, and the last at 36 */
     const char *path = tmp_csv();
-    TrainIO io = {NULL, NULL, path};
+    TrainIO io = {.epochs_csv = path};
     TrainResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
@@ -142,7 +142,7 @@ static void test_diverges(void)
     Fixture f;
     setup(&f, 1e20, 5, 0.0);
     const char *path = tmp_csv();
-    TrainIO io = {NULL, NULL, path};
+    TrainIO io = {.epochs_csv = path};
     TrainResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
@@ -158,7 +158,7 @@ static void test_stop_flag(void)
     setup(&f, 0.1, 5, 0.0);
     volatile sig_atomic_t stop = SIGINT; /* set before training: stops after one batch */
     const char *path = tmp_csv();
-    TrainIO io = {NULL, &stop, path};
+    TrainIO io = {.stop = &stop, .epochs_csv = path};
     TrainResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
@@ -174,7 +174,7 @@ static void test_write_failure_is_reported(void)
 {
     Fixture f;
     setup(&f, 0.1, 1, 0.0);
-    TrainIO io = {NULL, NULL, "/dev/full"};
+    TrainIO io = {.epochs_csv = "/dev/full"};
     TrainResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) < 0);

@@ -1,0 +1,434 @@
+/* study.c - the sweep command: every run of a config's [sweep] section (and --sweep
+ * options) into its own directory inside one sweep directory, validated before the first
+ * starts, skipped when already finished, several at once with --jobs; and --list,
+ * --status and --index, which let Slurm job arrays and GNU parallel do the scheduling.
+ * Part of the command line with main.c (see cli.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+
+#include "cli.h"
+#include "collect.h"
+#include "csv.h"
+#include "pool.h"
+#include "report.h"
+#include "sweep.h"
+
+typedef struct {
+    char *dir;               /* the run's directory */
+    char *text;              /* its overrides, "model.hidden=64, train.seed=2" */
+    unsigned long long seed;
+    long point;
+    SweepStatus status;
+} Item;
+
+typedef struct {
+    const Cli *cli;
+    const Config *base;
+    char dir[PARAMS_PATH_MAX + 16]; /* the sweep directory */
+    long n;
+    Item *items;
+    long *todo;              /* indices still to run, ascending */
+    long n_todo;
+    int jobs, threads;       /* runs at once, threads each */
+    Progress *progress;
+    bool epoch_lines;
+    mtx_t mu;                /* guards what follows and sweep.csv */
+    long done, failed;
+    double t_start, busy;    /* busy: seconds of finished runs */
+    int code;                /* worst exit code so far */
+} Study;
+
+/* Builds the single-run config of run index into pc (initialized here; the caller frees):
+ * the file, --set, then the run's overrides, finished with a name derived from them.
+ * Returns -1 when done, else the exit code with the error printed. */
+static int point_config(const Study *st, long index, Config *pc, ConfigPoint *pt, char *context,
+                        size_t context_size)
+{
+    Err e;
+    config_sweep_point(st->base, index, pt);
+    char text[2048];
+    config_point_text(pt, text, sizeof text);
+    snprintf(context, context_size, "run %ld of %ld: %s", index, st->n, text);
+    config_init(pc);
+    int code = cli_load(st->cli, pc, false);
+    if (code >= 0)
+        return code;
+    if (config_apply_point(pc, pt, &e) < 0)
+        return cli_fail(pc, EXIT_USAGE, &e, context);
+    pc->run.output.name[0] = '\0'; /* output.name names the sweep; runs are named by values */
+    if (config_finish(pc, &e) < 0)
+        return cli_fail(pc, EXIT_USAGE, &e, context);
+    return -1;
+}
+
+static int compare_dirs(const void *a, const void *b)
+{
+    const Item *x = *(const Item *const *)a, *y = *(const Item *const *)b;
+    return strcmp(x->dir, y->dir);
+}
+
+/* Resolves and checks every run before any starts: its config, its plan (data, schedule,
+ * memory), that no two share a directory, and that a directory already there holds a run
+ * of the same config (never overwritten otherwise). Fills st->items. */
+static int validate(Study *st)
+{
+    Err e;
+    bool printed;
+    for (long i = 0; i < st->n; i++) {
+        Config pc;
+        ConfigPoint pt;
+        char context[2200];
+        int code = point_config(st, i, &pc, &pt, context, sizeof context);
+        Plan plan;
+        if (code < 0 && (code = cli_plan(&pc, true, st->cli->force, st->threads, &plan, &e,
+                                         &printed)) >= 0)
+            cli_fail(&pc, code, &e, context);
+        if (code >= 0) {
+            config_free(&pc);
+            return code;
+        }
+        char dir[PARAMS_PATH_MAX * 2 + 16];
+        snprintf(dir, sizeof dir, "%s/%s", st->dir, pc.run.output.name);
+        Item *it = &st->items[i];
+        it->dir = xstrdup(dir);
+        char text[2048];
+        config_point_text(&pt, text, sizeof text);
+        it->text = xstrdup(text);
+        it->seed = pc.run.train.seed;
+        it->point = pt.point;
+        it->status = sweep_dir_status(dir);
+        if (it->status != SWEEP_PENDING) {
+            char path[sizeof dir + 16], key[512];
+            snprintf(path, sizeof path, "%s/config.ini", dir);
+            Config old;
+            config_init(&old);
+            if (config_load_file(&old, path, &e) < 0 || config_finish(&old, &e) < 0) {
+                fprintf(stderr, "mlptrain: %s: holds a config.ini that does not load (%s); a "
+                        "sweep never overwrites it: remove the directory or choose another -o\n",
+                        dir, e.msg);
+                code = EXIT_USAGE;
+            } else if (config_diff(&old, &pc, key, sizeof key)) {
+                fprintf(stderr, "mlptrain: %s: holds a run of a different config (%s as in %s); "
+                        "a sweep never overwrites it: remove the directory or choose another -o\n",
+                        dir, key, context);
+                code = EXIT_USAGE;
+            }
+            config_free(&old);
+        }
+        config_free(&pc);
+        if (code >= 0)
+            return code;
+    }
+    Item **sorted = xmalloc((size_t)st->n * sizeof *sorted);
+    for (long i = 0; i < st->n; i++)
+        sorted[i] = &st->items[i];
+    qsort(sorted, (size_t)st->n, sizeof *sorted, compare_dirs);
+    int code = -1;
+    for (long i = 1; i < st->n && code < 0; i++)
+        if (strcmp(sorted[i - 1]->dir, sorted[i]->dir) == 0) {
+            fprintf(stderr, "mlptrain: %s: two runs would share the directory %s (%s; %s); "
+                    "expected values that differ in their names\n", st->base->source,
+                    sorted[i]->dir, sorted[i - 1]->text, sorted[i]->text);
+            code = EXIT_USAGE;
+        }
+    free(sorted);
+    return code;
+}
+
+/* sweep.csv: one row per run, whole or absent. Called with st->mu held (or alone). */
+static void write_index(const Study *st)
+{
+    static const char *const cols[] = {"index", "point", "seed", "overrides", "run_dir",
+                                       "status"};
+    char path[sizeof st->dir + 16];
+    snprintf(path, sizeof path, "%s/sweep.csv", st->dir);
+    Err e;
+    AtomicFile af;
+    if (util_mkdirs(st->dir, &e) < 0 || util_atomic_open(&af, path, &e) < 0) {
+        fprintf(stderr, "mlptrain: %s\n", e.msg);
+        return;
+    }
+    CsvWriter w;
+    csv_attach(&w, af.f, cols, 6);
+    size_t skip = strlen(st->dir) + 1;
+    for (long i = 0; i < st->n; i++) {
+        const Item *it = &st->items[i];
+        csv_long(&w, i);
+        csv_long(&w, it->point);
+        csv_ullong(&w, it->seed);
+        csv_str(&w, it->text);
+        csv_str(&w, it->dir + skip);
+        csv_str(&w, sweep_status_names[it->status]);
+        csv_end_row(&w, NULL);
+    }
+    csv_close(&w, NULL);
+    if (util_atomic_commit(&af, &e) < 0)
+        fprintf(stderr, "mlptrain: %s\n", e.msg);
+}
+
+static void show_header(Study *st)
+{
+    char line[PARAMS_PATH_MAX + 256], eta[32];
+    long running = st->n_todo - st->done;
+    if (running > st->jobs)
+        running = st->jobs;
+    double per_run = st->done ? st->busy / (double)st->done : -1;
+    double left = per_run < 0 ? -1 : per_run * (double)(st->n_todo - st->done) / st->jobs;
+    progress_format_duration(eta, sizeof eta, left);
+    snprintf(line, sizeof line, "sweep %s: %ld/%ld runs done%s, %ld running, ETA %s", st->dir,
+             st->done, st->n_todo, st->failed ? " (some failed)" : "", running, eta);
+    progress_header(st->progress, line);
+}
+
+/* Runs one pending run of the sweep, on a job thread (slot). */
+static void job(void *ctx, long k, int slot)
+{
+    Study *st = ctx;
+    long i = st->todo[k];
+    Item *it = &st->items[i];
+    Config pc;
+    ConfigPoint pt;
+    char context[2200], prefix[64], label[128];
+    Err e;
+    bool printed;
+    double t0 = util_now();
+    int code = point_config(st, i, &pc, &pt, context, sizeof context);
+    Plan plan;
+    if (code < 0 && (code = cli_plan(&pc, true, st->cli->force, st->threads, &plan, &e,
+                                     &printed)) >= 0)
+        cli_fail(&pc, code, &e, context);
+    if (code < 0 && sweep_clear_dir(it->dir, &e) < 0)
+        code = cli_fail(&pc, EXIT_RUNTIME, &e, context);
+    if (code < 0) {
+        snprintf(prefix, sizeof prefix, "[run %ld] ", i);
+        snprintf(label, sizeof label, "[run %ld] ", i);
+        RunOpts o = {.run_dir = it->dir, .log = st->cli->quiet ? NULL : stderr,
+                     .epoch_lines = st->epoch_lines, .prefix = prefix, .progress = st->progress,
+                     .progress_slot = slot, .label = label, .context = context};
+        code = cli_run(&o, &pc, &plan);
+    }
+    config_free(&pc);
+    mtx_lock(&st->mu);
+    it->status = code == EXIT_OK ? sweep_dir_status(it->dir)
+                 : code > 128 ? SWEEP_INTERRUPTED : SWEEP_FAILED;
+    if (code > st->code)
+        st->code = code;
+    if (code != EXIT_OK && code <= 128)
+        st->failed++;
+    st->done++;
+    st->busy += util_now() - t0;
+    write_index(st);
+    show_header(st);
+    mtx_unlock(&st->mu);
+}
+
+/* The sweep directory: -o, else output.dir/<the config's run name>. */
+static int sweep_dir(const Cli *cli, const Config *base, char *dir, size_t n)
+{
+    Err e;
+    if (cli->run_dir)
+        return util_strlcpy(dir, cli->run_dir, n) < 0 ? -1 : 0;
+    char name[PARAMS_PATH_MAX];
+    if (config_run_name(base, name, sizeof name, &e) < 0) {
+        fprintf(stderr, "mlptrain: %s\n", e.msg);
+        return -1;
+    }
+    if (snprintf(dir, n, "%s/%s", base->run.output.dir, name) >= (int)n) {
+        fprintf(stderr, "mlptrain: output.dir/%s: path too long\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int status_command(Study *st)
+{
+    long *idx = xmalloc((size_t)st->n * sizeof *idx), k = 0;
+    long count[SWEEP_STATUS_COUNT] = {0};
+    for (long i = 0; i < st->n; i++) {
+        count[st->items[i].status]++;
+        if (!sweep_finished(st->items[i].status))
+            idx[k++] = i;
+    }
+    size_t size = (size_t)k * 24 + 2;
+    char *list = xmalloc(size);
+    sweep_array_syntax(idx, k, list, size);
+    printf("%s\n", list);
+    if (!st->cli->quiet)
+        fprintf(stderr, "mlptrain: %s: %ld runs: %ld ok, %ld diverged, %ld unfinished (%ld pending, "
+            "%ld incomplete, %ld interrupted)\n", st->dir, st->n, count[SWEEP_OK],
+            count[SWEEP_DIVERGED], k, count[SWEEP_PENDING], count[SWEEP_INCOMPLETE],
+            count[SWEEP_INTERRUPTED]);
+    write_index(st);
+    free(list);
+    free(idx);
+    return EXIT_OK;
+}
+
+/* --index I, or SLURM_ARRAY_TASK_ID: one run, as an array task runs it. */
+static int index_command(Study *st, long index)
+{
+    if (index >= st->n) {
+        fprintf(stderr, "mlptrain: --index %ld: out of range (expected 0..%ld: the sweep has %ld "
+                "runs)\n", index, st->n - 1, st->n);
+        return EXIT_USAGE;
+    }
+    Item *it = &st->items[index];
+    if (sweep_finished(it->status)) {
+        if (!st->cli->quiet)
+            fprintf(stderr, "mlptrain: run %ld is finished (%s): %s\n", index,
+                    sweep_status_names[it->status], it->dir);
+        return EXIT_OK;
+    }
+    st->todo[0] = index;
+    st->n_todo = 1;
+    cli_catch_signals();
+    job(st, 0, 0);
+    return st->code;
+}
+
+/* The keys that change no result (where a run writes, its threads): never swept. */
+static int no_result_keys(const char **out, char (*buf)[64], int max)
+{
+    int n = 0;
+    const char *section, *key, *def;
+    for (int i = 0; n < max && config_key_info(i, &section, &key, &def) == 0; i++) {
+        snprintf(buf[n], sizeof buf[n], "%s.%s", section, key);
+        if (!config_key_affects_results(buf[n]))
+            out[n] = buf[n], n++;
+    }
+    return n;
+}
+
+/* summary.csv and summary_by_point.csv of the runs under dirs into out_dir. Returns the
+ * exit code: 0, or 1 when runs were skipped or none found. */
+static int summarize(const char *const *dirs, int n_dirs, const char *out_dir, bool quiet)
+{
+    const char *ignore[16];
+    char names[16][64];
+    Err e;
+    CollectParams p = {.dirs = dirs, .n_dirs = n_dirs, .ignore = ignore,
+                       .n_ignore = no_result_keys(ignore, names, 16), .seed_key = "train.seed",
+                       .log = stderr};
+    CollectResult r;
+    int rc = collect_summarize(&r, &p, out_dir, &e);
+    if (rc >= 0 && report_sweep_plots(&r, out_dir, stderr, &e) < 0)
+        rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "mlptrain: %s\n", e.msg);
+    else if (!quiet)
+        fprintf(stderr, "mlptrain: collect: %d run%s in %d point%s%s -> %s/summary.csv, "
+                "%s/summary_by_point.csv\n", r.n_runs, r.n_runs == 1 ? "" : "s", r.n_points,
+                r.n_points == 1 ? "" : "s", rc ? " (some skipped, see above)" : "", out_dir,
+                out_dir);
+    collect_free(&r);
+    return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+int study_sweep(const Cli *cli)
+{
+    Config base;
+    config_init(&base);
+    Err e;
+    Study st;
+    memset(&st, 0, sizeof st);
+    st.cli = cli;
+    st.base = &base;
+    int code = cli_load(cli, &base, true);
+    if (code < 0 && !config_has_sweep(&base)) {
+        fprintf(stderr, "mlptrain: %s: nothing to sweep (expected a [sweep] section or --sweep "
+                "section.key=v1|v2)\n", base.source);
+        code = EXIT_USAGE;
+    }
+    if (code < 0 && config_sweep_check(&base, cli->max_points, &st.n, &e) < 0)
+        code = cli_fail(&base, EXIT_USAGE, &e, NULL);
+    if (code < 0 && sweep_dir(cli, &base, st.dir, sizeof st.dir) < 0)
+        code = EXIT_USAGE;
+    long index = cli->index;
+    const char *task = getenv("SLURM_ARRAY_TASK_ID");
+    if (code < 0 && index < 0 && !cli->list && !cli->status && task && *task) {
+        if (util_parse_long(task, &index) != 0 || index < 0) {
+            fprintf(stderr, "mlptrain: SLURM_ARRAY_TASK_ID='%s' is not a run index (expected an "
+                    "integer >= 0)\n", task);
+            code = EXIT_USAGE;
+        }
+    }
+    if (code >= 0) {
+        config_free(&base);
+        return code;
+    }
+    st.jobs = (int)(cli->jobs < st.n ? cli->jobs : st.n);
+    if (index >= 0 || cli->list || cli->status)
+        st.jobs = 1;
+    int cpus = pool_online_cpus();
+    st.threads = cpus / st.jobs > 1 ? cpus / st.jobs : 1;
+    st.items = xcalloc((size_t)st.n, sizeof *st.items);
+    st.todo = xcalloc((size_t)st.n, sizeof *st.todo);
+    mtx_init(&st.mu, mtx_plain);
+    code = validate(&st);
+    if (code >= 0) {
+    } else if (cli->list) {
+        for (long i = 0; i < st.n; i++)
+            printf("%ld\t%s\t%s\n", i, st.items[i].text, st.items[i].dir);
+        code = EXIT_OK;
+    } else if (cli->status) {
+        code = status_command(&st);
+    } else if (index >= 0) {
+        code = index_command(&st, index);
+    } else {
+        for (long i = 0; i < st.n; i++)
+            if (!sweep_finished(st.items[i].status))
+                st.todo[st.n_todo++] = i;
+        if (util_mkdirs(st.dir, &e) < 0) {
+            fprintf(stderr, "mlptrain: %s\n", e.msg);
+            code = EXIT_RUNTIME;
+        } else {
+            bool live = !cli->quiet && progress_is_terminal(stderr);
+            st.epoch_lines = !live;
+            if (live)
+                st.progress = progress_create(stderr, st.jobs, 1, 1);
+            if (!cli->quiet)
+                fprintf(stderr, "mlptrain: sweep %s: %ld runs, %ld to run (%ld finished "
+                        "already), %d at once with %d thread%s each\n", st.dir, st.n, st.n_todo,
+                        st.n - st.n_todo, st.jobs, st.threads, st.threads == 1 ? "" : "s");
+            write_index(&st);
+            cli_catch_signals();
+            st.t_start = util_now();
+            show_header(&st);
+            sweep_run_jobs(st.jobs, st.n_todo, job, &st, &cli_stop_signal);
+            progress_free(st.progress);
+            code = st.code;
+            if (cli_stop_signal && code < 128)
+                code = 128 + (int)cli_stop_signal;
+            if (!cli->quiet)
+                fprintf(stderr, "mlptrain: sweep %s: %ld of %ld runs done this time%s -> "
+                        "%s/sweep.csv\n", st.dir, st.done, st.n_todo,
+                        st.failed ? ", some failed" : "", st.dir);
+            const char *dirs[1] = {st.dir};
+            int crc = summarize(dirs, 1, st.dir, cli->quiet);
+            if (code == EXIT_OK)
+                code = crc;
+        }
+    }
+    for (long i = 0; i < st.n; i++) {
+        free(st.items[i].dir);
+        free(st.items[i].text);
+    }
+    free(st.items);
+    free(st.todo);
+    mtx_destroy(&st.mu);
+    config_free(&base);
+    return code;
+}
+
+int study_collect(const Cli *cli)
+{
+    const char *out = cli->run_dir;
+    if (!out && cli->n_paths > 1) {
+        fprintf(stderr, "mlptrain: collect: %d directories given; say where the summaries go "
+                "with -o OUT_DIR\n", cli->n_paths);
+        return EXIT_USAGE;
+    }
+    return summarize(cli->paths, cli->n_paths, out ? out : cli->paths[0], cli->quiet);
+}

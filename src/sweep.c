@@ -1,0 +1,166 @@
+/* sweep.c - see sweep.h. Listing a directory (readdir) is POSIX: ISO C has no way to. */
+#define _POSIX_C_SOURCE 200809L
+#include "sweep.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+
+const char *const sweep_status_names[] = {"pending", "incomplete", "ok", "diverged",
+                                          "interrupted", "failed", NULL};
+_Static_assert(sizeof sweep_status_names / sizeof sweep_status_names[0] == SWEEP_STATUS_COUNT + 1,
+               "one name per SweepStatus");
+
+/* The last field of the second line of result.csv (the status column, which is last and
+ * never quoted), or "" when the file has no such line. */
+static void result_status(const char *path, char *out, size_t n)
+{
+    out[0] = '\0';
+    FILE *f = util_open_regular(path, NULL);
+    if (!f)
+        return;
+    char line[8192];
+    if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        const char *comma = strrchr(line, ',');
+        if (comma)
+            util_strlcpy(out, comma + 1, n);
+    }
+    fclose(f);
+}
+
+SweepStatus sweep_dir_status(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.ini", dir);
+    if (util_file_size(path, NULL) < 0)
+        return SWEEP_PENDING;
+    snprintf(path, sizeof path, "%s/result.csv", dir);
+    char status[64];
+    result_status(path, status, sizeof status);
+    if (strcmp(status, "ok") == 0)
+        return SWEEP_OK;
+    if (strcmp(status, "diverged") == 0)
+        return SWEEP_DIVERGED;
+    if (strcmp(status, "interrupted") == 0)
+        return SWEEP_INTERRUPTED;
+    return SWEEP_INCOMPLETE;
+}
+
+int sweep_finished(SweepStatus s)
+{
+    return s == SWEEP_OK || s == SWEEP_DIVERGED;
+}
+
+/* The files of a run, and "NAME.tmp.PID" temporaries of them. */
+static int run_file(const char *name)
+{
+    static const char *const files[] = {"config.ini", "epochs.csv", "result.csv", "summary.txt",
+                                        "curves.svg"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        size_t n = strlen(files[i]);
+        if (strncmp(name, files[i], n) == 0 &&
+            (name[n] == '\0' || strncmp(name + n, ".tmp.", 5) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+int sweep_clear_dir(const char *dir, Err *e)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : err_set(e, "cannot read directory '%s': %s", dir,
+                                             strerror(errno));
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!run_file(de->d_name))
+            continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (remove(path) != 0 && errno != ENOENT)
+            rc = err_set(e, "cannot remove '%s': %s", path, strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+int sweep_array_syntax(const long *idx, long n, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (long i = 0; i < n;) {
+        long j = i;
+        while (j + 1 < n && idx[j + 1] == idx[j] + 1)
+            j++;
+        int w = j > i ? snprintf(buf + len, size - len, "%s%ld-%ld", len ? "," : "", idx[i], idx[j])
+                      : snprintf(buf + len, size - len, "%s%ld", len ? "," : "", idx[i]);
+        if (w < 0 || (size_t)w >= size - len)
+            return -1;
+        len += (size_t)w;
+        i = j + 1;
+    }
+    return 0;
+}
+
+typedef struct {
+    SweepJob fn;
+    void *ctx;
+    long n_items;
+    atomic_long next;
+    volatile sig_atomic_t *stop;
+} Jobs;
+
+typedef struct {
+    Jobs *jobs;
+    int slot;
+} Worker;
+
+static void work(Jobs *j, int slot)
+{
+    for (;;) {
+        if (j->stop && *j->stop)
+            return;
+        long item = atomic_fetch_add(&j->next, 1);
+        if (item >= j->n_items)
+            return;
+        j->fn(j->ctx, item, slot);
+    }
+}
+
+static int worker_main(void *arg)
+{
+    Worker *w = arg;
+    work(w->jobs, w->slot);
+    return 0;
+}
+
+int sweep_run_jobs(int n_jobs, long n_items, SweepJob fn, void *ctx, volatile sig_atomic_t *stop)
+{
+    Jobs j = {.fn = fn, .ctx = ctx, .n_items = n_items, .stop = stop};
+    atomic_init(&j.next, 0);
+    if (n_jobs < 1)
+        n_jobs = 1;
+    thrd_t *t = xcalloc((size_t)n_jobs, sizeof *t);
+    Worker *w = xcalloc((size_t)n_jobs, sizeof *w);
+    int started = 1, rc = 0;
+    for (int s = 1; s < n_jobs; s++) {
+        w[s] = (Worker){&j, s};
+        if (thrd_create(&t[s], worker_main, &w[s]) != thrd_success) {
+            rc = -1;
+            break;
+        }
+        started++;
+    }
+    work(&j, 0);
+    for (int s = 1; s < started; s++)
+        thrd_join(t[s], NULL);
+    free(t);
+    free(w);
+    return rc;
+}

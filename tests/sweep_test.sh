@@ -1,0 +1,195 @@
+# sweep_test.sh - studies end to end on the bundled data: `mlptrain sweep` (run
+# directories, sweep.csv, summary.csv, summary_by_point.csv, plots that parse and render),
+# --list / --status / --index, reruns that skip finished runs, kill -9 and rerun giving the
+# summary of an uninterrupted sweep, `mlptrain collect`, the bad-input cases, progress
+# output, and the same sweep through GNU parallel and a real Slurm cluster
+# (tests/cluster/slurm-up.sh) when those are installed.
+. tests/lib.sh
+
+cat >"$T/study.ini" <<'INI'
+[data]
+dataset = mnist
+path = data/mnist
+val_split = 0.2
+train_limit = 600
+[model]
+hidden = 32
+[optim]
+optimizer = sgd
+lr = 0.1
+[train]
+epochs = 2
+batch_size = 64
+[sweep]
+model.hidden = 16 | 32 | 64
+seeds = 1, 2
+INI
+
+# summary files without the columns that depend on time, memory or threads
+untimed_summary() {
+    tr -d '\r' <"$1" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /seconds|peak_rss|threads|run_dir/) drop[i] = 1 }
+        { s = ""; for (i = 1; i <= NF; i++) if (!drop[i]) s = s $i ","; print s }'
+}
+rows() { tr -d '\r' <"$1" | wc -l | tr -d ' '; }
+
+# --- a sweep: 3 widths x 2 seeds (and a reference copy, one run at a time) ---
+"$MLPTRAIN" sweep "$T/study.ini" -o "$T/ref" -q --jobs 1
+t_run "$MLPTRAIN" sweep "$T/study.ini" -o "$T/s" --jobs 2 -q
+t_check "sweep exits 0 ($(cat "$T/err"))" [ "$rc" -eq 0 ]
+t_check "6 run directories" [ "$(find "$T/s" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq 6 ]
+t_check "sweep.csv: header and 6 rows" [ "$(rows "$T/s/sweep.csv")" -eq 7 ]
+t_check "sweep.csv header" [ "$(head -n 1 "$T/s/sweep.csv" | tr -d '\r')" = "index,point,seed,overrides,run_dir,status" ]
+t_check "every run ok in sweep.csv" [ "$(tr -d '\r' <"$T/s/sweep.csv" | grep -c ',ok$')" -eq 6 ]
+t_check "summary.csv: 6 runs" [ "$(rows "$T/s/summary.csv")" -eq 7 ]
+t_check "summary_by_point.csv: 3 points" [ "$(rows "$T/s/summary_by_point.csv")" -eq 4 ]
+t_check "2 runs per point" [ "$(tr -d '\r' <"$T/s/summary_by_point.csv" | sed -n 2p | cut -d, -f2)" = 2 ]
+n_curves=$(find "$T/s" -name curves.svg | wc -l)
+t_check "curves.svg in every run ($n_curves)" [ "$n_curves" -eq 6 ]
+t_check "sweep_curves.svg" [ -s "$T/s/sweep_curves.svg" ]
+t_check "test_acc_by_hidden.svg" [ -s "$T/s/test_acc_by_hidden.svg" ]
+t_check "no heatmap with one swept key" [ ! -e "$T/s/test_acc_heatmap.svg" ]
+for svg in "$T/s/sweep_curves.svg" "$T/s/test_acc_by_hidden.svg" "$(find "$T/s" -name curves.svg | head -n 1)"; do
+    name=$(basename "$svg")
+    if command -v xmllint >/dev/null 2>&1; then
+        t_check "$name parses (xmllint)" xmllint --noout "$svg"
+    else
+        t_bad "$name: xmllint missing (Debian: apt-get install libxml2-utils)"
+    fi
+    if command -v rsvg-convert >/dev/null 2>&1; then
+        t_check "$name renders (rsvg-convert)" rsvg-convert -o "$T/x.png" "$svg"
+        t_check "$name PNG is not empty" [ -s "$T/x.png" ]
+    else
+        t_bad "$name: rsvg-convert missing (Debian: apt-get install librsvg2-bin)"
+    fi
+done
+
+# --- the runs are exactly the single runs they name ---
+one=$(find "$T/s" -mindepth 1 -maxdepth 1 -type d -name '*hidden=32*seed=2' | head -n 1)
+t_run "$MLPTRAIN" "$one/config.ini" -o "$T/single" -q
+t_check "a run's config.ini re-runs alone" [ "$rc" -eq 0 ]
+t_check "with the same epochs.csv" [ "$(cut -d, -f1-9 "$one/epochs.csv")" = "$(cut -d, -f1-9 "$T/single/epochs.csv")" ]
+t_check "its config.ini has no [sweep]" [ "$(grep -c '^\[sweep\]' "$one/config.ini")" -eq 0 ]
+
+# --- --list, --status, --index ---
+t_run "$MLPTRAIN" sweep "$T/study.ini" -o "$T/s" --list
+t_check "--list: 6 lines" [ "$(wc -l <"$T/out")" -eq 6 ]
+t_check "--list line" [ "$(sed -n 2p "$T/out")" = "1	model.hidden=16, train.seed=2	$T/s/study_hidden=16_seed=2" ]
+t_run "$MLPTRAIN" sweep "$T/study.ini" -o "$T/s" --status
+t_check "--status exits 0" [ "$rc" -eq 0 ]
+t_check "--status: nothing unfinished" [ "$(cat "$T/out")" = "" ]
+rm "$T/s/study_hidden=32_seed=1/result.csv"
+rm -r "$T/s/study_hidden=64_seed=1" "$T/s/study_hidden=64_seed=2"
+t_run "$MLPTRAIN" sweep "$T/study.ini" -o "$T/s" --status -q
+t_check "--status in array syntax" [ "$(cat "$T/out")" = "2,4-5" ]
+t_check "--status rewrites sweep.csv" grep -q ',incomplete' "$T/s/sweep.csv"
+t_run "$MLPTRAIN" sweep "$T/study.ini" -o "$T/s" --index 6
+t_check "--index out of range exits 2" [ "$rc" -eq 2 ]
+t_check "--index message" [ "$(cat "$T/err")" = "mlptrain: --index 6: out of range (expected 0..5: the sweep has 6 runs)" ]
+t_run env SLURM_ARRAY_TASK_ID=4 "$MLPTRAIN" sweep "$T/study.ini" -o "$T/s" -q
+t_check "SLURM_ARRAY_TASK_ID: exit 0" [ "$rc" -eq 0 ]
+t_check "SLURM_ARRAY_TASK_ID runs that run" [ -s "$T/s/study_hidden=64_seed=1/result.csv" ]
+t_check "and no other" [ ! -e "$T/s/study_hidden=64_seed=2" ]
+before=$(stat -c %Y "$T/s/study_hidden=16_seed=1/result.csv")
+t_run "$MLPTRAIN" sweep "$T/study.ini" -o "$T/s"
+t_check "rerun exits 0" [ "$rc" -eq 0 ]
+t_check "rerun runs only the unfinished" grep -q '6 runs, 2 to run (4 finished already)' "$T/err"
+t_check "finished runs are left alone" [ "$(stat -c %Y "$T/s/study_hidden=16_seed=1/result.csv")" = "$before" ]
+t_check "rerun completes the summary" [ "$(rows "$T/s/summary.csv")" -eq 7 ]
+
+# --- kill -9 anywhere, rerun: the summary of an uninterrupted sweep ---
+sed 's/^epochs = 2/epochs = 6/; s/^train_limit = 600/train_limit = 2000/' "$T/study.ini" >"$T/long.ini"
+"$MLPTRAIN" sweep "$T/long.ini" -o "$T/whole" -q --jobs 1
+for delay in 0.3 0.9; do
+    "$MLPTRAIN" sweep "$T/long.ini" -o "$T/k$delay" -q --jobs 2 &
+    pid=$!
+    sleep "$delay"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    t_run "$MLPTRAIN" sweep "$T/long.ini" -o "$T/k$delay" -q --jobs 2
+    t_check "rerun after kill -9 at ${delay}s exits 0" [ "$rc" -eq 0 ]
+    t_check "kill -9 at ${delay}s + rerun: summary.csv as uninterrupted" [ "$(untimed_summary "$T/k$delay/summary.csv")" = "$(untimed_summary "$T/whole/summary.csv")" ]
+    t_check "kill -9 at ${delay}s + rerun: summary_by_point.csv as uninterrupted" [ "$(untimed_summary "$T/k$delay/summary_by_point.csv")" = "$(untimed_summary "$T/whole/summary_by_point.csv")" ]
+done
+t_check "--jobs 2 and --jobs 1 give the same runs" [ "$(untimed_summary "$T/k0.3/summary.csv")" = "$(untimed_summary "$T/whole/summary.csv")" ]
+
+# --- collect ---
+t_run "$MLPTRAIN" collect "$T/s" -o "$T/c"
+t_check "collect exits 0" [ "$rc" -eq 0 ]
+t_check "collect writes the sweep's summary" [ "$(untimed_summary "$T/c/summary_by_point.csv")" = "$(untimed_summary "$T/ref/summary_by_point.csv")" ]
+t_check "--jobs 2 + reruns = --jobs 1" [ "$(untimed_summary "$T/c/summary.csv")" = "$(untimed_summary "$T/ref/summary.csv")" ]
+mkdir "$T/empty"
+t_run "$MLPTRAIN" collect "$T/empty"
+t_check "collect on a directory with no runs exits 1" [ "$rc" -eq 1 ]
+t_check "collect names the directory" grep -q "$T/empty: no runs found" "$T/err"
+echo garbage >"$T/s/study_hidden=16_seed=2/result.csv"
+t_run "$MLPTRAIN" collect "$T/s" -o "$T/c2"
+t_check "a malformed result.csv: exit 1" [ "$rc" -eq 1 ]
+t_check "a malformed result.csv is named" grep -q 'study_hidden=16_seed=2/result.csv' "$T/err"
+t_check "the others are collected" [ "$(rows "$T/c2/summary.csv")" -eq 6 ]
+t_run "$MLPTRAIN" collect "$T/s" "$T/whole"
+t_check "collect of several directories needs -o" [ "$rc" -eq 2 ]
+
+# --- bad input ---
+expect() { # NAME CODE MESSAGE_REGEX ARGS...
+    n=$1 code=$2 re=$3
+    shift 3
+    t_run "$MLPTRAIN" "$@"
+    t_check "$n: exit $code (got $rc: $(head -c 300 "$T/err"))" [ "$rc" -eq "$code" ]
+    t_check "$n: message" grep -qE "$re" "$T/err"
+}
+printf '[sweep]\nmodel.hiden = 8 | 16\n' >"$T/bad1.ini"
+expect "unknown key in [sweep]" 2 "bad1.ini:2: unknown key 'hiden' in section \[model\]; did you mean 'hidden'\?" sweep "$T/bad1.ini"
+printf '[sweep]\nmodel.hidden =\n' >"$T/bad2.ini"
+expect "empty value list" 2 "bad2.ini:2: sweep model.hidden: empty value list" sweep "$T/bad2.ini"
+printf '[sweep]\noptim.lr = 0.1 | 0.01\nschedule.type = step | exponential | cosine\nzip = optim.lr, schedule.type\n' >"$T/bad3.ini"
+expect "zip of different lengths" 2 "bad3.ini:4: sweep zip: optim.lr has 2 values but schedule.type has 3" sweep "$T/bad3.ini"
+{ printf '[sweep]\nmodel.hidden = '; seq -s ' | ' 1 101; printf 'train.batch_size = '; seq -s ' | ' 1 100; } >"$T/bad4.ini"
+expect "more than 10000 runs" 2 "the sweep has 10100 runs \(101 x 100\), more than 10000 \(expected fewer values, or --max-points" sweep "$T/bad4.ini" --list
+t_run "$MLPTRAIN" sweep "$T/bad4.ini" --list --max-points 20000 --set data.path=data/mnist
+t_check "--max-points raises the limit" [ "$rc" -eq 0 ]
+t_check "10100 runs listed" [ "$(wc -l <"$T/out")" -eq 10100 ]
+printf '[data]\npath = data/mnist\ntrain_limit = 600\n[train]\nepochs = 1\n[sweep]\nmodel.batchnorm = false | true\ntrain.batch_size = 64 | 599\n' >"$T/bad5.ini"
+expect "a bad run fails before any starts" 2 "run 3 of 4: model.batchnorm=true, train.batch_size=599" sweep "$T/bad5.ini" -o "$T/b5"
+t_check "nothing was run" [ ! -e "$T/b5" ]
+expect "not a sweep" 2 "nothing to sweep" sweep tests/config/good.ini
+expect "a sweep config run alone" 2 "the config has a \[sweep\] section; run it with 'mlptrain sweep" "$T/study.ini"
+# a run directory of another config inside the sweep directory: refused, untouched
+mkdir -p "$T/o"
+sed '/^\[sweep\]/,$d' "$T/study.ini" >"$T/plain.ini"
+"$MLPTRAIN" "$T/plain.ini" -q -o "$T/o/study_hidden=16_seed=1" --set train.epochs=1
+cp "$T/o/study_hidden=16_seed=1/config.ini" "$T/o.ini.before"
+expect "another config's run in the sweep directory" 2 "study_hidden=16_seed=1: holds a run of a different config \(model.hidden = 32, not 16 as in run 0 of 6: model.hidden=16, train.seed=1\)" sweep "$T/study.ini" -o "$T/o"
+t_check "it is left untouched" cmp -s "$T/o.ini.before" "$T/o/study_hidden=16_seed=1/config.ini"
+t_check "and nothing else ran" [ "$(find "$T/o" -mindepth 1 -maxdepth 1 | wc -l)" -eq 1 ]
+
+# --- progress: plain lines off a terminal, a live line on one, nothing with -q ---
+t_run "$MLPTRAIN" "$T/plain.ini" -o "$T/p1"
+t_check "off a terminal: per-epoch lines" [ "$(grep -c '^epoch ' "$T/err")" -eq 2 ]
+t_check "off a terminal: no control characters" [ "$(grep -c "$(printf '\033')" "$T/err")" -eq 0 ]
+if command -v script >/dev/null 2>&1; then
+    script -qec "$MLPTRAIN $T/plain.ini -o $T/p2 --set train.epochs=30" "$T/tty" >/dev/null 2>&1
+    t_check "on a terminal: a live line redrawn in place" grep -q "$(printf '\033')\[K" "$T/tty"
+    t_check "on a terminal: the live line has the ETA" grep -q 'samples/s ETA' "$T/tty"
+    script -qec "$MLPTRAIN $T/plain.ini -o $T/p3 -q" "$T/tty" >/dev/null 2>&1
+    t_check "on a terminal with -q: no mlptrain output" [ "$(grep -c "mlptrain:\|epoch\|$(printf '\033')" "$T/tty")" -eq 0 ]
+fi
+
+# --- GNU parallel and Slurm run the same sweep: the same summary ---
+if command -v parallel >/dev/null 2>&1; then
+    t_run env MLPTRAIN="$MLPTRAIN" bash scripts/parallel-sweep.sh "$T/study.ini" -j 2 -- -o "$T/gp"
+    t_check "parallel-sweep.sh exits 0 ($(tail -n 2 "$T/err"))" [ "$rc" -eq 0 ]
+    t_check "GNU parallel: same summary.csv as the local sweep" [ "$(untimed_summary "$T/gp/summary.csv")" = "$(untimed_summary "$T/ref/summary.csv")" ]
+    t_check "GNU parallel: same summary_by_point.csv" [ "$(untimed_summary "$T/gp/summary_by_point.csv")" = "$(untimed_summary "$T/ref/summary_by_point.csv")" ]
+    t_check "GNU parallel: job log" [ "$(tail -n +2 "$T/gp/parallel.log" | wc -l)" -eq 6 ]
+elif [ -n "${CI:-}" ]; then
+    t_bad "GNU parallel is not installed (Debian: apt-get install parallel)"
+fi
+if command -v sbatch >/dev/null 2>&1 && [ -n "${SLURM_CONF:-}" ]; then
+    t_run env MLPTRAIN="$MLPTRAIN" bash scripts/slurm-sweep.sh "$T/study.ini" -k 2 -w -- -o "$T/sl"
+    t_check "slurm-sweep.sh exits 0 ($(tail -n 3 "$T/err"))" [ "$rc" -eq 0 ]
+    t_check "Slurm: same summary.csv as the local sweep" [ "$(untimed_summary "$T/sl/summary.csv")" = "$(untimed_summary "$T/ref/summary.csv")" ]
+    t_check "Slurm: same summary_by_point.csv" [ "$(untimed_summary "$T/sl/summary_by_point.csv")" = "$(untimed_summary "$T/ref/summary_by_point.csv")" ]
+elif [ -n "${CI:-}" ]; then
+    t_bad "no Slurm cluster (sbatch and SLURM_CONF, from tests/cluster/slurm-up.sh)"
+fi
+t_done

@@ -1,0 +1,280 @@
+/* test_sweep.c - sweeps below the command line: the [sweep] section and --sweep through
+ * the config table (values checked per key, zip, seeds, the run count and its limit, the
+ * overrides and names of every run), and the helpers of sweep.c (Slurm array syntax, the
+ * state of a run directory, clearing an unfinished run). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "sweep.h"
+#include "test.h"
+
+static const char *const study =
+    "[data]\npath = data/mnist\n[model]\nhidden = 32\n[train]\nepochs = 2\n"
+    "[sweep]\n"
+    "model.hidden = 16 | 32 | 64\n"
+    "optim.lr = 0.1 | 0.05\n"
+    "schedule.type = constant | cosine\n"
+    "zip = optim.lr, schedule.type\n"
+    "seeds = 1, 2\n";
+
+static int load(Config *c, const char *text, Err *e)
+{
+    config_init(c);
+    return config_load_string(c, "study.ini", text, e);
+}
+
+static void test_points(void)
+{
+    Config c;
+    Err e = {0};
+    long n = 0;
+    CHECK(load(&c, study, &e) == 0);
+    CHECK(config_has_sweep(&c));
+    CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n, &e) == 0);
+    CHECK(n == 12); /* 3 widths x 2 zipped (lr, schedule) x 2 seeds */
+    ConfigPoint pt;
+    char text[1024];
+    config_sweep_point(&c, 0, &pt);
+    config_point_text(&pt, text, sizeof text);
+    CHECK_STR("model.hidden=16, optim.lr=0.1, schedule.type=constant, train.seed=1", text);
+    CHECK(pt.point == 0 && pt.seed == 0);
+    config_sweep_point(&c, 3, &pt);
+    config_point_text(&pt, text, sizeof text);
+    CHECK_STR("model.hidden=16, optim.lr=0.05, schedule.type=cosine, train.seed=2", text);
+    CHECK(pt.point == 1 && pt.seed == 1);
+    config_sweep_point(&c, 11, &pt);
+    config_point_text(&pt, text, sizeof text);
+    CHECK_STR("model.hidden=64, optim.lr=0.05, schedule.type=cosine, train.seed=2", text);
+    CHECK(pt.line[0] == 8 && pt.line[3] == 12); /* where each value came from */
+
+    /* A run's config: the base file, the run's overrides, no [sweep] left, a derived name. */
+    Config pc;
+    CHECK(load(&pc, study, &e) == 0);
+    CHECK(config_apply_point(&pc, &pt, &e) == 0);
+    CHECK(!config_has_sweep(&pc));
+    CHECK(config_finish(&pc, &e) == 0);
+    CHECK(pc.run.model.hidden[0] == 64 && pc.run.optim.lr == 0.05 &&
+          pc.run.sched.type == SCHED_COSINE && pc.run.train.seed == 2);
+    CHECK_STR("study_hidden=64_lr=0.05_type=cosine_seed=2", pc.run.output.name);
+    char where[256];
+    config_locate(&pc, "model.hidden", where, sizeof where);
+    CHECK_STR("study.ini:8", where);
+
+    /* Two runs of one point differ only by the seed, which config_diff does not skip. */
+    Config qc;
+    ConfigPoint q;
+    config_sweep_point(&c, 10, &q);
+    CHECK(load(&qc, study, &e) == 0);
+    CHECK(config_apply_point(&qc, &q, &e) == 0);
+    CHECK(config_finish(&qc, &e) == 0);
+    char key[256] = "";
+    CHECK(config_diff(&pc, &qc, key, sizeof key) == 1);
+    CHECK_STR("train.seed = 2, not 1", key);
+    CHECK(config_diff(&pc, &pc, key, sizeof key) == 0);
+    config_free(&qc);
+    config_free(&pc);
+    config_free(&c);
+}
+
+static void test_cli_sweep(void)
+{
+    Config c;
+    Err e = {0};
+    long n = 0;
+    CHECK(load(&c, "[train]\nepochs = 1\n", &e) == 0);
+    CHECK(!config_has_sweep(&c));
+    CHECK(config_sweep_add(&c, "model.hidden=8|16|32", &e) == 0);
+    CHECK(config_sweep_add(&c, "train.batch_size = 32 | 64", &e) == 0);
+    CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n, &e) == 0);
+    CHECK(n == 6);
+    CHECK(config_sweep_check(&c, 5, &n, &e) == -1);
+    CHECK_STR("study.ini: the sweep has 6 runs (3 x 2), more than 5 (expected fewer values, or "
+              "--max-points to raise the limit)", e.msg);
+    ConfigPoint pt;
+    config_sweep_point(&c, 5, &pt);
+    Config pc;
+    CHECK(load(&pc, "[train]\nepochs = 1\n", &e) == 0);
+    CHECK(config_apply_point(&pc, &pt, &e) == 0);
+    CHECK(config_finish(&pc, &e) == 0);
+    char where[256];
+    config_locate(&pc, "train.batch_size", where, sizeof where);
+    CHECK_STR("--sweep train.batch_size=64", where);
+    config_free(&pc);
+    config_free(&c);
+}
+
+/* Each bad sweep and its exact message. */
+static void test_errors(void)
+{
+    static const struct {
+        const char *sweep, *msg;
+    } cases[] = {
+        {"model.hiden = 1 | 2\n", "study.ini:2: unknown key 'hiden' in section [model]; did you "
+                                  "mean 'hidden'?"},
+        {"lr = 0.1 | 0.2\n", "study.ini:2: missing section (expected section.key=value); did you "
+                             "mean optim.lr=v1 | v2?"},
+        {"model.hidden =\n", "study.ini:2: sweep model.hidden: empty value list (expected v1 | "
+                             "v2 | ...)"},
+        {"model.hidden = 8 | | 16\n", "study.ini:2: sweep model.hidden: value 2 of 3 is empty "
+                                      "(expected v1 | v2 | ...)"},
+        {"model.hidden = 8 | 0\n", "study.ini:2: sweep model.hidden: value 2: '0' is out of range "
+                                   "(expected a comma-separated list of at most 64 integers in "
+                                   "[1, 1000000])"},
+        {"model.hidden = 8 | 8\n", "study.ini:2: sweep model.hidden: '8' is listed twice"},
+        {"model.hidden = 8\nmodel.hidden = 16\n", "study.ini:3: sweep model.hidden: swept twice "
+                                                  "(first on line 2)"},
+        {"train.seed = 1 | 2\n", "study.ini:2: train.seed is repeated with 'seeds = 1, 2, 3' in "
+                                 "[sweep], not swept as a key"},
+        {"train.threads = 1 | 2\n", "study.ini:2: train.threads does not change what a run "
+                                    "computes, so it cannot be swept (expected a key of [data], "
+                                    "[model], [optim], [schedule] or [train])"},
+        {"seeds = 1, x\n", "study.ini:2: sweep seeds: 'x' is not a seed (expected integers in "
+                           "[0, 18446744073709551615])"},
+        {"seeds = 1, 1\n", "study.ini:2: sweep seeds: 1 is listed twice"},
+        {"zip = optim.lr\n", "study.ini:2: sweep zip: 'optim.lr' names one key (expected two or "
+                             "more keys to pair)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Config c;
+        Err e = {0};
+        char text[512];
+        snprintf(text, sizeof text, "[sweep]\n%s", cases[i].sweep);
+        CHECK(load(&c, text, &e) == -1);
+        CHECK_STR(cases[i].msg, e.msg);
+        config_free(&c);
+    }
+    /* Errors only the whole section decides. */
+    static const struct {
+        const char *sweep, *msg;
+    } later[] = {
+        {"optim.lr = 0.1 | 0.2\nschedule.type = step | exponential | cosine\n"
+         "zip = optim.lr, schedule.type\n",
+         "study.ini:4: sweep zip: optim.lr has 2 values but schedule.type has 3 (expected lists "
+         "of the same length)"},
+        {"optim.lr = 0.1 | 0.2\nzip = optim.lr, model.hidden\n",
+         "study.ini:3: sweep zip: model.hidden is not swept (expected keys with a 'section.key "
+         "= v1 | v2' line)"},
+    };
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
+        Config c;
+        Err e = {0};
+        char text[512];
+        long n;
+        snprintf(text, sizeof text, "[sweep]\n%s", later[i].sweep);
+        CHECK(load(&c, text, &e) == 0);
+        CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n, &e) == -1);
+        CHECK_STR(later[i].msg, e.msg);
+        config_free(&c);
+    }
+    Config c;
+    Err e = {0};
+    long n;
+    CHECK(load(&c, "[sweep]\noptim.lr = 0.1 | 0.2\n", &e) == 0);
+    CHECK(config_set(&c, "optim.lr=0.3", &e) == 0);
+    CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n, &e) == -1);
+    CHECK_STR("--set optim.lr=0.3: optim.lr is swept (study.ini:2); change its values there "
+              "instead", e.msg);
+    config_free(&c);
+}
+
+static void test_print_round_trip(void)
+{
+    Config c, d;
+    Err e = {0};
+    CHECK(load(&c, study, &e) == 0);
+    CHECK(config_finish(&c, &e) == 0);
+    FILE *f = tmpfile();
+    config_print(&c, f);
+    long size = ftell(f);
+    rewind(f);
+    char *text = calloc(1, (size_t)size + 1);
+    CHECK(fread(text, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    CHECK(strstr(text, "\n[sweep]\nmodel.hidden = 16 | 32 | 64\noptim.lr = 0.1 | 0.05\n"
+                       "schedule.type = constant | cosine\nzip = optim.lr, schedule.type\n"
+                       "seeds = 1, 2\n") != NULL);
+    long n1, n2;
+    CHECK(load(&d, text, &e) == 0);
+    CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n1, &e) == 0);
+    CHECK(config_sweep_check(&d, CONFIG_MAX_POINTS, &n2, &e) == 0);
+    CHECK(n1 == n2);
+    free(text);
+    config_free(&d);
+    config_free(&c);
+}
+
+static void test_array_syntax(void)
+{
+    char buf[64];
+    const long a[] = {3, 7, 8, 9};
+    CHECK(sweep_array_syntax(a, 4, buf, sizeof buf) == 0);
+    CHECK_STR("3,7-9", buf);
+    const long b[] = {0, 1, 2, 5, 10, 11};
+    CHECK(sweep_array_syntax(b, 6, buf, sizeof buf) == 0);
+    CHECK_STR("0-2,5,10-11", buf);
+    CHECK(sweep_array_syntax(b, 0, buf, sizeof buf) == 0);
+    CHECK_STR("", buf);
+    CHECK(sweep_array_syntax(b, 6, buf, 5) == -1);
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_dir_status(void)
+{
+    char dir[] = "/tmp/mlptrain-sweep-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char run[600];
+    snprintf(run, sizeof run, "%s/run", dir);
+    CHECK(sweep_dir_status(run) == SWEEP_PENDING);
+    mkdir(run, 0777);
+    CHECK(sweep_dir_status(run) == SWEEP_PENDING);
+    put(run, "config.ini", "[train]\n");
+    CHECK(sweep_dir_status(run) == SWEEP_INCOMPLETE);
+    put(run, "result.csv", "name,status\r\n");
+    CHECK(sweep_dir_status(run) == SWEEP_INCOMPLETE);
+    put(run, "result.csv", "name,status\r\nrun,diverged\r\n");
+    CHECK(sweep_dir_status(run) == SWEEP_DIVERGED);
+    put(run, "result.csv", "name,status\r\nrun,interrupted\r\n");
+    CHECK(sweep_dir_status(run) == SWEEP_INTERRUPTED);
+    CHECK(!sweep_finished(SWEEP_INTERRUPTED) && sweep_finished(SWEEP_DIVERGED));
+    put(run, "result.csv", "name,status\r\nrun,ok\r\n");
+    CHECK(sweep_dir_status(run) == SWEEP_OK);
+    put(run, "epochs.csv.tmp.123", "x");
+    put(run, "notes.txt", "mine");
+    Err e = {0};
+    CHECK(sweep_clear_dir(run, &e) == 0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/notes.txt", run);
+    CHECK(access(path, F_OK) == 0); /* not a run's file: kept */
+    snprintf(path, sizeof path, "%s/epochs.csv.tmp.123", run);
+    CHECK(access(path, F_OK) != 0);
+    CHECK(sweep_dir_status(run) == SWEEP_PENDING);
+    snprintf(path, sizeof path, "%s/notes.txt", run);
+    remove(path);
+    rmdir(run);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    RUN(test_points);
+    RUN(test_cli_sweep);
+    RUN(test_errors);
+    RUN(test_print_round_trip);
+    RUN(test_array_syntax);
+    RUN(test_dir_status);
+    return test_finish(argv[0]);
+}
