@@ -120,8 +120,11 @@ typedef struct {
     int n_ignore;
     const char *seed_key;     /* the key runs of a point differ by ("train.seed"); never swept;
                                * NULL: none */
-    FILE *log;                /* one line per skipped run or directory:
-                               * "mlptrain: REASON; skipped"; NULL: quiet */
+    FILE *log;                /* one line per skipped run or directory,
+                               * "mlptrain: REASON; skipped", and one per run repeating
+                               * an earlier run's point and seed (both are counted),
+                               * "mlptrain: note: DIR: the same settings and SEED_KEY as
+                               * DIR0 (both counted)"; NULL: quiet */
 } CollectParams;
 
 /* The largest config.ini or result.csv read (a bigger one is skipped as not a run's). */

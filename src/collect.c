@@ -205,9 +205,9 @@ typedef struct {
 typedef struct {
     Pair *pairs;
     int n, cap;
-} Config;
+} IniMap;
 
-static void config_free_pairs(Config *c)
+static void inimap_free(IniMap *c)
 {
     for (int i = 0; i < c->n; i++) {
         free(c->pairs[i].key);
@@ -220,7 +220,7 @@ static void config_free_pairs(Config *c)
 static int on_ini(void *user, const char *section, const char *key, const char *value, int line)
 {
     (void)line;
-    Config *c = user;
+    IniMap *c = user;
     if (!key)
         return 0;
     c->pairs = grow(c->pairs, &c->cap, c->n + 1, sizeof *c->pairs);
@@ -241,7 +241,7 @@ static int compare_pair(const void *a, const void *b)
 }
 
 /* Interns c's keys into names, sorts the pairs by key id and keeps the last of each. */
-static void config_index(Config *c, Names *names)
+static void inimap_index(IniMap *c, Names *names)
 {
     for (int i = 0; i < c->n; i++)
         c->pairs[i].id = names_add(names, c->pairs[i].key);
@@ -259,7 +259,7 @@ static void config_index(Config *c, Names *names)
 }
 
 /* The value of key id in c (indexed), "" when c does not have it. */
-static const char *config_get(const Config *c, int id)
+static const char *inimap_get(const IniMap *c, int id)
 {
     int lo = 0, hi = c->n;
     while (lo < hi) {
@@ -288,7 +288,7 @@ typedef struct {
     int n_cand, cap_cand;
     char **empty;        /* given directories holding no run (reported at the end) */
     int n_empty, cap_empty;
-    Config *configs;     /* [r->n_runs] while loading */
+    IniMap *configs;     /* [r->n_runs] while loading */
     int cap_runs, cap_configs, cap_skipped;
 } Loader;
 
@@ -502,7 +502,7 @@ done:
 }
 
 /* Reads dir/config.ini into c. 0, or -1 with e. */
-static int read_config(const char *dir, Config *c, Err *e)
+static int read_config(const char *dir, IniMap *c, Err *e)
 {
     char *path = join(dir, "config.ini");
     int rc = -1;
@@ -536,7 +536,7 @@ static int read_config(const char *dir, Config *c, Err *e)
     rc = 0;
 done:
     if (rc < 0)
-        config_free_pairs(c);
+        inimap_free(c);
     free(path);
     return rc;
 }
@@ -555,7 +555,7 @@ static void load_run(Loader *L, const char *dir)
 {
     CollectResult *r = L->r;
     CollectRun run = {0};
-    Config c = {0};
+    IniMap c = {0};
     Err e;
     if (read_result(dir, &run, &e) < 0 || read_config(dir, &c, &e) < 0) {
         run_free(&run);
@@ -607,9 +607,9 @@ static int *find_keys(Loader *L, const Names *names)
     for (int id = 0; id < names->n; id++) {
         if (is_listed(names->names[id], L->p))
             continue;
-        const char *first = config_get(&L->configs[0], id);
+        const char *first = inimap_get(&L->configs[0], id);
         for (int i = 1; i < r->n_runs; i++) {
-            if (strcmp(config_get(&L->configs[i], id), first) != 0) {
+            if (strcmp(inimap_get(&L->configs[i], id), first) != 0) {
                 swept[n_swept++] = id;
                 break;
             }
@@ -623,7 +623,7 @@ static int *find_keys(Loader *L, const Names *names)
         CollectKey *key = &r->keys[k];
         key->name = xstrdup(names->names[swept[k]]);
         for (int i = 0; i < r->n_runs; i++)
-            values[i] = config_get(&L->configs[i], swept[k]);
+            values[i] = inimap_get(&L->configs[i], swept[k]);
         qsort(values, (size_t)r->n_runs, sizeof *values, compare_text_ptr);
         key->levels = xmalloc((size_t)r->n_runs * sizeof *key->levels);
         for (int i = 0; i < r->n_runs; i++)
@@ -638,7 +638,7 @@ static int *find_keys(Loader *L, const Names *names)
             }
         }
         for (int i = 0; i < r->n_runs; i++) {
-            const char *v = config_get(&L->configs[i], swept[k]);
+            const char *v = inimap_get(&L->configs[i], swept[k]);
             int lo = 0, hi = key->n_levels - 1;
             while (lo < hi) {
                 int mid = lo + (hi - lo) / 2;
@@ -758,6 +758,20 @@ static void build_points(CollectResult *r, const int *level)
     free(v);
 }
 
+/* Two runs of one point with the same seed (a rerun into a new directory, a copy) are both
+ * counted, which a study rarely means: say so. */
+static void note_repeats(const CollectResult *r, const CollectParams *p)
+{
+    if (!p->log || !p->seed_key)
+        return;
+    for (int i = 1; i < r->n_runs; i++) {
+        const CollectRun *a = &r->runs[i - 1], *b = &r->runs[i];
+        if (a->point == b->point && b->seed[0] && strcmp(a->seed, b->seed) == 0)
+            fprintf(p->log, "mlptrain: note: %s: the same settings and %s as %s (both "
+                    "counted)\n", b->dir, p->seed_key, a->dir);
+    }
+}
+
 int collect_load(CollectResult *r, const CollectParams *p, Err *e)
 {
     memset(r, 0, sizeof *r);
@@ -780,9 +794,9 @@ int collect_load(CollectResult *r, const CollectParams *p, Err *e)
         }
         Names names = {0};
         for (int i = 0; i < r->n_runs; i++)
-            config_index(&L.configs[i], &names);
+            inimap_index(&L.configs[i], &names);
         for (int i = 0; i < r->n_runs; i++) {
-            const char *seed = p->seed_key ? config_get(&L.configs[i],
+            const char *seed = p->seed_key ? inimap_get(&L.configs[i],
                                                         names_find(&names, p->seed_key))
                                            : "";
             r->runs[i].seed = xstrdup(seed);
@@ -791,13 +805,14 @@ int collect_load(CollectResult *r, const CollectParams *p, Err *e)
         }
         int *level = find_keys(&L, &names);
         build_points(r, level);
+        note_repeats(r, p);
         free(level);
         names_free(&names);
         rc = r->n_skipped ? 1 : 0;
     }
 
     for (int i = 0; i < r->n_runs; i++)
-        config_free_pairs(&L.configs[i]);
+        inimap_free(&L.configs[i]);
     free(L.configs);
     for (int i = 0; i < L.n_cand; i++)
         free(L.cand[i].dir);

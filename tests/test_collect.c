@@ -450,7 +450,8 @@ static void test_messages(void)
         {"f-number", RESULT_HEADER "\r\n" ROW "0.9,0.3x,,1,1,1,1,2,ok\r\n",
          "result.csv:2: test_loss: '0.3x' is not a number (expected a number, nan, inf or an "
          "empty cell)"},
-        {"g-second-row", RESULT_HEADER "\r\n" ROW "0.9,0.3,,1,1,1,1,2,ok\r\n" ROW "0.9,0.3,,1,1,1,1,2,ok\r\n",
+        {"g-second-row",
+         RESULT_HEADER "\r\n" ROW "0.9,0.3,,1,1,1,1,2,ok\r\n" ROW "0.9,0.3,,1,1,1,1,2,ok\r\n",
          "result.csv:3: a second data row (expected one)"},
         {"h-binary", "\x7f" "ELF\x02\x01\x01\0\0\0",
          "result.csv:1: NUL byte in the text (is this a binary file?)"},
@@ -576,6 +577,37 @@ static void test_no_runs(void)
     collect_free(&r);
 }
 
+/* The same point and seed twice (a rerun into a new directory): both counted, with a note;
+ * the result is still 0. */
+static void test_repeat(void)
+{
+    const char *dir = at("repeat");
+    make_dir(dir);
+    make_run(dir, &study[1]);
+    make_run(dir, &study[2]);
+    Spec again = study[1];
+    again.dir = "w32-s1-2";
+    make_run(dir, &again);
+    FILE *log = tmpfile();
+    const char *dirs[] = {dir};
+    CollectParams p = params_for(dirs, 1, log);
+    CollectResult r;
+    Err e = {0};
+    CHECK(collect_load(&r, &p, &e) == 0);
+    CHECK(r.n_runs == 3 && r.n_points == 1 && r.n_keys == 0);
+    if (r.n_points == 1)
+        CHECK(r.points[0].stat[COLLECT_TEST_ACC].n == 3);
+    char want[4096];
+    snprintf(want, sizeof want,
+             "mlptrain: note: %s/w32-s1-2: the same settings and train.seed as %s/w32-s1 (both "
+             "counted)\n", dir, dir);
+    char *got = log_text(log);
+    CHECK_STR(want, got);
+    free(got);
+    fclose(log);
+    collect_free(&r);
+}
+
 static void test_write_failure(void)
 {
     write_file(at("a-file"), "x");
@@ -643,6 +675,16 @@ static void test_two_keys(void)
         CHECK_STR("32, 32", collect_value(&r, 4, 0));
         CHECK_STR("0.1", collect_value(&r, 4, 1));
     }
+    /* Both key columns, the text value quoted. */
+    CHECK(collect_write(&r, dir, &e) == 0);
+    char *s = slurp(at("grid/summary_by_point.csv"));
+    CHECK(s && strncmp(s, "model.hidden,optim.lr,runs,n_ok,", 32) == 0);
+    CHECK(s && strstr(s, "\r\n64,1e-3,1,1,0,0,1,0.5,,0.5,0.5,1,1,,1,1,0,,,,,1,1,,1,1\r\n64,0.01,"));
+    CHECK(s && strstr(s, "\r\n\"32, 32\",0.1,1,1,0,0,1,0.5,,0.5,0.5,") != NULL);
+    free(s);
+    s = slurp(at("grid/summary.csv"));
+    CHECK(s && strstr(s, ",1,ok,\"32, 32\",0.01,d\r\n") != NULL);
+    free(s);
     collect_free(&r);
 }
 
@@ -707,6 +749,7 @@ int main(int argc, char **argv)
     RUN(test_run_dir_outside);
     RUN(test_messages);
     RUN(test_no_runs);
+    RUN(test_repeat);
     RUN(test_write_failure);
     RUN(test_two_keys);
     RUN(test_real_writers);

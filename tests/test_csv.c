@@ -177,7 +177,8 @@ static void test_junk(void)
 {
     Rng r;
     rng_seed(&r, 42, 0);
-    const char alphabet[] = {',', '"', '\r', '\n', 'a', '\0', (char)0xEF, (char)0xBB, (char)0xBF, '1'};
+    const char alphabet[] = {',',        '"',        '\r',       '\n', 'a',
+                             '\0',       (char)0xEF, (char)0xBB, (char)0xBF, '1'};
     char buf[64];
     int parsed = 0, failed = 0;
     for (int it = 0; it < 20000; it++) {
