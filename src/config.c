@@ -250,6 +250,21 @@ static const char *trim(char *s)
     return s;
 }
 
+/* Cuts the next item, up to sep or the end, off *cursor (which points into a modifiable
+ * copy of a list) and returns it without surrounding blanks; NULL once the list is used
+ * up. An empty list still yields one (empty) item, so callers report it. */
+static char *next_item(char **cursor, char sep)
+{
+    char *p = *cursor;
+    if (!p)
+        return NULL;
+    char *end = strchr(p, sep);
+    if (end)
+        *end = '\0';
+    *cursor = end ? end + 1 : NULL;
+    return (char *)trim(p);
+}
+
 /* The shortest of %.15g and %.17g that reads back as v. */
 static void fmt_double(char *buf, size_t n, double v)
 {
@@ -544,13 +559,10 @@ static int parse_list(const Key *k, const char *text, RunParams *run, char *msg,
     long lv[PARAMS_MAX_HIDDEN > PARAMS_MAX_MILESTONES ? PARAMS_MAX_HIDDEN : PARAMS_MAX_MILESTONES];
     double dv[PARAMS_MAX_CHANNELS];
     int count = 0, rc = 0;
-    char *p = copy;
-    int empty_list = *trim(copy) == '\0';
-    while (!empty_list) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
-        const char *item = trim(p);
+    char *cursor = copy;
+    if (*trim(copy) == '\0')
+        cursor = NULL; /* the empty list */
+    for (const char *item; (item = next_item(&cursor, ',')) != NULL;) {
         if (*item == '\0') {
             expected_text(k, exp, sizeof exp);
             snprintf(msg, n, "empty item in '%.200s' (expected %s)", text, exp);
@@ -577,9 +589,6 @@ static int parse_list(const Key *k, const char *text, RunParams *run, char *msg,
         if (rc)
             break;
         count++;
-        if (!comma)
-            break;
-        p = comma + 1;
     }
     free(copy);
     if (rc)
@@ -997,15 +1006,11 @@ static int add_axis(Config *c, const char *what, const char *name, const char *l
     ax.values = xcalloc((size_t)count, sizeof *ax.values);
     RunParams scratch;
     memset(&scratch, 0, sizeof scratch);
-    char *p = copy;
-    if (*trim(copy) == '\0') {
+    char *cursor = copy;
+    if (*trim(copy) == '\0')
         rc = err_set(e, "%s: sweep %s: empty value list (expected v1 | v2 | ...)", what, full);
-    }
     for (int v = 0; rc == 0 && v < count; v++) {
-        char *bar = strchr(p, '|');
-        if (bar)
-            *bar = '\0';
-        const char *item = trim(p);
+        const char *item = next_item(&cursor, '|');
         char msg[1024];
         if (*item == '\0')
             rc = err_set(e, "%s: sweep %s: value %d of %d is empty (expected v1 | v2 | ...)", what,
@@ -1017,7 +1022,6 @@ static int add_axis(Config *c, const char *what, const char *name, const char *l
                 rc = err_set(e, "%s: sweep %s: '%s' is listed twice", what, full, item);
         if (rc == 0)
             ax.values[ax.n_values++] = xstrdup(item);
-        p = bar ? bar + 1 : p;
     }
     free(copy);
     if (rc) {
@@ -1036,15 +1040,10 @@ static int add_zip(Config *c, const char *what, const char *list, int line, Err 
     if (sw->n_zips == CONFIG_MAX_ZIPS)
         return err_set(e, "%s: sweep zip: more than %d zip lines", what, CONFIG_MAX_ZIPS);
     int z = sw->n_zips;
-    char *copy = xstrdup(list);
-    char *p = copy;
+    char *copy = xstrdup(list), *cursor = copy, *item;
     int rc = 0;
     sw->zip_n[z] = 0;
-    while (rc == 0) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
-        char *item = (char *)trim(p);
+    while (rc == 0 && (item = next_item(&cursor, ',')) != NULL) {
         if (*item == '\0')
             rc = err_set(e, "%s: sweep zip: empty key in '%s' (expected zip = section.key, "
                          "section.key, ...)", what, list);
@@ -1057,9 +1056,6 @@ static int add_zip(Config *c, const char *what, const char *list, int line, Err 
             else
                 sw->zip_keys[z][sw->zip_n[z]++] = k;
         }
-        if (!comma)
-            break;
-        p = comma + 1;
     }
     free(copy);
     if (rc)
@@ -1077,15 +1073,11 @@ static int add_seeds(Config *c, const char *what, const char *list, int line, Er
     ConfigSweep *sw = &c->sweep;
     if (sw->seeds_line)
         return err_set(e, "%s: sweep seeds: given twice (first on line %d)", what, sw->seeds_line);
-    char *copy = xstrdup(list);
-    char *p = copy;
+    char *copy = xstrdup(list), *cursor = copy;
+    const char *item;
     int rc = 0;
     sw->n_seeds = 0;
-    while (rc == 0) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
-        const char *item = trim(p);
+    while (rc == 0 && (item = next_item(&cursor, ',')) != NULL) {
         unsigned long long v;
         int prc = util_parse_ullong(item, &v);
         if (*item == '\0')
@@ -1101,9 +1093,6 @@ static int add_seeds(Config *c, const char *what, const char *list, int line, Er
                 rc = err_set(e, "%s: sweep seeds: %llu is listed twice", what, v);
         if (rc == 0)
             sw->seeds[sw->n_seeds++] = v;
-        if (!comma)
-            break;
-        p = comma + 1;
     }
     free(copy);
     if (rc) {

@@ -333,13 +333,22 @@ static int check_dir(const char *dir, DatasetKind kind, Err *e)
 
 typedef char PathBuf[PARAMS_PATH_MAX + 32];
 
+/* The four IDX files of directory p->path: training images and labels, test images and
+ * labels. */
+static int idx_files(const DataParams *p, PathBuf ti, PathBuf tl, PathBuf vi, PathBuf vl, Err *e)
+{
+    return join(ti, sizeof(PathBuf), p->path, "train-images-idx3-ubyte", e) ||
+                   join(tl, sizeof(PathBuf), p->path, "train-labels-idx1-ubyte", e) ||
+                   join(vi, sizeof(PathBuf), p->path, "t10k-images-idx3-ubyte", e) ||
+                   join(vl, sizeof(PathBuf), p->path, "t10k-labels-idx1-ubyte", e)
+               ? -1
+               : 0;
+}
+
 static int load_mnist_family(Dataset *train, Dataset *test, const DataParams *p, Err *e)
 {
     PathBuf ti, tl, vi, vl;
-    if (join(ti, sizeof ti, p->path, "train-images-idx3-ubyte", e) ||
-        join(tl, sizeof tl, p->path, "train-labels-idx1-ubyte", e) ||
-        join(vi, sizeof vi, p->path, "t10k-images-idx3-ubyte", e) ||
-        join(vl, sizeof vl, p->path, "t10k-labels-idx1-ubyte", e))
+    if (idx_files(p, ti, tl, vi, vl, e))
         return -1;
     if (dataset_load_idx(train, ti, tl, p->train_limit, e))
         return -1;
@@ -423,10 +432,7 @@ static int idx_count(const char *images, const char *labels, long *n, Err *e)
 static int peek_mnist_family(const DataParams *p, DataShape *s, Err *e)
 {
     PathBuf ti, tl, vi, vl;
-    if (join(ti, sizeof ti, p->path, "train-images-idx3-ubyte", e) ||
-        join(tl, sizeof tl, p->path, "train-labels-idx1-ubyte", e) ||
-        join(vi, sizeof vi, p->path, "t10k-images-idx3-ubyte", e) ||
-        join(vl, sizeof vl, p->path, "t10k-labels-idx1-ubyte", e))
+    if (idx_files(p, ti, tl, vi, vl, e))
         return -1;
     s->dim = IDX_DIM;
     return idx_count(ti, tl, &s->n_train, e) || idx_count(vi, vl, &s->n_test, e) ? -1 : 0;
