@@ -138,6 +138,7 @@ while [ $round -le 10 ]; do
         esac
     done
     [ $zeros -eq 1 ] && [ $twos -eq 3 ] && [ $msgs -eq 3 ] || bad_rounds="$bad_rounds $round($zeros ok, $twos refused, $msgs messages)"
+    # shellcheck disable=SC2012
     [ "$(ls "$d" | tr '\n' ' ')" = "config.ini epochs.csv result.csv summary.txt " ] || bad_rounds="$bad_rounds $round(files: $(ls "$d" | tr '\n' ' '))"
     whole_csv "$d/epochs.csv" 11 && [ "$(wc -l <"$d/epochs.csv")" -eq 2 ] || bad_rounds="$bad_rounds $round(epochs.csv)"
     whole_csv "$d/result.csv" 22 && [ "$(wc -l <"$d/result.csv")" -eq 2 ] || bad_rounds="$bad_rounds $round(result.csv)"
@@ -173,6 +174,7 @@ t_check "4: the refused run creates no directory" [ ! -e "$T/d4" ]
 # with a message, and no run directory (skipped where the binary cannot run under
 # `ulimit -v`, as with AddressSanitizer's shadow memory)
 if sh -c 'ulimit -v 1000000 && exec "$0" --version' "$MLPTRAIN" >/dev/null 2>&1; then
+    # shellcheck disable=SC2016
     t_run sh -c 'ulimit -v 1000000 && exec "$0" "$@"' "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/d4" --threads 1 --force --set model.hidden=1000000,1000000
     t_check "4: --force goes past the estimate: exit 1" [ "$rc" -eq 1 ]
     t_check "4: --force: 'out of memory'" [ "$(cat "$T/err")" = "mlptrain: out of memory" ]
@@ -204,6 +206,7 @@ t_check "5: | head -n 2: all 30 epochs in epochs.csv" [ "$(wc -l <"$T/d5p/epochs
 "$MLPTRAIN" "$T/tiny.ini" -o "$T/d5h" -q --set train.epochs=100000 >/dev/null 2>&1 &
 pid=$!
 i=0
+# shellcheck disable=SC2002
 while [ "$(cat "$T/d5h/epochs.csv" 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 kill -HUP $pid
 wait $pid
