@@ -209,8 +209,12 @@ i=0
 # shellcheck disable=SC2002
 while [ "$(cat "$T/d5h/epochs.csv" 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 kill -HUP $pid
+# a run that ignored SIGHUP would go on for a minute: a watchdog ends it sooner
+(i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; kill -KILL $pid) >/dev/null 2>&1 &
+dog=$!
 wait $pid
 rc=$?
+kill $dog 2>/dev/null
 t_check "5: SIGHUP exits 129" [ "$rc" -eq 129 ]
 t_check "5: SIGHUP: status interrupted" [ "$(result "$T/d5h/result.csv" status)" = interrupted ]
 t_check "5: SIGHUP: epochs.csv whole" whole_csv "$T/d5h/epochs.csv" 11
@@ -228,17 +232,19 @@ limited 0 "$T/fd0b.err" "$MLPTRAIN" "$T/tiny.ini" -q --set output.dir="$T/fd0b"
 t_check "5: full disk, output.dir: exit 1" [ "$rc" -eq 1 ]
 t_check "5: full disk, output.dir: the reason" [ "$(cat "$T/fd0b.err")" = "mlptrain: cannot write '$T/fd0b/tiny/config.ini': File too large" ]
 t_check "5: full disk, output.dir: the claimed directory is removed" [ -z "$(ls -A "$T/fd0b")" ]
-# room for config.ini but not for summary.txt (60 layers make a long table)
+# room for config.ini (about 1.3 KB) but not for summary.txt (50 layers: about 7 KB);
+# `ulimit -f 4` is 2 KB in dash, 4 KB in bash
 wide=8
 n=1
-while [ $n -lt 60 ]; do wide="$wide,8"; n=$((n + 1)); done
-limited 3 "$T/fd1.err" "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/fd1" --set model.hidden="$wide"
+while [ $n -lt 50 ]; do wide="$wide,8"; n=$((n + 1)); done
+limited 4 "$T/fd1.err" "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/fd1" --set model.hidden="$wide" --set output.name=wide
 t_check "5: full disk at summary.txt: exit 1" [ "$rc" -eq 1 ]
 t_check "5: full disk at summary.txt: the reason" [ "$(cat "$T/fd1.err")" = "mlptrain: cannot write '$T/fd1/summary.txt': File too large" ]
 t_check "5: full disk at summary.txt: no summary.txt" [ ! -e "$T/fd1/summary.txt" ]
 t_check "5: full disk at summary.txt: no temporary" no_temp "$T/fd1"
 t_check "5: full disk at summary.txt: config.ini kept" [ -s "$T/fd1/config.ini" ]
-# the disk fills during training: epochs.csv is cut back to its last complete row
+# the disk fills during training (epochs.csv grows to about 15 KB): it is cut back to its
+# last complete row
 limited 4 "$T/fd2.err" "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/fd2" --set train.epochs=0 --set train.max_iterations=200 --set train.eval_every=1
 t_check "5: full disk in training: exit 1 (not 153, SIGXFSZ)" [ "$rc" -eq 1 ]
 t_check "5: full disk in training: the reason" [ "$(cat "$T/fd2.err")" = "mlptrain: cannot write '$T/fd2/epochs.csv': File too large" ]
@@ -320,8 +326,11 @@ t_check "10: no run directory" [ ! -e "$T/d10" ]
 # a config through a pipe (process substitution, a FIFO with a writer) still loads
 mkfifo "$T/conf.fifo"
 printf '[optim]\nlr = 0.25\n' >"$T/conf.fifo" &
-t_run "$MLPTRAIN" --print-config "$T/conf.fifo"
-wait
+writer=$!
+# shellcheck disable=SC2086
+t_run $cap "$MLPTRAIN" --print-config "$T/conf.fifo"
+kill $writer 2>/dev/null # blocked for ever if mlptrain never opened the FIFO
+wait $writer
 t_check "10: a config from a FIFO with a writer: exit 0" [ "$rc" -eq 0 ]
 t_check "10: a config from a FIFO with a writer: read" grep -qx 'lr = 0.25' "$T/out"
 
