@@ -129,7 +129,8 @@ t_check "plateau run cuts the LR each epoch" [ "$(tr -d '\r' <"$T/plateau/epochs
 
 # --- CLI basics and exit codes ---
 t_run "$MLPTRAIN" --version
-t_check "--version" [ "$rc" -eq 0 ] && grep -q '^mlptrain ' "$T/out"
+t_check "--version exits 0" [ "$rc" -eq 0 ]
+t_check "--version names mlptrain" grep -q '^mlptrain ' "$T/out"
 t_run "$MLPTRAIN" --help
 t_check "--help lists exit codes" grep -q '^exit codes:' "$T/out"
 t_run "$MLPTRAIN" --help-config
@@ -137,7 +138,8 @@ t_check "--help-config lists keys" grep -q 'optim.lr' "$T/out"
 t_run "$MLPTRAIN"
 t_check "no config: exit 2" [ "$rc" -eq 2 ]
 t_run "$MLPTRAIN" --frobnicate "$T/small.ini"
-t_check "unknown option: exit 2" [ "$rc" -eq 2 ] && grep -q "unknown option '--frobnicate'" "$T/err"
+t_check "unknown option: exit 2" [ "$rc" -eq 2 ]
+t_check "unknown option: named" grep -q "unknown option '--frobnicate'" "$T/err"
 t_run "$MLPTRAIN" "$T/small.ini" -q -o "$T/nodata" --set data.path="$T/missing"
 t_check "missing data: exit 1" [ "$rc" -eq 1 ]
 t_check "missing data: names the path" grep -q "$T/missing" "$T/err"

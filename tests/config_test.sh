@@ -75,7 +75,24 @@ tests/config/good.ini|schedule.lambda=exp(|mlptrain: --set schedule.lambda=exp(:
 tests/config/good.ini|schedule.lambda=0.9 ^ epoch)|mlptrain: --set schedule.lambda=0.9 ^ epoch): column 12: unexpected ')', expected an operator or end of expression (unbalanced ')')
 tests/config/good.ini|train.max_iterations=100|mlptrain: --set train.max_iterations=100: set either train.epochs or train.max_iterations, not both (train.epochs is set on line 30; train.epochs = 0 leaves the count to max_iterations)
 tests/config/good.ini|data.mean=0.1, 0.2|mlptrain: --set data.mean=0.1, 0.2: data.mean: 2 values given, but fashion-mnist has 1 channel (expected 1 value, or none for the dataset default)
+tests/config/good.ini|train.eval_batch_size=4294967296|mlptrain: --set train.eval_batch_size=4294967296: '4294967296' is out of range (expected an integer in [1, 1000000])
+tests/config/good.ini|train.epochs=1000000000000|mlptrain: --set train.epochs=1000000000000: '1000000000000' is out of range (expected an integer in [0, 1000000])
+tests/config/good.ini|train.threads=4294967298|mlptrain: --set train.threads=4294967298: '4294967298' is out of range (expected an integer in [0, 1024])
+tests/config/good.ini|train.seed=0x1|mlptrain: --set train.seed=0x1: '0x1' is not an integer (expected an integer in [0, 18446744073709551615])
+tests/config/good.ini|optim.lr=0x10|mlptrain: --set optim.lr=0x10: '0x10' is not a number (expected a number in (0, 1000])
+tests/config/good.ini|output.name=#3|mlptrain: --set output.name=#3: '#3' cannot be written back as INI (expected no control character, and no ';' or '#' at the start or after a blank)
+tests/config/good.ini|schedule.lambda=1 / 0|mlptrain: --set schedule.lambda=1 / 0: the learning rate would be inf at iteration 100 (expected a finite learning rate >= 0 at every step)
+tests/config/good.ini|data.val_split=0.00001|mlptrain: --set data.val_split=0.00001: holds out no record of 60000 (the dataset's standard size) (expected a fraction of at least 1/60000, or 0 for no validation)
+tests/config/good.ini|data.path=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa|mlptrain: tests/config/good.ini: the run name derived from the file name and --set options is 260 bytes (expected at most 255, the longest file name most file systems allow); set output.name
 tests/config/bad/nesterov_without_momentum.ini|optim.momentum=0.9|OK
+tests/config/bad/val_split_holds_out_none.ini|data.val_split=0.001|OK
+tests/config/bad/val_split_one_record.ini|data.train_limit=2|OK
+tests/config/bad/lambda_zero.ini|schedule.lambda=0.5|OK
+tests/config/bad/lambda_inf.ini|schedule.lambda=1 / (1 + epoch)|OK
+tests/config/bad/too_many_steps.ini|train.batch_size=10|OK
+tests/config/bad/onecycle_too_short.ini|train.max_iterations=3|OK
+tests/config/bad/batch_times_width_over_int.ini|train.batch_size=2147|OK
+tests/config/bad/batchnorm_last_batch_of_one.ini|train.batch_size=65|OK
 tests/config/bad/plateau_without_val_split.ini|data.val_split=0.05|OK
 tests/config/bad/warmup_both.ini|schedule.warmup_epochs=0|OK
 tests/config/bad/lambda_missing.ini|schedule.lambda=0.95 ^ epoch|OK
