@@ -139,7 +139,7 @@ while [ $round -le 10 ]; do
     done
     [ $zeros -eq 1 ] && [ $twos -eq 3 ] && [ $msgs -eq 3 ] || bad_rounds="$bad_rounds $round($zeros ok, $twos refused, $msgs messages)"
     # shellcheck disable=SC2012
-    [ "$(ls "$d" | tr '\n' ' ')" = "config.ini epochs.csv result.csv summary.txt " ] || bad_rounds="$bad_rounds $round(files: $(ls "$d" | tr '\n' ' '))"
+    [ "$(ls "$d" | tr '\n' ' ')" = "config.ini curves.svg epochs.csv result.csv summary.txt " ] || bad_rounds="$bad_rounds $round(files: $(ls "$d" | tr '\n' ' '))"
     whole_csv "$d/epochs.csv" 11 && [ "$(wc -l <"$d/epochs.csv")" -eq 2 ] || bad_rounds="$bad_rounds $round(epochs.csv)"
     whole_csv "$d/result.csv" 22 && [ "$(wc -l <"$d/result.csv")" -eq 2 ] || bad_rounds="$bad_rounds $round(result.csv)"
     round=$((round + 1))
