@@ -78,6 +78,9 @@ long long util_file_size(const char *path, Err *e);
  * cannot be examined (errno says why). */
 int util_is_dir(const char *path);
 
+/* True when path is a symbolic link whose target does not exist. */
+int util_is_dangling_link(const char *path);
+
 /* size_t products and sums that report overflow: 0 with *out set, -1 on overflow. */
 int util_mul_size(size_t a, size_t b, size_t *out);
 int util_add_size(size_t a, size_t b, size_t *out);

@@ -109,7 +109,7 @@ static const Key keys[] = {
          "activation after each hidden layer"),
     BOOL("model", "batchnorm", model.batchnorm, "false",
          "Linear -> BatchNorm1d -> activation in every hidden layer"),
-    DOUBLE("model", "dropout", model.dropout, IN(0, 1), "0",
+    DOUBLE("model", "dropout", model.dropout, IN_CO(0, 1), "0",
            "dropout probability after each hidden activation, 0 = none"),
     ENUM("model", "init", model.init, params_init_names, 0, "default",
          "weight init (SEMANTICS 1.2); default = PyTorch's nn.Linear"),
@@ -518,11 +518,33 @@ static int in_range_long(const Key *k, long v)
 }
 
 /* Error messages below are "what is wrong (expected ...)", without the key or location. */
+/* text as a message shows it: control characters as \xNN, cut after 200 bytes with "...". */
+static const char *shown(const char *text, char *buf, size_t n)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 8 < n; p++) {
+        if (p - (const unsigned char *)text == 200) {
+            memcpy(buf + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (*p < 0x20 || *p == 0x7f)
+            o += (size_t)snprintf(buf + o, n - o, "\\x%02x", *p);
+        else
+            buf[o++] = (char)*p;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 static int bad_value(const Key *k, char *msg, size_t n, const char *what, const char *text)
 {
-    char exp[512];
+    char exp[512], show[1024];
     expected_text(k, exp, sizeof exp);
-    snprintf(msg, n, "'%.200s' %s (expected %s)", text, what, exp);
+    if (*text == '\0')
+        snprintf(msg, n, "empty value (expected %s)", exp);
+    else
+        snprintf(msg, n, "'%s' %s (expected %s)", shown(text, show, sizeof show), what, exp);
     return -1;
 }
 
@@ -781,10 +803,10 @@ static int load_handler(void *user, const char *section, const char *key, const 
         return 0;
     int i = key_index(section, key);
     if (i < 0) {
-        char hint[128];
+        char hint[128], show[1024];
         suggest_key(section, key, hint, sizeof hint);
-        err_set(L->e, "%s:%d: unknown key '%s' in section [%s]%s", L->path, line, key, section,
-                hint);
+        err_set(L->e, "%s:%d: unknown key '%s' in section [%s]%s", L->path, line,
+                shown(key, show, sizeof show), section, hint);
         return 1;
     }
     if (L->first_line[i]) {
@@ -894,7 +916,9 @@ static int resolve_key(const char *what, const char *section, const char *key, c
     if (i < 0) {
         char hint[1024];
         suggest_key(section, key, hint, sizeof hint);
-        return err_set(e, "%s: unknown key '%s' in section [%s]%s", what, key, section, hint);
+        char show[1024];
+        return err_set(e, "%s: unknown key '%s' in section [%s]%s", what,
+                       shown(key, show, sizeof show), section, hint);
     }
     return i;
 }

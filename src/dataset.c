@@ -42,6 +42,8 @@ static int open_error(const char *path, int errnum, Err *e)
                            path, base, dir_chars, path);
         }
     }
+    if (errnum == ENOENT && util_is_dangling_link(path))
+        return err_set(e, "%s: not found (a symbolic link to a file that does not exist)", path);
     if (errnum == ENOENT)
         return err_set(e, "%s: not found", path);
     return err_set(e, "%s: cannot open: %s", path, strerror(errnum));
@@ -147,7 +149,8 @@ static int idx_check(FILE *f, long size, const char *path, bool images, long *co
         return err_set(e, "%s: file is %ld bytes, header says %llu (%lu %s)", path, size, want,
                        (unsigned long)n, images ? "images of 28x28" : "labels");
     if (n == 0)
-        return err_set(e, "%s: header says 0 %s", path, images ? "images" : "labels");
+        return err_set(e, "%s: header says 0 %s (expected at least 1)", path,
+                       images ? "images" : "labels");
     if (n > INT_MAX)
         return err_set(e, "%s: %lu records are more than mlptrain can index (%d)", path,
                        (unsigned long)n, INT_MAX);
@@ -306,12 +309,8 @@ static int join(char *buf, size_t size, const char *dir, const char *name, Err *
  * opened is left for the loader, which reports the real reason. */
 static bool absent(const char *path)
 {
-    errno = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT;
-    fclose(f);
-    return false;
+    /* Examined, not opened: opening a FIFO would wait for a writer for ever. */
+    return util_file_size(path, NULL) < 0 && errno == ENOENT;
 }
 
 /* A missing directory gets the download hint; a file in its place is named as such. */
@@ -333,16 +332,30 @@ static int check_dir(const char *dir, DatasetKind kind, Err *e)
 
 typedef char PathBuf[PARAMS_PATH_MAX + 32];
 
+/* When the first file of one layout is missing but the directory holds the other
+ * layout's, says which data.dataset the directory is for; else 0. */
+static int other_layout(const DataParams *p, const char *missing, const char *theirs,
+                        const char *expected, Err *e)
+{
+    PathBuf other;
+    if (!absent(missing) || join(other, sizeof other, p->path, theirs, NULL) || absent(other))
+        return 0;
+    return err_set(e, "%s: not found, but %s is there: the directory holds %s (expected "
+                   "data.dataset = %s)", missing, theirs,
+                   strcmp(expected, "cifar10") == 0 ? "CIFAR-10 batches" : "MNIST-family IDX files",
+                   expected);
+}
+
 /* The four IDX files of directory p->path: training images and labels, test images and
  * labels. */
 static int idx_files(const DataParams *p, PathBuf ti, PathBuf tl, PathBuf vi, PathBuf vl, Err *e)
 {
-    return join(ti, sizeof(PathBuf), p->path, "train-images-idx3-ubyte", e) ||
-                   join(tl, sizeof(PathBuf), p->path, "train-labels-idx1-ubyte", e) ||
-                   join(vi, sizeof(PathBuf), p->path, "t10k-images-idx3-ubyte", e) ||
-                   join(vl, sizeof(PathBuf), p->path, "t10k-labels-idx1-ubyte", e)
-               ? -1
-               : 0;
+    if (join(ti, sizeof(PathBuf), p->path, "train-images-idx3-ubyte", e) ||
+        join(tl, sizeof(PathBuf), p->path, "train-labels-idx1-ubyte", e) ||
+        join(vi, sizeof(PathBuf), p->path, "t10k-images-idx3-ubyte", e) ||
+        join(vl, sizeof(PathBuf), p->path, "t10k-labels-idx1-ubyte", e))
+        return -1;
+    return other_layout(p, ti, "data_batch_1.bin", "cifar10", e);
 }
 
 static int load_mnist_family(Dataset *train, Dataset *test, const DataParams *p, Err *e)
@@ -380,7 +393,8 @@ static int cifar_files(const DataParams *p, PathBuf *bufs, const char **paths, i
         n++;
     }
     if (n == 0)
-        return open_error(bufs[0], ENOENT, e);
+        return other_layout(p, bufs[0], "train-images-idx3-ubyte", "mnist, fashion-mnist or kmnist",
+                            e) < 0 ? -1 : open_error(bufs[0], ENOENT, e);
     if (n < CIFAR_MAX_BATCHES) {
         char gz[sizeof(PathBuf) + 4];
         snprintf(gz, sizeof gz, "%s.gz", bufs[n]);

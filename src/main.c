@@ -408,11 +408,19 @@ int cli_plan(const Config *c, bool train, bool force, int threads, Plan *pl, Err
     long n = pl->shape.n_train;
     pl->n_val = dataset_val_count(n, rp->data.val_split);
     pl->n_fit = n - pl->n_val;
-    if (rp->data.val_split > 0 && pl->n_val == 0)
+    if (rp->data.val_split > 0 && pl->n_val == 0) {
+        /* Say where n comes from when it is not the files' own count. */
+        const char *from = pl->data_known ? ""
+                           : rp->data.train_limit > 0 ? " (data.train_limit)"
+                                                      : ", the dataset's standard size";
+        if (n < 2)
+            return err_set_key(e, "data.val_split", "%ld training record%s%s cannot be split "
+                               "(expected at least 2 records, or val_split = 0)", n,
+                               n == 1 ? "" : "s", from), EXIT_USAGE;
         return err_set_key(e, "data.val_split", "holds out no record of %ld%s (expected a "
-                           "fraction of at least 1/%ld, or 0 for no validation)", n,
-                           pl->data_known ? "" : " (the dataset's standard size)", n),
+                           "fraction of at least 1/%ld, or 0 for no validation)", n, from, n),
                EXIT_USAGE;
+    }
     if (train_check(&rp->train, &rp->model, pl->n_fit, e) < 0 ||
         sched_init(&pl->sched, &rp->sched, rp->optim.lr, train_epochs(&rp->train, pl->n_fit),
                    train_steps_per_epoch(&rp->train, pl->n_fit), rp->train.max_iterations, e) < 0)
@@ -521,8 +529,10 @@ static int make_run_dir(const RunOpts *o, const Config *c, char *dir, size_t siz
                    EXIT_USAGE;
         return rc < 0 ? EXIT_RUNTIME : -1;
     }
-    if (util_mkdirs(rp->output.dir, e) < 0)
+    if (util_mkdirs(rp->output.dir, e) < 0) {
+        util_strlcpy(e->key, "output.dir", sizeof e->key); /* say where it was set */
         return EXIT_RUNTIME;
+    }
     for (int k = 1; k < 100000; k++) {
         int n = k == 1 ? snprintf(dir, size, "%s/%s", rp->output.dir, rp->output.name)
                        : snprintf(dir, size, "%s/%s-%d", rp->output.dir, rp->output.name, k);

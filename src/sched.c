@@ -286,6 +286,17 @@ void sched_after_epoch(Sched *s, double val_loss, double val_acc)
         advance(s);
 }
 
+/* "nan", "inf" or %g: the same on every platform (printf may write "-nan"). */
+static const char *lr_text(double v, char buf[32])
+{
+    if (isnan(v))
+        return "nan";
+    if (isinf(v))
+        return v > 0 ? "inf" : "-inf";
+    snprintf(buf, 32, "%g", v);
+    return buf;
+}
+
 /* Steps through the whole run on a copy, so an LR that turns negative, infinite or NaN
  * (a lambda dividing by zero, inv with 1 + gamma*iter < 0, ...) is an error now rather
  * than a diverged run later. A schedule that follows validation results (plateau) is
@@ -296,14 +307,15 @@ static int check_run(const Sched *s0, Err *e)
         return 0;
     Sched s = *s0;
     const char *key = s.p.type == SCHED_LAMBDA ? "schedule.lambda" : "schedule.type";
+    char text[32];
     bool trains = false;
     for (long k = 0; k < s.total_steps; k++) {
         if (k > 0)
             advance(&s);
         if (!(s.lr >= 0 && s.lr <= DBL_MAX))
-            return err_set_key(e, key, "the learning rate would be %g at %s %ld (expected a "
-                               "finite learning rate >= 0 at every step)",
-                               s.lr, params_step_unit_names[s.unit], k);
+            return err_set_key(e, key, "the learning rate would be %s at %s %ld (expected a "
+                               "finite learning rate >= 0 at every step)", lr_text(s.lr, text),
+                               params_step_unit_names[s.unit], k);
         trains |= s.lr > 0;
     }
     /* A zero LR at some steps is a choice (a warm-up from 0); at every step, a mistake. */

@@ -40,9 +40,11 @@ int err_set_key(Err *e, const char *key, const char *fmt, ...)
     return -1;
 }
 
-static void oom(void)
+static void oom(double bytes)
 {
-    fputs("mlptrain: out of memory\n", stderr);
+    char b[32];
+    util_format_bytes(b, sizeof b, bytes);
+    fprintf(stderr, "mlptrain: out of memory (allocating %s)\n", b);
     exit(1);
 }
 
@@ -50,7 +52,7 @@ void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (!p)
-        oom();
+        oom((double)n);
     return p;
 }
 
@@ -58,7 +60,7 @@ void *xcalloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p)
-        oom();
+        oom((double)count * (double)size);
     return p;
 }
 
@@ -181,6 +183,22 @@ int util_strlcpy(char *dst, const char *src, size_t n)
     return 0;
 }
 
+/* What a path is, for messages about something that is not a regular file. */
+static const char *kind_of(mode_t m)
+{
+    if (S_ISREG(m))
+        return "a regular file";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a named pipe";
+    if (S_ISCHR(m) || S_ISBLK(m))
+        return "a device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a regular file";
+}
+
 int util_mkdir_new(const char *path, Err *e)
 {
     if (mkdir(path, 0777) == 0)
@@ -207,7 +225,7 @@ int util_mkdirs(const char *path, Err *e)
         return -1;
     struct stat st;
     if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-        return err_set(e, "'%s' exists and is not a directory", path);
+        return err_set(e, "%s: is %s (expected a directory)", path, kind_of(st.st_mode));
     return 0;
 }
 
@@ -218,20 +236,6 @@ int util_exists(const char *path)
         return 0;
     fclose(f);
     return 1;
-}
-
-/* What a path is, for messages about something that is not a regular file. */
-static const char *kind_of(mode_t m)
-{
-    if (S_ISDIR(m))
-        return "a directory";
-    if (S_ISFIFO(m))
-        return "a named pipe";
-    if (S_ISCHR(m) || S_ISBLK(m))
-        return "a device";
-    if (S_ISSOCK(m))
-        return "a socket";
-    return "not a regular file";
 }
 
 long long util_file_size(const char *path, Err *e)
@@ -249,6 +253,12 @@ long long util_file_size(const char *path, Err *e)
         return -1;
     }
     return (long long)st.st_size;
+}
+
+int util_is_dangling_link(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) != 0;
 }
 
 int util_is_dir(const char *path)
@@ -293,8 +303,11 @@ int util_atomic_open(AtomicFile *a, const char *path, Err *e)
         return err_set(e, "path too long: '%.200s'", path);
     snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
     a->f = fopen(a->tmp, "wb");
-    if (!a->f)
-        return err_set(e, "cannot create '%s': %s", a->tmp, strerror(errno));
+    if (!a->f) {
+        int err = errno;
+        a->tmp[0] = '\0';
+        return err_set(e, "cannot write '%s': %s", path, strerror(err));
+    }
     return 0;
 }
 

@@ -82,7 +82,7 @@ tests/config/good.ini|train.seed=0x1|mlptrain: --set train.seed=0x1: '0x1' is no
 tests/config/good.ini|optim.lr=0x10|mlptrain: --set optim.lr=0x10: '0x10' is not a number (expected a number in (0, 1000])
 tests/config/good.ini|output.name=#3|mlptrain: --set output.name=#3: '#3' cannot be written back as INI (expected no control character, and no ';' or '#' at the start or after a blank)
 tests/config/good.ini|schedule.lambda=1 / 0|mlptrain: --set schedule.lambda=1 / 0: the learning rate would be inf at iteration 100 (expected a finite learning rate >= 0 at every step)
-tests/config/good.ini|data.val_split=0.00001|mlptrain: --set data.val_split=0.00001: holds out no record of 60000 (the dataset's standard size) (expected a fraction of at least 1/60000, or 0 for no validation)
+tests/config/good.ini|data.val_split=0.00001|mlptrain: --set data.val_split=0.00001: holds out no record of 60000, the dataset's standard size (expected a fraction of at least 1/60000, or 0 for no validation)
 tests/config/good.ini|data.path=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa|mlptrain: tests/config/good.ini: the run name derived from the file name and --set options is 260 bytes (expected at most 255, the longest file name most file systems allow); set output.name
 tests/config/bad/nesterov_without_momentum.ini|optim.momentum=0.9|OK
 tests/config/bad/val_split_holds_out_none.ini|data.val_split=0.001|OK

@@ -617,7 +617,7 @@ static void test_write_failure(void)
     Err e = {0};
     CHECK(collect_summarize(&r, &p, at("a-file"), &e) == -1);
     char want[1100];
-    snprintf(want, sizeof want, "'%s' exists and is not a directory", at("a-file"));
+    snprintf(want, sizeof want, "%s: is a regular file (expected a directory)", at("a-file"));
     CHECK_STR(want, e.msg);
     CHECK(r.n_runs == N_STUDY); /* what was read is still there */
     collect_free(&r);
