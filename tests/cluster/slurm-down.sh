@@ -53,7 +53,7 @@ in_session() {
 ctld=$(cat "$state/slurmctld.pid" 2>/dev/null) || ctld=
 if [ -f "$state/slurm.conf" ] && alive "$ctld" slurmctld; then
     export SLURM_CONF="$state/slurm.conf"
-    scancel --full --quiet --user=root 2>/dev/null || true
+    scancel --full --quiet --partition=debug 2>/dev/null || true
     i=0
     while [ -n "$(squeue -h -o %i 2>/dev/null)" ] && [ "$i" -lt 100 ]; do
         sleep 0.1

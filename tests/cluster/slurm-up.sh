@@ -10,6 +10,10 @@
 # jobs. Running it again first stops the cluster of that directory and starts afresh.
 # Stop with tests/cluster/slurm-down.sh STATE_DIR.
 #
+# Timing: up takes well under a second; slurm-down.sh about half a second. The scheduler's
+# first pass comes 3 s after slurmctld starts (Slurm 22.05 reads batch_sched_delay there),
+# so the first job waits up to 3 s; `sbatch --wait` checks after 2, 10 and 42 s.
+#
 # Environment: SLURM_UP_TIMEOUT (seconds to wait for the idle node, default 30),
 # SLURMCTLD_PORT and SLURMD_PORT (default: the first free pair from 16817 on, so that a
 # system Slurm on 6817/6818 or a second scratch cluster does not clash).
@@ -39,11 +43,16 @@ case $state in
 *) state=$(pwd)/$state ;;
 esac
 
+# The directory is wiped, so it must be new, empty or one of ours (marked by .slurm-up).
+if [ -e "$state" ] && [ ! -e "$state/.slurm-up" ] && [ -n "$(ls -A "$state" 2>/dev/null)" ]; then
+    die "$state exists and was not made by slurm-up.sh; choose a new or empty STATE_DIR"
+fi
 # A cluster left running from this directory is stopped first: up is idempotent.
 "$here/slurm-down.sh" "$state" >/dev/null
 
 rm -rf "$state"
 mkdir -p "$state/spool/ctld" "$state/spool/d" "$state/log" "$state/munge"
+: >"$state/.slurm-up"
 chmod 0755 "$state"
 
 # munged refuses a key, socket or log directory that others could write; it runs as munge.
@@ -121,8 +130,12 @@ SwitchType=switch/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
+# A finished task's CPU goes to the next pending task within a second, not after 3 s.
 SchedulerParameters=batch_sched_delay=0
 ReturnToService=2
+# Finished jobs stay known for 300 s, so that sbatch --wait sees every task's exit code.
+# (sbatch polls after 2, 10, 42 s; MinJobAge below 6 makes it poll every 2 s, but then a
+# failed task's record can be purged while its array still runs, and sbatch exits 0.)
 MinJobAge=300
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
