@@ -70,10 +70,9 @@ typedef struct {
  * run length, the schedule over the whole run, the model's sizes and, for training
  * (train = true, unless force), the memory it needs. Without readable data files when not
  * training, the dataset's standard sizes stand in. threads > 0 replaces the config's
- * automatic thread count. Returns -1 to go on, else an exit code with e set (keyed errors
- * are printed by cli_fail). *printed tells whether the error was printed already. */
-int cli_plan(const Config *c, bool train, bool force, int threads, Plan *pl, Err *e,
-             bool *printed);
+ * automatic thread count. Returns -1 to go on, else an exit code with e set (print it
+ * with cli_fail). */
+int cli_plan(const Config *c, bool train, bool force, int threads, Plan *pl, Err *e);
 
 /* How to run one training run. */
 typedef struct {

@@ -393,12 +393,10 @@ static void memory_text(char *buf, size_t n, const MemPlan *m)
              "workspace %s, data %s)", need, pb, gb, ob, ab, wb, db);
 }
 
-int cli_plan(const Config *c, bool train, bool force, int threads, Plan *pl, Err *e,
-             bool *printed)
+int cli_plan(const Config *c, bool train, bool force, int threads, Plan *pl, Err *e)
 {
     const RunParams *rp = &c->run;
     memset(pl, 0, sizeof *pl);
-    *printed = false;
     if (dataset_peek(&rp->data, &pl->shape, e) == 0)
         pl->data_known = true;
     else if (train)
@@ -726,9 +724,7 @@ static int single(const Cli *cli)
     if (code < 0 && config_finish(&c, &e) < 0)
         code = fail(EXIT_USAGE, &e);
     Plan plan;
-    bool printed;
-    if (code < 0 && (code = cli_plan(&c, cli->mode == MODE_TRAIN, cli->force, 0, &plan, &e,
-                                     &printed)) >= 0)
+    if (code < 0 && (code = cli_plan(&c, cli->mode == MODE_TRAIN, cli->force, 0, &plan, &e)) >= 0)
         cli_fail(&c, code, &e, NULL);
     if (code < 0) {
         Progress *pr = NULL;

@@ -75,20 +75,21 @@ static int compare_dirs(const void *a, const void *b)
 static int validate(Study *st)
 {
     Err e;
-    bool printed;
+    double biggest = 0; /* the largest run's memory estimate */
     for (long i = 0; i < st->n; i++) {
         Config pc;
         ConfigPoint pt;
         char context[2200];
         int code = point_config(st, i, &pc, &pt, context, sizeof context);
         Plan plan;
-        if (code < 0 && (code = cli_plan(&pc, true, st->cli->force, st->threads, &plan, &e,
-                                         &printed)) >= 0)
+        if (code < 0 && (code = cli_plan(&pc, true, st->cli->force, st->threads, &plan, &e)) >= 0)
             cli_fail(&pc, code, &e, context);
         if (code >= 0) {
             config_free(&pc);
             return code;
         }
+        if (plan.mem.total > biggest)
+            biggest = plan.mem.total;
         char dir[PARAMS_PATH_MAX * 2 + 16];
         snprintf(dir, sizeof dir, "%s/%s", st->dir, pc.run.output.name);
         Item *it = &st->items[i];
@@ -120,6 +121,19 @@ static int validate(Study *st)
         config_free(&pc);
         if (code >= 0)
             return code;
+    }
+    /* Each run was checked alone; --jobs runs several at once. */
+    const char *what;
+    long long avail = util_memory_available(&what);
+    if (st->jobs > 1 && !st->cli->force && avail >= 0 && biggest * st->jobs > (double)avail) {
+        char need[32], one[32], have[32];
+        util_format_bytes(need, sizeof need, biggest * st->jobs);
+        util_format_bytes(one, sizeof one, biggest);
+        util_format_bytes(have, sizeof have, (double)avail);
+        fprintf(stderr, "mlptrain: %s: %d runs at once need up to %s (%s each) but %s is "
+                "available (%s); expected fewer --jobs, or --force to try anyway\n",
+                st->base->source, st->jobs, need, one, have, what);
+        return EXIT_USAGE;
     }
     Item **sorted = xmalloc((size_t)st->n * sizeof *sorted);
     for (long i = 0; i < st->n; i++)
@@ -192,12 +206,10 @@ static void job(void *ctx, long k, int slot)
     ConfigPoint pt;
     char context[2200], prefix[64], label[128];
     Err e;
-    bool printed;
     double t0 = util_now();
     int code = point_config(st, i, &pc, &pt, context, sizeof context);
     Plan plan;
-    if (code < 0 && (code = cli_plan(&pc, true, st->cli->force, st->threads, &plan, &e,
-                                     &printed)) >= 0)
+    if (code < 0 && (code = cli_plan(&pc, true, st->cli->force, st->threads, &plan, &e)) >= 0)
         cli_fail(&pc, code, &e, context);
     if (code < 0 && sweep_clear_dir(it->dir, &e) < 0)
         code = cli_fail(&pc, EXIT_RUNTIME, &e, context);
