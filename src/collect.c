@@ -18,8 +18,8 @@
 const char *const collect_result_columns[] = {
     "name", "dataset", "hidden", "activation", "batchnorm", "dropout", "optimizer", "lr",
     "batch_size", "epochs", "schedule", "seed", "params", "test_acc", "test_loss",
-    "best_val_acc", "train_seconds", "seconds_per_100_iterations", "peak_rss_bytes",
-    "model_bytes", "threads", "status"};
+    "best_val_acc", "best_epoch", "stopped_epoch", "train_seconds",
+    "seconds_per_100_iterations", "peak_rss_bytes", "model_bytes", "threads", "status"};
 _Static_assert(sizeof collect_result_columns / sizeof collect_result_columns[0] ==
                    COLLECT_N_COLUMNS, "one name per result.csv column");
 

@@ -823,8 +823,8 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     static const char *const cols[] = {
         "name", "dataset", "hidden", "activation", "batchnorm", "dropout", "optimizer", "lr",
         "batch_size", "epochs", "schedule", "seed", "params", "test_acc", "test_loss",
-        "best_val_acc", "train_seconds", "seconds_per_100_iterations", "peak_rss_bytes",
-        "model_bytes", "threads", "status"};
+        "best_val_acc", "best_epoch", "stopped_epoch", "train_seconds",
+        "seconds_per_100_iterations", "peak_rss_bytes", "model_bytes", "threads", "status"};
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0)
         return -1;
@@ -851,6 +851,14 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     csv_double(&c, r->test_acc);
     csv_double(&c, r->test_loss);
     write_cell(&c, r->best_val_acc, !isnan(r->best_val_acc));
+    if (r->best_epoch > 0)
+        csv_long(&c, r->best_epoch);
+    else
+        csv_empty(&c);
+    if (r->stopped_epoch > 0)
+        csv_long(&c, r->stopped_epoch);
+    else
+        csv_empty(&c);
     csv_double(&c, r->train_seconds);
     write_cell(&c, r->train_seconds * 100.0 / (double)r->iterations, r->iterations > 0);
     long long rss = util_peak_rss_bytes();
@@ -867,4 +875,51 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     if (util_atomic_commit(&af, e) < 0)
         return -1;
     return 0;
+}
+
+int train_write_confusion(const char *confusion_path, const char *per_class_path,
+                          const long *confusion, int n_classes, const char *const *names,
+                          Err *e)
+{
+    AtomicFile af;
+    if (util_atomic_open(&af, confusion_path, e) < 0)
+        return -1;
+    CsvWriter c;
+    csv_attach(&c, af.f, NULL, n_classes + 1);
+    csv_str(&c, "class");
+    for (int k = 0; k < n_classes; k++)
+        csv_str(&c, names[k]);
+    csv_end_row(&c, NULL);
+    for (int t = 0; t < n_classes; t++) {
+        csv_str(&c, names[t]);
+        for (int k = 0; k < n_classes; k++)
+            csv_long(&c, confusion[(size_t)t * n_classes + k]);
+        csv_end_row(&c, NULL);
+    }
+    csv_close(&c, NULL);
+    if (util_atomic_commit(&af, e) < 0)
+        return -1;
+
+    static const char *const cols[] = {"class", "name", "records", "predicted", "correct",
+                                       "accuracy", "precision"};
+    if (util_atomic_open(&af, per_class_path, e) < 0)
+        return -1;
+    csv_attach(&c, af.f, cols, (int)(sizeof cols / sizeof cols[0]));
+    for (int k = 0; k < n_classes; k++) {
+        long records = 0, predicted_k = 0, correct = confusion[(size_t)k * n_classes + k];
+        for (int j = 0; j < n_classes; j++) {
+            records += confusion[(size_t)k * n_classes + j];
+            predicted_k += confusion[(size_t)j * n_classes + k];
+        }
+        csv_long(&c, k);
+        csv_str(&c, names[k]);
+        csv_long(&c, records);
+        csv_long(&c, predicted_k);
+        csv_long(&c, correct);
+        write_cell(&c, (double)correct / (double)records, records > 0);
+        write_cell(&c, (double)correct / (double)predicted_k, predicted_k > 0);
+        csv_end_row(&c, NULL);
+    }
+    csv_close(&c, NULL);
+    return util_atomic_commit(&af, e);
 }
