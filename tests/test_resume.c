@@ -309,6 +309,24 @@ static void kill_and_resume(const char *ini, const char *name, long k, const Out
     free(last.params);
 }
 
+/* Killed after its final checkpoint but before result.csv (the state a kill between the
+ * final row and result.csv leaves): continuing writes the final row again, and the rest. */
+static void resume_finished(const char *ini, const char *name, const Outcome *ref,
+                            const char *ref_dir)
+{
+    char dir[512], sub[128], cmd[1400];
+    snprintf(sub, sizeof sub, "%s-end", name);
+    new_dir(dir, sizeof dir, sub);
+    snprintf(cmd, sizeof cmd, "cp '%s'/* '%s' && rm '%s/result.csv'", ref_dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    Err e;
+    Outcome last = {0};
+    CHECK(part(ini, dir, 2, true, 0, 0, &last, &e) == 0);
+    CHECK(same_files(dir, ref_dir));
+    CHECK(same_outcome(&last, ref));
+    free(last.params);
+}
+
 /* MNIST subset, SGD with momentum, a step schedule, eval_every rows (some owed at the
  * stop), a checkpoint every epoch. 480 training records in batches of 64: 8 steps an
  * epoch, 32 in all. */
@@ -357,6 +375,7 @@ static void test_sgd_momentum_mnist(void)
     /* killed after step 23: the checkpoint is epoch 2's (step 16); the row at step 20 is
      * in epochs.csv and must go */
     kill_and_resume(ini_sgd, "sgd", 23, &ref, ref_dir);
+    resume_finished(ini_sgd, "sgd", &ref, ref_dir);
     free(ref.params);
 }
 
@@ -387,6 +406,7 @@ static void test_plateau_early_stopping(void)
     const long stops[] = {4, 10, 25, 30, n - 9, n - 1, n, 0};
     stop_and_resume(ini_plateau, "plateau", stops, &ref, ref_dir);
     kill_and_resume(ini_plateau, "plateau", n - 3, &ref, ref_dir);
+    resume_finished(ini_plateau, "plateau", &ref, ref_dir);
     free(ref.params);
 }
 
