@@ -368,7 +368,8 @@ static void discover(Loader *L, const char *given)
         err_set(&e, "%s: cannot read the directory: %s", dir, strerror(read_error));
         skip(L, dir, e.msg);
     } else {
-        qsort(names, (size_t)n, sizeof *names, compare_name);
+        if (n > 0) /* qsort's pointer must not be NULL, even for no items */
+            qsort(names, (size_t)n, sizeof *names, compare_name);
         int found = 0;
         for (int i = 0; i < n; i++) {
             char *child = join(dir, names[i]);
