@@ -716,7 +716,8 @@ static void test_real_writers(void)
         }
         Model m = {0};
         m.n_params = 1000;
-        TrainResult tr = {RUN_OK, 2, 58, 0.4, 0.875, NAN, 1.5};
+        TrainResult tr = {.status = RUN_OK, .epochs = 2, .iterations = 58, .test_loss = 0.4,
+                          .test_acc = 0.875, .best_val_acc = NAN, .train_seconds = 1.5};
         snprintf(path, sizeof path, "%s/run%d/result.csv", dir, i);
         CHECK(train_write_result(path, &c.run, "run", i + 1, &m, &tr, &e) == 0);
         config_free(&c);
