@@ -393,15 +393,18 @@ static void state_init(TrainState *st, const TrainParams *tp, const TrainData *d
 
 /* ---- checkpoints ---- */
 
-/* CRC-32 of the first n bytes of path; -1 with e if it holds fewer or cannot be read. */
-static int file_prefix_crc(const char *path, long long n, uint32_t *crc, Err *e)
+/* Extends *crc, the CRC-32 of the first `from` bytes of path, to its first `to` bytes; -1
+ * with e if the file holds fewer or cannot be read. */
+static int file_crc(const char *path, long long from, long long to, uint32_t *crc, Err *e)
 {
     FILE *f = util_open_regular(path, e);
     if (!f)
         return -1;
     unsigned char buf[65536];
-    uint32_t c = 0;
-    long long left = n;
+    uint32_t c = *crc;
+    long long left = to - from;
+    if (from > 0 && fseek(f, (long)from, SEEK_SET) != 0)
+        left = -1;
     while (left > 0) {
         size_t want = left < (long long)sizeof buf ? (size_t)left : sizeof buf;
         size_t got = fread(buf, 1, want, f);
@@ -410,13 +413,13 @@ static int file_prefix_crc(const char *path, long long n, uint32_t *crc, Err *e)
         if (got < want)
             break;
     }
-    int bad = ferror(f);
+    int bad = ferror(f) || left < 0;
     fclose(f);
     if (bad)
         return err_set(e, "cannot read '%s': %s", path, strerror(errno));
     if (left > 0)
         return err_set(e, "%s: holds %lld bytes, fewer than the %lld it held at the checkpoint",
-                       path, n - left, n);
+                       path, to - left, to);
     *crc = c;
     return 0;
 }
@@ -437,10 +440,11 @@ static int save_checkpoint(Loop *L, const TrainIO *io, const Optim *o, const Sch
 {
     TrainState *st = L->st;
     const Model *m = L->m;
+    /* epochs.csv only grows between checkpoints: extend the last one's CRC. */
+    if (file_crc(io->epochs_csv, st->csv_bytes, L->csv.good, &st->csv_crc, e) < 0)
+        return -1;
     st->csv_bytes = L->csv.good;
     st->elapsed_seconds = util_now() - L->t_start;
-    if (file_prefix_crc(io->epochs_csv, st->csv_bytes, &st->csv_crc, e) < 0)
-        return -1;
     CkptWriter w;
     if (ckpt_writer_open(&w, CKPT_CHECKPOINT, io->checkpoint, e) < 0)
         return -1;
@@ -546,7 +550,8 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
         if (si[k] < 0 || si[k] > LONG_MAX)
             return bad_value(f, "sched.counts", k, si[k], 0, LONG_MAX, e);
     /* Every count bounded by what the run can reach: the loop indexes with them. */
-    const long long hi[LI_N] = {n_epochs, per_epoch, 1, 1, total, n_train, n_train * per_epoch,
+    long long samples = (long long)total * tp->batch_size; /* a row's window at most */
+    const long long hi[LI_N] = {n_epochs, per_epoch, 1, 1, total, samples, samples,
                                 n_epochs, n_epochs, n_epochs, LLONG_MAX, UINT32_MAX};
     for (int k = 0; k < LI_N; k++)
         if (li[k] < 0 || li[k] > hi[k])
@@ -598,8 +603,8 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
     if (st->best_weights && ckpt_get_f32(f, "loop.best_weights", st->best_weights, st->n_best, e))
         return -1;
 
-    uint32_t crc;
-    if (file_prefix_crc(epochs_csv, st->csv_bytes, &crc, e) < 0)
+    uint32_t crc = 0;
+    if (file_crc(epochs_csv, 0, st->csv_bytes, &crc, e) < 0)
         return -1;
     if (crc != st->csv_crc)
         return err_set(e, "%s: its first %lld bytes are not those the checkpoint saw (CRC-32 "

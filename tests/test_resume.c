@@ -377,6 +377,20 @@ static void test_sgd_momentum_mnist(void)
     kill_and_resume(ini_sgd, "sgd", 23, &ref, ref_dir);
     resume_finished(ini_sgd, "sgd", &ref, ref_dir);
     free(ref.params);
+
+    /* rows every 12 steps: a row's window spans epochs */
+    char ini[sizeof ini_sgd + 8];
+    const char *at = strstr(ini_sgd, "eval_every = 5\n");
+    CHECK(at != NULL);
+    if (!at)
+        return;
+    snprintf(ini, sizeof ini, "%.*seval_every = 12\n%s", (int)(at - ini_sgd), ini_sgd,
+             at + strlen("eval_every = 5\n"));
+    Outcome ref12 = {0};
+    reference(ini, "sgd12", &ref12, ref_dir, sizeof ref_dir);
+    const long stops12[] = {10, 12, 18, 0};
+    stop_and_resume(ini, "sgd12", stops12, &ref12, ref_dir);
+    free(ref12.params);
 }
 
 static void test_adam_batchnorm_dropout_cifar(void)
