@@ -1,7 +1,9 @@
 /* train.c - see train.h. Train loss/accuracy per row are sample-weighted means over the
  * batches since the previous row, measured in train mode during the epoch (SEMANTICS
- * §8.3); validation and test loss are averaged over samples (§8.2). Cutting epochs.csv
- * back to a checkpoint's length needs truncate, from POSIX. */
+ * §8.3); validation and test loss are averaged over samples (§8.2). The loop keeps all its
+ * own state in a TrainState, so that a checkpoint (the sections written by
+ * save_checkpoint, in ckpt.h's format) can hold it whole. Cutting epochs.csv back to a
+ * checkpoint's length needs truncate, from POSIX. */
 #define _POSIX_C_SOURCE 200809L
 #include "train.h"
 
@@ -436,6 +438,15 @@ static void data_shape(const TrainData *d, int64_t *shape)
     shape[SHAPE_CLASSES] = d->train->n_classes;
 }
 
+/* The entries of the sections sched.counts, loop.counts and loop.values. */
+enum { SI_T, SI_T_CUR, SI_T_I, SI_CAFFE_STEP, SI_NUM_BAD, SI_COOLDOWN, SI_N };
+enum { LI_EPOCH, LI_BATCH, LI_SHUFFLED, LI_FINISHED, LI_ITERATION, LI_CORRECT, LI_SEEN,
+       LI_BEST_EPOCH, LI_BAD_EPOCHS, LI_STOPPED, LI_CSV_BYTES, LI_CSV_CRC, LI_N };
+enum { LF_LR, LF_LOSS, LF_BEST_VAL_ACC, LF_BEST_METRIC, LF_TRAIN_SECONDS, LF_WINDOW_SECONDS,
+       LF_ELAPSED, LF_N };
+
+/* Writes the checkpoint: the model, the optimizer, the schedule and st, after the
+ * last step taken. */
 static int save_checkpoint(Loop *L, const TrainIO *io, const Optim *o, const Sched *s, Err *e)
 {
     TrainState *st = L->st;
@@ -465,16 +476,24 @@ static int save_checkpoint(Loop *L, const TrainIO *io, const Optim *o, const Sch
     SchedState ss;
     sched_get_state(s, &ss);
     double sf[] = {ss.lr, ss.best};
-    int64_t si[] = {ss.t, ss.T_cur, ss.T_i, ss.caffe_step, ss.num_bad, ss.cooldown_counter};
+    int64_t si[SI_N] = {[SI_T] = ss.t, [SI_T_CUR] = ss.T_cur, [SI_T_I] = ss.T_i,
+                        [SI_CAFFE_STEP] = ss.caffe_step, [SI_NUM_BAD] = ss.num_bad,
+                        [SI_COOLDOWN] = ss.cooldown_counter};
     ckpt_put_f64(&w, "sched.lr_best", sf, 2);
-    ckpt_put_i64(&w, "sched.counts", si, sizeof si / sizeof si[0]);
-    int64_t li[] = {st->epoch, st->batch, st->shuffled, st->finished, st->iteration,
-                    st->window_correct, st->window_seen, st->best_epoch, st->bad_epochs,
-                    st->stopped_epoch, st->csv_bytes, st->csv_crc};
-    double lf[] = {st->lr_used, st->window_loss, st->best_val_acc, st->best_metric,
-                   st->train_seconds, st->window_seconds, st->elapsed_seconds};
-    ckpt_put_i64(&w, "loop.counts", li, sizeof li / sizeof li[0]);
-    ckpt_put_f64(&w, "loop.values", lf, sizeof lf / sizeof lf[0]);
+    ckpt_put_i64(&w, "sched.counts", si, SI_N);
+    int64_t li[LI_N] = {[LI_EPOCH] = st->epoch, [LI_BATCH] = st->batch,
+                        [LI_SHUFFLED] = st->shuffled, [LI_FINISHED] = st->finished,
+                        [LI_ITERATION] = st->iteration, [LI_CORRECT] = st->window_correct,
+                        [LI_SEEN] = st->window_seen, [LI_BEST_EPOCH] = st->best_epoch,
+                        [LI_BAD_EPOCHS] = st->bad_epochs, [LI_STOPPED] = st->stopped_epoch,
+                        [LI_CSV_BYTES] = st->csv_bytes, [LI_CSV_CRC] = st->csv_crc};
+    double lf[LF_N] = {[LF_LR] = st->lr_used, [LF_LOSS] = st->window_loss,
+                       [LF_BEST_VAL_ACC] = st->best_val_acc, [LF_BEST_METRIC] = st->best_metric,
+                       [LF_TRAIN_SECONDS] = st->train_seconds,
+                       [LF_WINDOW_SECONDS] = st->window_seconds,
+                       [LF_ELAPSED] = st->elapsed_seconds};
+    ckpt_put_i64(&w, "loop.counts", li, LI_N);
+    ckpt_put_f64(&w, "loop.values", lf, LF_N);
     ckpt_put_u64(&w, "rng.shuffle", st->shuffle_rng.s, 4);
     ckpt_put_u64(&w, "rng.dropout", st->dropout_rng.s, 4);
     ckpt_put_i32(&w, "loop.order", st->perm, (size_t)st->n_perm);
@@ -482,13 +501,6 @@ static int save_checkpoint(Loop *L, const TrainIO *io, const Optim *o, const Sch
         ckpt_put_f32(&w, "loop.best_weights", st->best_weights, st->n_best);
     return ckpt_writer_commit(&w, e);
 }
-
-/* The loop.counts and loop.values entries, in save_checkpoint's order. */
-enum { LI_EPOCH, LI_BATCH, LI_SHUFFLED, LI_FINISHED, LI_ITERATION, LI_CORRECT, LI_SEEN,
-       LI_BEST_EPOCH, LI_BAD_EPOCHS, LI_STOPPED, LI_CSV_BYTES, LI_CSV_CRC, LI_N };
-enum { LF_LR, LF_LOSS, LF_BEST_VAL_ACC, LF_BEST_METRIC, LF_TRAIN_SECONDS, LF_WINDOW_SECONDS,
-       LF_ELAPSED, LF_N };
-enum { SI_T, SI_T_CUR, SI_T_I, SI_CAFFE_STEP, SI_NUM_BAD, SI_COOLDOWN, SI_N };
 
 /* -1 with e: value k of section name outside [lo, hi]. */
 static int bad_value(const CkptFile *f, const char *name, int k, int64_t v, long long lo,
