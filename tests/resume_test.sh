@@ -138,6 +138,18 @@ expect "no checkpoint" 2 "t2: no checkpoint.bin to continue from" --resume "$T/t
 expect "-o with --resume" 2 "-o does not go with it" --resume "$T/t2" -o "$T/x"
 expect "a config file with --resume" 2 "takes no config file" --resume "$T/t2" "$T/r.ini"
 
+# --- one process per run directory: a running run cannot be continued by another ---
+"$MLPTRAIN" "$T/r.ini" -o "$T/busy" -q --set train.epochs=100000 &
+pid=$!
+wait_until [ -s "$T/busy/checkpoint.bin" ]
+before=$(digest "$T/busy" | grep -v 'epochs.csv\|checkpoint.bin')
+t_run "$MLPTRAIN" --resume "$T/busy" -q
+t_check "--resume of a running run: exit 2 ($(cat "$T/err"))" [ "$rc" -eq 2 ]
+t_check "--resume of a running run: message" grep -q "busy: process $pid is running this run now" "$T/err"
+kill -9 $pid
+wait $pid 2>/dev/null
+t_check "--resume of a running run changed nothing" [ "$(digest "$T/busy" | grep -v 'epochs.csv\|checkpoint.bin')" = "$before" ]
+
 # --- eval: the saved model gives result.csv's test numbers again, exactly ---
 t_run "$MLPTRAIN" eval "$T/ref"
 t_check "eval exits 0 ($(cat "$T/err"))" [ "$rc" -eq 0 ]
