@@ -8,7 +8,7 @@
  * Files written (RFC 4180 via the CSV writer, CRLF, numbers as %.9g, each whole or absent):
  *
  *   summary.csv, one row per run:
- *     the 22 result.csv columns (collect_result_columns), copied as the run wrote them;
+ *     the 24 result.csv columns (collect_result_columns), copied as the run wrote them;
  *     one column per swept key, header "section.key", the run's config.ini text;
  *     run_dir: the run's directory relative to the output directory when it lies under it
  *       ("." when it is the output directory), else the path as given or found.
@@ -38,7 +38,8 @@ typedef enum {
     COLLECT_COL_BATCHNORM, COLLECT_COL_DROPOUT, COLLECT_COL_OPTIMIZER, COLLECT_COL_LR,
     COLLECT_COL_BATCH_SIZE, COLLECT_COL_EPOCHS, COLLECT_COL_SCHEDULE, COLLECT_COL_SEED,
     COLLECT_COL_PARAMS, COLLECT_COL_TEST_ACC, COLLECT_COL_TEST_LOSS, COLLECT_COL_BEST_VAL_ACC,
-    COLLECT_COL_TRAIN_SECONDS, COLLECT_COL_SECONDS_PER_100_ITERATIONS,
+    COLLECT_COL_BEST_EPOCH, COLLECT_COL_STOPPED_EPOCH, COLLECT_COL_TRAIN_SECONDS,
+    COLLECT_COL_SECONDS_PER_100_ITERATIONS,
     COLLECT_COL_PEAK_RSS_BYTES, COLLECT_COL_MODEL_BYTES, COLLECT_COL_THREADS,
     COLLECT_COL_STATUS,
     COLLECT_N_COLUMNS

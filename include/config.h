@@ -6,6 +6,7 @@
 #define MLPTRAIN_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "params.h"
@@ -130,6 +131,11 @@ int config_diff(const Config *a, const Config *b, char *what, size_t n);
 /* Whether key "section.key" changes a run's results (every key but [output] and
  * train.threads): for comparing runs and for the keys that name them. */
 int config_key_affects_results(const char *full_key);
+
+/* A hash of every value that changes a run's results (config_key_affects_results), as
+ * the resolved config spells it: equal for configs config_diff finds no difference in
+ * (both finished). A checkpoint records it to recognise its run. */
+uint64_t config_result_hash(const Config *c);
 
 /* Where key "section.key" got its value, for messages about it: "PATH:LINE" for a line of
  * the file, "--set section.key=value" for an override, else PATH (or "config" without a

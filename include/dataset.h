@@ -5,6 +5,7 @@
 #ifndef MLPTRAIN_DATASET_H
 #define MLPTRAIN_DATASET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "params.h"
@@ -29,6 +30,25 @@ typedef struct {
  * missing batch; a later batch or a .gz of the missing one is an error. Returns 0 with
  * both sets owned by the caller (dataset_free); on failure both are left zeroed. */
 int dataset_load(Dataset *train, Dataset *test, const DataParams *p, Err *e);
+
+/* Loads only the test set named by p (p->test_limit applies), for evaluating a saved
+ * model: the training files need not be there. Same errors as dataset_load. */
+int dataset_load_test(Dataset *test, const DataParams *p, Err *e);
+
+/* The names of a dataset's classes, for confusion matrices. */
+#define DATASET_MAX_CLASSES 10
+#define DATASET_CLASS_NAME_MAX 48
+typedef struct {
+    int n;
+    char name[DATASET_MAX_CLASSES][DATASET_CLASS_NAME_MAX];
+    bool from_file;   /* read from the dataset's own file (CIFAR-10 batches.meta.txt) */
+} ClassNames;
+
+/* CIFAR-10: the lines of batches.meta.txt in p->path when that file is there (as in the
+ * official archive: one name a line, blank lines after the last allowed), else "0".."9";
+ * Fashion-MNIST and KMNIST: the names their authors document; MNIST: the digits. -1 with e
+ * when batches.meta.txt is there but is not 10 names of 1..47 printable bytes. */
+int dataset_class_names(ClassNames *cn, const DataParams *p, Err *e);
 
 /* Loads one IDX image file and its label file (exposed for tests). limit > 0 keeps and
  * reads only the first limit records; only their labels are checked. Returns 0, or -1

@@ -8,8 +8,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "ckpt.h"
 #include "params.h"
 #include "gemm.h"
 #include "pool.h"
@@ -90,6 +92,32 @@ bool model_tensor(const Model *m, int k, char *name, size_t name_size, size_t *o
                   int *rows, int *cols);
 /* Batch-norm buffers in the same style ("bn1.running_mean", "bn1.running_var"). */
 bool model_buffer(const Model *m, int k, char *name, size_t name_size, size_t *offset, int *count);
+
+/* ---- model.bin: the weights and the shape needed to build the model again ----
+ * Sections (ckpt.h): model.inputs, model.classes, model.hidden (widths, input side first),
+ * model.activation (its name), model.batchnorm (0/1), model.dropout; params (float32, in
+ * model_tensor order, each tensor row-major), buffers (model_buffer order), tensors (text:
+ * one "name rows cols offset" line per parameter tensor, then per buffer); origin.dataset,
+ * origin.epoch (the epoch whose weights these are), origin.best (1 when they are the best
+ * epoch's rather than the last), config_hash. */
+
+typedef struct {
+    char dataset[32];     /* the training data: params_dataset_names */
+    long epoch;
+    bool best;
+    uint64_t config_hash;
+} ModelOrigin;
+
+/* Writes m to path whole or not at all. -1 with e naming the file and the reason. */
+int model_save(const Model *m, const ModelOrigin *org, const char *path, Err *e);
+
+/* The shape and origin recorded in model file f (ckpt_read with CKPT_MODEL): fills p (init
+ * and bias_init set to fixed values: the weights come from the file), *n_in and
+ * *n_classes, ready for model_init. -1 with e when a value is missing or out of range. */
+int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classes,
+                     ModelOrigin *org, Err *e);
+/* Copies f's parameters and buffers into m, built from model_file_shape's values. */
+int model_file_weights(const CkptFile *f, Model *m, Err *e);
 
 /* The torchsummary-style table: Layer (type) / Output Shape / Param #, then totals. */
 void model_summary(const Model *m, FILE *f);

@@ -130,6 +130,13 @@ typedef struct {
     double label_smoothing;
     unsigned long long seed;
     long threads;                        /* 0 = all online CPUs */
+    long checkpoint_every;               /* epochs between checkpoints, 0 = only on interrupt
+                                            and at the end */
+    long early_stop_patience;            /* epochs without improvement before stopping, 0 = off */
+    PlateauMetric early_stop_metric;     /* val_loss or val_acc (params_plateau_metrics says
+                                            which way is better) */
+    double early_stop_min_delta;         /* least change that counts as an improvement */
+    bool restore_best;                   /* test (and model.bin) with the best epoch's weights */
 } TrainParams;
 
 /* ---- [output] ---- */

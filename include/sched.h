@@ -49,6 +49,16 @@ void sched_after_iteration(Sched *s);
  * the metric only once its warm-up, if any, is over). Does nothing for per-iteration ones. */
 void sched_after_epoch(Sched *s, double val_loss, double val_acc);
 
+/* What a schedule carries from one step to the next (what a checkpoint saves): with the
+ * parameters given to sched_init, it decides every later LR. */
+typedef struct {
+    double lr, best;
+    long t, T_cur, T_i, caffe_step, num_bad, cooldown_counter;
+} SchedState;
+void sched_get_state(const Sched *s, SchedState *st);
+/* Puts st back into s, which sched_init set up with the same parameters. */
+void sched_set_state(Sched *s, const SchedState *st);
+
 /* Writes the LR of every epoch (or every iteration with step_unit = iteration) of the
  * run described by the arguments as CSV ("epoch,lr" or "iteration,lr", %.17g, rows end
  * in "\r\n") to f. Fails for plateau, whose LR depends on validation results, for the

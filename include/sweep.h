@@ -30,8 +30,9 @@ SweepStatus sweep_dir_status(const char *dir);
 int sweep_finished(SweepStatus s);
 
 /* Removes the files a run writes (config.ini, epochs.csv, result.csv, summary.txt,
- * curves.svg, and their temporaries) from dir so the run can start again there; anything
- * else in dir is left alone. 0, or -1 with e. */
+ * curves.svg, checkpoint.bin, model.bin, confusion.csv, per_class.csv, and their
+ * temporaries) from dir so the run can start again there; anything else in dir (an eval
+ * directory, say) is left alone. 0, or -1 with e. */
 int sweep_clear_dir(const char *dir, Err *e);
 
 /* Writes indices idx[0..n) (ascending) in Slurm --array syntax, e.g. "3,7-9", into buf;

@@ -6,6 +6,8 @@
 #define MLPTRAIN_TRAIN_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "dataset.h"
@@ -26,9 +28,13 @@ typedef struct {
     RunStatus status;
     long epochs;             /* epochs started (the last may be partial) */
     long iterations;         /* optimizer steps taken */
-    double test_loss, test_acc;
+    double test_loss, test_acc;  /* of the weights model.bin holds (best or last) */
     double best_val_acc;     /* NaN without a validation split */
     double train_seconds;    /* time in training steps, evaluation excluded */
+    long best_epoch;         /* best epoch by train.early_stop_metric; 0 without validation */
+    long stopped_epoch;      /* the epoch early stopping ended the run at; 0 = it did not */
+    long weights_epoch;      /* the epoch whose weights the model holds at the end */
+    bool restored;           /* restore_best put the best epoch's weights back */
 } TrainResult;
 
 typedef struct {
@@ -50,6 +56,38 @@ typedef struct {
 
 typedef void (*TrainProgressFn)(void *ctx, const TrainProgress *p);
 
+/* Everything of the loop itself that the next step depends on. With the model's
+ * parameters, batch-norm buffers and bn_batches, the optimizer's state and the schedule's,
+ * it is what a checkpoint holds: a run continued from it computes what the uninterrupted
+ * run computes, bit for bit. */
+typedef struct {
+    long epoch;              /* epoch in progress, 1-based */
+    long batch;              /* batches of it done */
+    bool shuffled;           /* perm holds this epoch's order already */
+    bool finished;           /* the loop is over (the checkpoint at a run's end) */
+    long iteration;          /* optimizer steps taken */
+    double lr_used;          /* LR of the last step: the next row's lr column */
+    double window_loss;      /* since the last row: sum of loss x rows, correct, rows */
+    long window_correct, window_seen;
+    double best_val_acc;     /* of the rows so far; NaN until one has validation */
+    double best_metric;      /* best train.early_stop_metric at an epoch's end; NaN = none */
+    long best_epoch;         /* its epoch, 0 = none yet */
+    long bad_epochs;         /* epochs since, without improvement */
+    long stopped_epoch;      /* early stopping ended the run here, 0 = not */
+    Rng shuffle_rng, dropout_rng;
+    int n_perm;
+    int *perm;               /* training record order, reshuffled in place each epoch */
+    size_t n_best;
+    float *best_weights;     /* restore_best: parameters then buffers at best_epoch */
+    long long csv_bytes;     /* length of epochs.csv at this state, and its CRC-32 */
+    uint32_t csv_crc;
+    /* clocks, carried on so the time columns continue; never part of a result */
+    double train_seconds, window_seconds, elapsed_seconds;
+} TrainState;
+
+/* Safe on a zeroed state. */
+void train_state_free(TrainState *st);
+
 typedef struct {
     FILE *log;                       /* one line per evaluation row; NULL = quiet */
     const char *prefix;              /* put before each log line ("" or NULL: nothing) */
@@ -58,6 +96,17 @@ typedef struct {
     TrainProgressFn progress;        /* called about 5 times a second and after each row;
                                       * NULL = never */
     void *progress_ctx;
+    const char *checkpoint;          /* path of checkpoint.bin; NULL = none is written */
+    uint64_t config_hash;            /* recorded in checkpoints (config_result_hash) */
+    TrainState *resume;              /* from train_load_checkpoint: continue this run (the
+                                      * model, optimizer and schedule loaded with it);
+                                      * NULL = a fresh run. Used, not freed. */
+    long *confusion;                 /* n_classes x n_classes counts of the final test
+                                      * evaluation (row: true class, column: predicted);
+                                      * NULL = not wanted */
+    void (*on_step)(void *ctx, long iteration); /* after every optimizer step (before the
+                                      * stop flag is read); NULL = never */
+    void *step_ctx;
 } TrainIO;
 
 /* Optimizer steps per epoch, for the whole run, and the epochs the run touches (the last
@@ -94,14 +143,47 @@ typedef struct {
 int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int threads,
                       MemPlan *mp, Err *e);
 
-/* Trains m with o and s on d. On success returns 0 with r filled, whatever the status
- * (a diverged or interrupted run is a result). Returns -1 on I/O failure. */
+/* Trains m with o and s on d, or continues io->resume. On success returns 0 with r filled,
+ * whatever the status (a diverged or interrupted run is a result). Returns -1 on I/O
+ * failure.
+ *
+ * Checkpoints (io->checkpoint): at the end of every tp->checkpoint_every-th epoch (after
+ * its row and the schedule's epoch step), and when the loop ends (interrupted, or
+ * finished; not diverged) before the final row is evaluated. Early stopping and the best
+ * epoch are decided at each epoch's end on the validation split. With tp->restore_best
+ * the best epoch's weights are put back after the final row, and the test evaluation that
+ * r (and io->confusion) report is of them; the final row of epochs.csv is always of the
+ * last weights. */
 int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sched *s,
               const TrainIO *io, TrainResult *r, Err *e);
+
+/* Reads checkpoint path into st, m, o and s, which must be built as for a fresh run of
+ * the same config on the same data (the schedule by sched_init): checks the config hash,
+ * the data's sizes, every array's length and every index before use, and that epochs_csv
+ * still begins with the bytes it held when the checkpoint was written. Changes no file.
+ * Returns 0; -1 with e when the file is unreadable, damaged, or epochs.csv no longer
+ * matches; -2 with e when it belongs to another config or other data. */
+int train_load_checkpoint(TrainState *st, const char *path, uint64_t config_hash,
+                          const TrainParams *tp, const TrainData *d, Model *m, Optim *o,
+                          Sched *s, const char *epochs_csv, Err *e);
+
+/* Evaluates m in eval mode on every record of d, in batches of batch rows, with the code
+ * and the order the test row of a run uses: the same weights give the same numbers.
+ * confusion (n_classes x n_classes, zeroed here) receives the counts when not NULL. */
+void train_evaluate(Model *m, const Dataset *d, const Normalizer *nz, int batch,
+                    float label_smoothing, long *confusion, double *loss, double *acc);
 
 /* Writes result.csv (header + one row) for the run whole or not at all (a temporary file
  * renamed over path). name is the run's directory name, threads the thread count used. */
 int train_write_result(const char *path, const RunParams *rp, const char *name, int threads,
                        const Model *m, const TrainResult *r, Err *e);
+
+/* confusion.csv: a header "class" then one column per predicted class (its name), and a
+ * row per true class: its name, then the counts. per_class.csv: class, name, records,
+ * predicted, correct, accuracy (correct / records: the class's recall), precision
+ * (correct / predicted); empty where a count is 0. Each written whole. */
+int train_write_confusion(const char *confusion_path, const char *per_class_path,
+                          const long *confusion, int n_classes, const char *const *names,
+                          Err *e);
 
 #endif

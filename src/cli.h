@@ -17,7 +17,7 @@
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
-typedef enum { CMD_RUN, CMD_SWEEP, CMD_COLLECT } Command;
+typedef enum { CMD_RUN, CMD_SWEEP, CMD_COLLECT, CMD_EVAL } Command;
 typedef enum { MODE_TRAIN, MODE_SUMMARY, MODE_PRINT_CONFIG, MODE_PRINT_SCHEDULE } Mode;
 
 #define CLI_MAX_PATHS 4096
@@ -26,14 +26,16 @@ typedef struct {
     Command cmd;
     Mode mode;
     const char *config_path;
-    int n_paths;                       /* collect: the directories */
+    int n_paths;                       /* collect: the directories; eval: the run directory */
     const char *paths[CLI_MAX_PATHS];
     int n_sets;                        /* --set and --threads, in order */
     const char *sets[CONFIG_MAX_OVERRIDES];
     char thread_sets[CONFIG_MAX_OVERRIDES][64];
     int n_sweeps;
     const char *sweeps[CONFIG_MAX_AXES];
-    const char *run_dir;               /* -o: the run (or sweep, or collect output) directory */
+    const char *run_dir;               /* -o: the run (or sweep, collect or eval output)
+                                        * directory */
+    const char *resume_dir;            /* --resume: the run to continue */
     int quiet;
     int force;                         /* run even when the memory estimate exceeds what is free */
     long jobs;                         /* sweep: runs at once */
@@ -77,6 +79,9 @@ int cli_plan(const Config *c, bool train, bool force, int threads, Plan *pl, Err
 /* How to run one training run. */
 typedef struct {
     const char *run_dir;     /* -o: this directory; NULL = output.dir/output.name(-k) */
+    bool resume;             /* continue the run in run_dir from its checkpoint.bin */
+    bool restart;            /* with resume: when the checkpoint cannot be used, say why,
+                              * clear the run's files and start it again (a sweep's rerun) */
     FILE *log;               /* header and result lines; NULL = quiet */
     bool epoch_lines;        /* a line per evaluation row on log too */
     const char *prefix;      /* before each log line */
@@ -86,10 +91,14 @@ typedef struct {
     const char *context;     /* added to error messages, e.g. "run 3 of 12: ..." */
 } RunOpts;
 
-/* Trains c (finished, planned) and writes its run directory. Returns the exit code: 0 (ok
- * or diverged), 1 runtime failure, 2 config error, 128 + signal when interrupted; errors
- * are printed. */
+/* Trains c (finished, planned) and writes its run directory, or continues the run there
+ * (o->resume). Returns the exit code: 0 (ok or diverged), 1 runtime failure or a damaged
+ * checkpoint, 2 config error or a checkpoint of another config, 128 + signal when
+ * interrupted; errors are printed. */
 int cli_run(const RunOpts *o, const Config *c, Plan *pl);
+
+/* A run directory's checkpoint, which --resume and a sweep's rerun continue from. */
+#define CLI_CHECKPOINT "checkpoint.bin"
 
 /* The sweep and collect commands (study.c). */
 int study_sweep(const Cli *cli);

@@ -18,8 +18,8 @@
 const char *const collect_result_columns[] = {
     "name", "dataset", "hidden", "activation", "batchnorm", "dropout", "optimizer", "lr",
     "batch_size", "epochs", "schedule", "seed", "params", "test_acc", "test_loss",
-    "best_val_acc", "train_seconds", "seconds_per_100_iterations", "peak_rss_bytes",
-    "model_bytes", "threads", "status"};
+    "best_val_acc", "best_epoch", "stopped_epoch", "train_seconds",
+    "seconds_per_100_iterations", "peak_rss_bytes", "model_bytes", "threads", "status"};
 _Static_assert(sizeof collect_result_columns / sizeof collect_result_columns[0] ==
                    COLLECT_N_COLUMNS, "one name per result.csv column");
 
@@ -368,7 +368,8 @@ static void discover(Loader *L, const char *given)
         err_set(&e, "%s: cannot read the directory: %s", dir, strerror(read_error));
         skip(L, dir, e.msg);
     } else {
-        qsort(names, (size_t)n, sizeof *names, compare_name);
+        if (n > 0) /* qsort's pointer must not be NULL, even for no items */
+            qsort(names, (size_t)n, sizeof *names, compare_name);
         int found = 0;
         for (int i = 0; i < n; i++) {
             char *child = join(dir, names[i]);

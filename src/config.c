@@ -213,6 +213,18 @@ static const Key keys[] = {
     ULLONG("train", "seed", train.seed, "1", "seed of every random stream"),
     LONG("train", "threads", train.threads, IN(0, MAX_THREADS) | F_NO_RESULT, "0",
          "worker threads, 0 = all online CPUs; results are identical for any value"),
+    LONG("train", "checkpoint_every", train.checkpoint_every, IN(0, MAX_EPOCHS) | F_NO_RESULT,
+         "0", "epochs between checkpoints (checkpoint.bin); 0 = only on interrupt and at the end"),
+    LONG("train", "early_stop_patience", train.early_stop_patience, IN(0, MAX_EPOCHS), "0",
+         "stop after this many epochs without improvement of early_stop_metric, 0 = never; "
+         "needs data.val_split"),
+    ENUM("train", "early_stop_metric", train.early_stop_metric, params_plateau_metric_names, 0,
+         "val_loss", "validation metric early stopping, best_epoch and restore_best follow"),
+    DOUBLE("train", "early_stop_min_delta", train.early_stop_min_delta, IN(0, 1e9), "0",
+           "an epoch improves only when it beats the best by more than this"),
+    BOOL("train", "restore_best", train.restore_best, "false",
+         "test (and save in model.bin) the weights of the best epoch, not the last; needs "
+         "data.val_split"),
 
     STRING("output", "dir", output.dir, F_NONEMPTY | F_NO_RESULT, "runs",
            "parent directory of run directories"),
@@ -1414,6 +1426,25 @@ static int check_rules(const Config *c, Err *e)
     if (params_scheds[r->sched.type].needs_validation && !(r->data.val_split > 0))
         return err_set(e, "%s: schedule.type = %s requires data.val_split > 0 (it watches a "
                        "validation metric); set data.val_split, e.g. 0.1", w, type);
+    /* Early stopping and restore_best follow a validation metric. */
+    char patience[32];
+    snprintf(patience, sizeof patience, "%ld", r->train.early_stop_patience);
+    const struct {
+        bool on;
+        int key;
+        const char *value, *what;
+    } needs_val[] = {
+        {r->train.early_stop_patience > 0, IDX(train.early_stop_patience), patience,
+         "early stopping"},
+        {r->train.restore_best, IDX(train.restore_best), "true", "the best epoch"},
+    };
+    for (size_t i = 0; i < sizeof needs_val / sizeof needs_val[0]; i++)
+        if (needs_val[i].on && !(r->data.val_split > 0)) {
+            where(c, needs_val[i].key, w, sizeof w);
+            return err_set(e, "%s: train.%s = %s requires data.val_split > 0 (%s follows a "
+                           "validation metric); set data.val_split, e.g. 0.1", w,
+                           keys[needs_val[i].key].name, needs_val[i].value, needs_val[i].what);
+        }
     if (params_scheds[r->sched.type].uses_milestones && r->sched.n_milestones == 0)
         return err_set(e, "%s: schedule.type = %s requires schedule.milestones (e.g. milestones = "
                        "30, 60)", w, type);
@@ -1572,6 +1603,22 @@ int config_diff(const Config *a, const Config *b, char *what, size_t n)
         return 1;
     }
     return 0;
+}
+
+uint64_t config_result_hash(const Config *c)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a, 64 bits */
+    char text[4096 + 160];
+    for (int i = 0; i < N_KEYS; i++) {
+        if (keys[i].flags & F_NO_RESULT)
+            continue;
+        int n = snprintf(text, sizeof text, "%s.%s=", keys[i].section, keys[i].name);
+        value_text(&keys[i], &c->run, text + n, sizeof text - (size_t)n - 1);
+        strcat(text, "\n");
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+            h = (h ^ *p) * 0x100000001b3u;
+    }
+    return h;
 }
 
 int config_finish(Config *c, Err *e)

@@ -526,6 +526,130 @@ int dataset_load(Dataset *train, Dataset *test, const DataParams *p, Err *e)
     return 0;
 }
 
+int dataset_load_test(Dataset *test, const DataParams *p, Err *e)
+{
+    memset(test, 0, sizeof *test);
+    if ((unsigned)p->dataset >= DATASET_COUNT)
+        return err_set(e, "unknown dataset kind %d", (int)p->dataset);
+    if (check_dir(p->path, p->dataset, e))
+        return -1;
+    PathBuf images, labels;
+    switch (params_datasets[p->dataset].layout) {
+    case DATA_LAYOUT_IDX:
+        if (join(images, sizeof images, p->path, "t10k-images-idx3-ubyte", e) ||
+            join(labels, sizeof labels, p->path, "t10k-labels-idx1-ubyte", e))
+            return -1;
+        return dataset_load_idx(test, images, labels, p->test_limit, e);
+    case DATA_LAYOUT_CIFAR: {
+        if (join(images, sizeof images, p->path, "test_batch.bin", e))
+            return -1;
+        const char *tp = images;
+        return dataset_load_cifar(test, &tp, 1, p->test_limit, e);
+    }
+    }
+    return err_set(e, "dataset %s: unknown file layout %d", params_dataset_names[p->dataset],
+                   (int)params_datasets[p->dataset].layout);
+}
+
+/* Class names as their authors document them: Fashion-MNIST (github.com/zalandoresearch/
+ * fashion-mnist, README "Labels") and KMNIST (github.com/rois-codh/kmnist, classmap.csv,
+ * romanized); a NULL name stands for the class number. A dataset whose files name its
+ * classes has the file's name in data.path (read as read_names does). */
+static const struct {
+    const char *names[N_CLASSES];
+    const char *names_file;
+} class_names[] = {
+    [DATASET_MNIST] = {{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, NULL},
+    [DATASET_FASHION_MNIST] = {{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                                "Shirt", "Sneaker", "Bag", "Ankle boot"}, NULL},
+    [DATASET_KMNIST] = {{"o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"}, NULL},
+    [DATASET_CIFAR10] = {{NULL}, "batches.meta.txt"},
+};
+_Static_assert(sizeof class_names / sizeof class_names[0] == DATASET_COUNT,
+               "one row of class names per dataset");
+_Static_assert(N_CLASSES <= DATASET_MAX_CLASSES, "ClassNames holds every class");
+
+/* A names file (CIFAR-10's batches.meta.txt): 10 names, one a line, then only blank
+ * lines. */
+static int read_names(ClassNames *cn, const char *path, Err *e)
+{
+    FILE *f = util_open_regular(path, e);
+    if (!f)
+        return -1;
+    char line[256];
+    int n = 0, lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            rc = err_set(e, "%s:%d: line too long (expected a class name of at most %d bytes)",
+                         path, lineno, DATASET_CLASS_NAME_MAX - 1);
+            break;
+        }
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
+                           line[len - 1] == '\t'))
+            line[--len] = '\0';
+        char *name = line;
+        while (*name == ' ' || *name == '\t')
+            name++;
+        len = strlen(name);
+        if (len == 0) {
+            if (n < N_CLASSES)
+                rc = err_set(e, "%s:%d: blank line where class %d's name should be (expected %d "
+                             "names, one a line)", path, lineno, n, N_CLASSES);
+            continue;
+        }
+        if (n == N_CLASSES) {
+            rc = err_set(e, "%s:%d: more than %d class names", path, lineno, N_CLASSES);
+            break;
+        }
+        if (len >= DATASET_CLASS_NAME_MAX) {
+            rc = err_set(e, "%s:%d: class name of %zu bytes (expected at most %d)", path, lineno,
+                         len, DATASET_CLASS_NAME_MAX - 1);
+            break;
+        }
+        for (size_t i = 0; i < len && rc == 0; i++)
+            if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+                rc = err_set(e, "%s:%d: control character in a class name", path, lineno);
+        if (rc == 0)
+            memcpy(cn->name[n++], name, len + 1);
+    }
+    if (rc == 0 && ferror(f))
+        rc = err_set(e, "cannot read '%s': %s", path, strerror(errno));
+    fclose(f);
+    if (rc == 0 && n < N_CLASSES)
+        rc = err_set(e, "%s: %d class names (expected %d, one a line)", path, n, N_CLASSES);
+    return rc;
+}
+
+int dataset_class_names(ClassNames *cn, const DataParams *p, Err *e)
+{
+    memset(cn, 0, sizeof *cn);
+    if ((unsigned)p->dataset >= DATASET_COUNT)
+        return err_set(e, "unknown dataset kind %d", (int)p->dataset);
+    cn->n = N_CLASSES;
+    for (int c = 0; c < N_CLASSES; c++) {
+        const char *known = class_names[p->dataset].names[c];
+        if (known)
+            snprintf(cn->name[c], sizeof cn->name[c], "%s", known);
+        else
+            snprintf(cn->name[c], sizeof cn->name[c], "%d", c);
+    }
+    const char *file = class_names[p->dataset].names_file;
+    PathBuf path;
+    if (!file)
+        return 0;
+    if (join(path, sizeof path, p->path, file, e))
+        return -1;
+    if (absent(path))
+        return 0;
+    ClassNames read = {.n = N_CLASSES, .from_file = true};
+    if (read_names(&read, path, e) < 0)
+        return -1;
+    *cn = read;
+    return 0;
+}
+
 void dataset_standard_shape(const DataParams *p, DataShape *s)
 {
     const DatasetDesc *k = &params_datasets[p->dataset];

@@ -465,3 +465,136 @@ void model_summary(const Model *m, FILE *f)
     fprintf(f, "Params size (MB): %.2f\nEstimated Total Size (MB): %.2f\n%s\n", params_mb,
             input_mb + pass_mb + params_mb, rule);
 }
+
+/* ---- model.bin ---- */
+
+/* A growing string. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} Text;
+
+static void text_add(Text *t, const char *line)
+{
+    size_t n = strlen(line);
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (t->len + n + 1 > cap)
+            cap *= 2;
+        char *bigger = xmalloc(cap);
+        if (t->len)
+            memcpy(bigger, t->s, t->len);
+        free(t->s);
+        t->s = bigger;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, line, n + 1);
+    t->len += n;
+}
+
+int model_save(const Model *m, const ModelOrigin *org, const char *path, Err *e)
+{
+    /* A table of contents for readers in other languages: "name rows cols offset", the
+     * offset into params (or, for the running statistics, into buffers). */
+    Text toc = {0};
+    text_add(&toc, "");
+    char name[64], line[160];
+    size_t off;
+    int rows, cols;
+    for (int k = 0; model_tensor(m, k, name, sizeof name, &off, &rows, &cols); k++) {
+        snprintf(line, sizeof line, "%s %d %d %zu\n", name, rows, cols, off);
+        text_add(&toc, line);
+    }
+    for (int k = 0; model_buffer(m, k, name, sizeof name, &off, &rows); k++) {
+        snprintf(line, sizeof line, "%s %d 1 %zu\n", name, rows, off);
+        text_add(&toc, line);
+    }
+    CkptWriter w;
+    if (ckpt_writer_open(&w, CKPT_MODEL, path, e) < 0) {
+        free(toc.s);
+        return -1;
+    }
+    int64_t hidden[PARAMS_MAX_HIDDEN];
+    for (int i = 0; i < m->p.n_hidden; i++)
+        hidden[i] = m->p.hidden[i];
+    ckpt_put_long(&w, "model.inputs", m->n_in);
+    ckpt_put_long(&w, "model.classes", m->n_classes);
+    ckpt_put_i64(&w, "model.hidden", hidden, (size_t)m->p.n_hidden);
+    ckpt_put_text(&w, "model.activation", params_activation_names[m->p.activation]);
+    ckpt_put_long(&w, "model.batchnorm", m->p.batchnorm);
+    ckpt_put_double(&w, "model.dropout", m->p.dropout);
+    ckpt_put_f32(&w, "params", m->params, m->n_params);
+    ckpt_put_f32(&w, "buffers", m->buffers, m->n_buffers);
+    ckpt_put_text(&w, "tensors", toc.s);
+    ckpt_put_text(&w, "origin.dataset", org->dataset);
+    ckpt_put_long(&w, "origin.epoch", org->epoch);
+    ckpt_put_long(&w, "origin.best", org->best);
+    ckpt_put_u64(&w, "config_hash", &org->config_hash, 1);
+    free(toc.s);
+    return ckpt_writer_commit(&w, e);
+}
+
+/* Bounds of what a model file may describe: the config's own bounds. */
+#define MAX_INPUTS (1L << 24)
+#define MAX_CLASSES 65536L
+#define MAX_WIDTH 1000000L
+
+int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classes,
+                     ModelOrigin *org, Err *e)
+{
+    memset(p, 0, sizeof *p);
+    memset(org, 0, sizeof *org);
+    long inputs, classes, bn, epoch, best;
+    char act[64];
+    if (ckpt_get_long(f, "model.inputs", 1, MAX_INPUTS, &inputs, e) < 0 ||
+        ckpt_get_long(f, "model.classes", 2, MAX_CLASSES, &classes, e) < 0 ||
+        ckpt_get_long(f, "model.batchnorm", 0, 1, &bn, e) < 0 ||
+        ckpt_get_double(f, "model.dropout", &p->dropout, e) < 0 ||
+        ckpt_get_text(f, "model.activation", act, sizeof act, e) < 0 ||
+        ckpt_get_text(f, "origin.dataset", org->dataset, sizeof org->dataset, e) < 0 ||
+        ckpt_get_long(f, "origin.epoch", 0, LONG_MAX, &epoch, e) < 0 ||
+        ckpt_get_long(f, "origin.best", 0, 1, &best, e) < 0 ||
+        ckpt_get_u64(f, "config_hash", &org->config_hash, 1, e) < 0)
+        return -1;
+    if (!(p->dropout >= 0 && p->dropout <= 1))
+        return err_set(e, "%s: section 'model.dropout' holds %g (expected 0..1)", f->path,
+                       p->dropout);
+    long long nh = ckpt_count(f, "model.hidden", CKPT_I64, e);
+    if (nh < 0)
+        return -1;
+    if (nh > PARAMS_MAX_HIDDEN)
+        return err_set(e, "%s: %lld hidden layers (expected at most %d)", f->path, nh,
+                       PARAMS_MAX_HIDDEN);
+    int64_t hidden[PARAMS_MAX_HIDDEN];
+    if (ckpt_get_i64(f, "model.hidden", hidden, (size_t)nh, e) < 0)
+        return -1;
+    for (int i = 0; i < (int)nh; i++) {
+        if (hidden[i] < 1 || hidden[i] > MAX_WIDTH)
+            return err_set(e, "%s: hidden layer %d has width %lld (expected 1..%ld)", f->path,
+                           i + 1, (long long)hidden[i], MAX_WIDTH);
+        p->hidden[i] = (int)hidden[i];
+    }
+    p->n_hidden = (int)nh;
+    int a = 0;
+    while (params_activation_names[a] && strcmp(params_activation_names[a], act) != 0)
+        a++;
+    if (!params_activation_names[a])
+        return err_set(e, "%s: unknown activation '%s'", f->path, act);
+    p->activation = (Activation)a;
+    p->batchnorm = bn != 0;
+    p->init = INIT_DEFAULT;
+    p->bias_init = BIAS_INIT_ZEROS;
+    org->epoch = epoch;
+    org->best = best != 0;
+    *n_in = (int)inputs;
+    *n_classes = (int)classes;
+    return 0;
+}
+
+int model_file_weights(const CkptFile *f, Model *m, Err *e)
+{
+    if (ckpt_get_f32(f, "params", m->params, m->n_params, e) < 0 ||
+        ckpt_get_f32(f, "buffers", m->buffers, m->n_buffers, e) < 0)
+        return -1;
+    return 0;
+}

@@ -297,6 +297,25 @@ static const char *lr_text(double v, char buf[32])
     return buf;
 }
 
+void sched_get_state(const Sched *s, SchedState *st)
+{
+    *st = (SchedState){.lr = s->lr, .best = s->best, .t = s->t, .T_cur = s->T_cur, .T_i = s->T_i,
+                       .caffe_step = s->caffe_step, .num_bad = s->num_bad,
+                       .cooldown_counter = s->cooldown_counter};
+}
+
+void sched_set_state(Sched *s, const SchedState *st)
+{
+    s->lr = st->lr;
+    s->best = st->best;
+    s->t = st->t;
+    s->T_cur = st->T_cur;
+    s->T_i = st->T_i;
+    s->caffe_step = st->caffe_step;
+    s->num_bad = st->num_bad;
+    s->cooldown_counter = st->cooldown_counter;
+}
+
 /* Steps through the whole run on a copy, so an LR that turns negative, infinite or NaN
  * (a lambda dividing by zero, inv with 1 + gamma*iter < 0, ...) is an error now rather
  * than a diverged run later. A schedule that follows validation results (plateau) is

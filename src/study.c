@@ -1,7 +1,8 @@
 /* study.c - the sweep command: every run of a config's [sweep] section (and --sweep
  * options) into its own directory inside one sweep directory, validated before the first
- * starts, skipped when already finished, several at once with --jobs; and --list,
- * --status and --index, which let Slurm job arrays and GNU parallel do the scheduling.
+ * starts, skipped when already finished, continued from its checkpoint when interrupted,
+ * several at once with --jobs; and --list, --status and --index, which let Slurm job
+ * arrays and GNU parallel do the scheduling.
  * Part of the command line with main.c (see cli.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,12 +212,19 @@ static void job(void *ctx, long k, int slot)
     Plan plan;
     if (code < 0 && (code = cli_plan(&pc, true, st->cli->force, st->threads, &plan, &e)) >= 0)
         cli_fail(&pc, code, &e, context);
-    if (code < 0 && sweep_clear_dir(it->dir, &e) < 0)
+    /* An interrupted or killed run continues from its checkpoint when it has one (cli_run
+     * starts it again if the checkpoint turns out unusable); any other starts afresh. */
+    char ckpt[PARAMS_PATH_MAX * 2 + 32];
+    snprintf(ckpt, sizeof ckpt, "%s/%s", it->dir, CLI_CHECKPOINT);
+    bool resume = (it->status == SWEEP_INTERRUPTED || it->status == SWEEP_INCOMPLETE) &&
+                  util_file_size(ckpt, NULL) >= 0;
+    if (code < 0 && !resume && sweep_clear_dir(it->dir, &e) < 0)
         code = cli_fail(&pc, EXIT_RUNTIME, &e, context);
     if (code < 0) {
         snprintf(prefix, sizeof prefix, "[run %ld] ", i);
         snprintf(label, sizeof label, "[run %ld] ", i);
-        RunOpts o = {.run_dir = it->dir, .log = st->cli->quiet ? NULL : stderr,
+        RunOpts o = {.run_dir = it->dir, .resume = resume, .restart = true,
+                     .log = st->cli->quiet ? NULL : stderr,
                      .epoch_lines = st->epoch_lines, .prefix = prefix, .progress = st->progress,
                      .progress_slot = slot, .label = label, .context = context};
         code = cli_run(&o, &pc, &plan);

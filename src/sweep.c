@@ -60,7 +60,8 @@ int sweep_finished(SweepStatus s)
 static int run_file(const char *name)
 {
     static const char *const files[] = {"config.ini", "epochs.csv", "result.csv", "summary.txt",
-                                        "curves.svg"};
+                                        "curves.svg", "checkpoint.bin", "model.bin",
+                                        "confusion.csv", "per_class.csv"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         size_t n = strlen(files[i]);
         if (strncmp(name, files[i], n) == 0 &&

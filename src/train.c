@@ -1,6 +1,10 @@
 /* train.c - see train.h. Train loss/accuracy per row are sample-weighted means over the
  * batches since the previous row, measured in train mode during the epoch (SEMANTICS
- * §8.3); validation and test loss are averaged over samples (§8.2). */
+ * §8.3); validation and test loss are averaged over samples (§8.2). The loop keeps all its
+ * own state in a TrainState, so that a checkpoint (the sections written by
+ * save_checkpoint, in ckpt.h's format) can hold it whole. Cutting epochs.csv back to a
+ * checkpoint's length needs truncate, from POSIX. */
+#define _POSIX_C_SOURCE 200809L
 #include "train.h"
 
 #include <errno.h>
@@ -8,7 +12,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ckpt.h"
 #include "csv.h"
 #include "layers.h"
 
@@ -80,7 +86,7 @@ int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int 
         return -1;
     ModelMemory mm;
     model_memory(&m, &mm);
-    mp->params = mm.params;
+    mp->params = mm.params * (rp->train.restore_best ? 2 : 1); /* and the best epoch's copy */
     mp->grads = mm.grads;
     mp->activations = mm.activations;
     mp->optim = optim_state_bytes(&rp->optim, m.n_params);
@@ -127,12 +133,42 @@ typedef struct {
     double loss, acc;
 } Eval;
 
-/* Eval-mode pass over records idx[0..n) of d (all records when idx is NULL). */
+static void work_init(Work *w, const Model *m, int dim)
+{
+    size_t rows = (size_t)m->max_batch;
+    w->x = xmalloc(rows * (size_t)dim * sizeof(float));
+    w->dlogits = xmalloc(rows * (size_t)m->n_classes * sizeof(float));
+    w->y = xmalloc(rows * sizeof(int));
+    w->order = xmalloc(rows * sizeof(int));
+}
+
+static void work_free(Work *w)
+{
+    free(w->x);
+    free(w->dlogits);
+    free(w->y);
+    free(w->order);
+}
+
+/* The predicted class of a row of logits: softmax_xent's rule (the first maximum; a NaN
+ * counts as the maximum), so the confusion matrix's diagonal is its hit count. */
+static int predicted(const float *z, int C)
+{
+    int arg = 0;
+    for (int c = 1; c < C; c++)
+        if (!(z[c] <= z[arg]) && !isnan(z[arg]))
+            arg = c;
+    return arg;
+}
+
+/* Eval-mode pass over records idx[0..n) of d (all records when idx is NULL); confusion
+ * (C x C), when not NULL, receives the counts. */
 static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int *idx, int n,
-                     int batch, float label_smoothing, Work *w)
+                     int batch, float label_smoothing, Work *w, long *confusion)
 {
     double loss = 0.0;
     long hits = 0;
+    int C = m->n_classes;
     int *seq = w->order; /* reused as an identity index list when idx is NULL */
     for (int start = 0; start < n; start += batch) {
         int rows = n - start < batch ? n - start : batch;
@@ -143,11 +179,29 @@ static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int
         assemble(m->pool, d, nz, ids, rows, w->x, w->y);
         const float *logits = model_forward(m, w->x, rows, false, NULL);
         long c = 0;
-        loss += softmax_xent(logits, w->y, rows, m->n_classes, label_smoothing, NULL, &c);
+        loss += softmax_xent(logits, w->y, rows, C, label_smoothing, NULL, &c);
         hits += c;
+        if (confusion)
+            for (int i = 0; i < rows; i++)
+                confusion[(size_t)w->y[i] * C + predicted(logits + (size_t)i * C, C)]++;
     }
     Eval r = {n ? loss / n : NAN, n ? (double)hits / n : NAN};
     return r;
+}
+
+void train_evaluate(Model *m, const Dataset *d, const Normalizer *nz, int batch,
+                    float label_smoothing, long *confusion, double *loss, double *acc)
+{
+    Work w;
+    work_init(&w, m, d->dim);
+    if (batch > m->max_batch)
+        batch = m->max_batch;
+    if (confusion)
+        memset(confusion, 0, (size_t)m->n_classes * m->n_classes * sizeof *confusion);
+    Eval r = evaluate(m, d, nz, NULL, d->n, batch, label_smoothing, &w, confusion);
+    work_free(&w);
+    *loss = r.loss;
+    *acc = r.acc;
 }
 
 typedef struct {
@@ -155,13 +209,10 @@ typedef struct {
     const TrainData *d;
     Model *m;
     Work *w;
+    TrainState *st;
     CsvWriter csv;
     FILE *log;
-    const char *csv_path;
     double t_start;
-    double window_seconds;   /* training time since the last row */
-    double window_loss;
-    long window_correct, window_seen;
     Eval last_val;           /* validation at iteration last_val_iter */
     long last_val_iter;
     double last_val_acc;     /* of the last row, for progress */
@@ -170,8 +221,8 @@ typedef struct {
 } Loop;
 
 /* Reports progress when due (every 0.2 s) or when forced. */
-static void report(Loop *L, const TrainIO *io, long epoch, long n_epochs, long iteration,
-                   long total, double *last_report, int force)
+static void report(Loop *L, const TrainIO *io, long n_epochs, long total, double *last_report,
+                   int force)
 {
     if (!io->progress)
         return;
@@ -179,14 +230,17 @@ static void report(Loop *L, const TrainIO *io, long epoch, long n_epochs, long i
     if (!force && now - *last_report < 0.2)
         return;
     *last_report = now;
-    double trained = L->r->train_seconds + L->window_seconds;
-    long seen = iteration * L->tp->batch_size;
+    const TrainState *st = L->st;
+    double trained = st->train_seconds + st->window_seconds;
+    long seen = st->iteration * L->tp->batch_size;
+    double ran = now - L->t_start;
     TrainProgress p = {
-        .epoch = epoch, .n_epochs = n_epochs, .iteration = iteration, .total_iterations = total,
-        .loss = L->window_seen ? L->window_loss / L->window_seen : NAN,
+        .epoch = st->epoch, .n_epochs = n_epochs, .iteration = st->iteration,
+        .total_iterations = total,
+        .loss = st->window_seen ? st->window_loss / st->window_seen : NAN,
         .samples_per_second = trained > 0 ? (double)seen / trained : NAN,
-        .eta = iteration > 0 ? (now - L->t_start) * (double)(total - iteration) / (double)iteration
-                             : NAN,
+        .eta = st->iteration > 0 ? ran * (double)(total - st->iteration) / (double)st->iteration
+                                 : NAN,
         .last_val_acc = L->last_val_acc};
     io->progress(io->progress_ctx, &p);
 }
@@ -197,7 +251,8 @@ static Eval validate(Loop *L, long iteration)
     const TrainData *d = L->d;
     if (L->last_val_iter != iteration) {
         L->last_val = evaluate(L->m, d->train, d->nz, d->split->val_idx, d->split->n_val,
-                               (int)L->tp->eval_batch_size, (float)L->tp->label_smoothing, L->w);
+                               (int)L->tp->eval_batch_size, (float)L->tp->label_smoothing, L->w,
+                               NULL);
         L->last_val_iter = iteration;
     }
     return L->last_val;
@@ -211,39 +266,42 @@ static void write_cell(CsvWriter *c, double v, int present)
         csv_empty(c);
 }
 
-/* Evaluates and appends one row to epochs.csv (and the log). */
-static int write_row(Loop *L, long epoch, long iteration, double lr, int with_test, Err *e)
+/* Evaluates and appends one row to epochs.csv (and the log); confusion as evaluate's. */
+static int write_row(Loop *L, int with_test, long *confusion, Err *e)
 {
     const TrainData *d = L->d;
+    TrainState *st = L->st;
     Work *w = L->w;
     int eval_batch = (int)L->tp->eval_batch_size;
     float ls = (float)L->tp->label_smoothing;
-    double train_loss = L->window_seen ? L->window_loss / L->window_seen : NAN;
-    double train_acc = L->window_seen ? (double)L->window_correct / L->window_seen : NAN;
+    double train_loss = st->window_seen ? st->window_loss / st->window_seen : NAN;
+    double train_acc = st->window_seen ? (double)st->window_correct / st->window_seen : NAN;
     Eval val = {NAN, NAN}, test = {NAN, NAN};
     int has_val = d->split->n_val > 0;
     if (has_val) {
-        val = validate(L, iteration);
-        if (isnan(L->r->best_val_acc) || val.acc > L->r->best_val_acc)
-            L->r->best_val_acc = val.acc;
+        val = validate(L, st->iteration);
+        if (isnan(st->best_val_acc) || val.acc > st->best_val_acc)
+            st->best_val_acc = val.acc;
     }
     if (with_test) {
-        test = evaluate(L->m, d->test, d->nz, NULL, d->test->n, eval_batch, ls, w);
+        if (confusion)
+            memset(confusion, 0, (size_t)L->m->n_classes * L->m->n_classes * sizeof *confusion);
+        test = evaluate(L->m, d->test, d->nz, NULL, d->test->n, eval_batch, ls, w, confusion);
         L->r->test_loss = test.loss;
         L->r->test_acc = test.acc;
     }
     double elapsed = util_now() - L->t_start;
     CsvWriter *c = &L->csv;
-    csv_long(c, epoch);
-    csv_long(c, iteration);
-    csv_double(c, lr);
-    write_cell(c, train_loss, L->window_seen > 0);
-    write_cell(c, train_acc, L->window_seen > 0);
+    csv_long(c, st->epoch);
+    csv_long(c, st->iteration);
+    csv_double(c, st->lr_used);
+    write_cell(c, train_loss, st->window_seen > 0);
+    write_cell(c, train_acc, st->window_seen > 0);
     write_cell(c, val.loss, has_val);
     write_cell(c, val.acc, has_val);
     write_cell(c, test.loss, with_test);
     write_cell(c, test.acc, with_test);
-    csv_double(c, L->window_seconds);
+    csv_double(c, st->window_seconds);
     csv_double(c, elapsed);
     if (csv_end_row(c, e) < 0)
         return -1;
@@ -257,15 +315,352 @@ static int write_row(Loop *L, long epoch, long iteration, double lr, int with_te
         if (with_test)
             snprintf(tpart, sizeof tpart, " | test loss %.4f acc %.4f", test.loss, test.acc);
         snprintf(line, sizeof line, "%sepoch %ld iter %ld lr %.6g | train loss %.4f acc %.4f%s%s | "
-                 "%.2fs\n", L->prefix, epoch, iteration, lr, train_loss, train_acc, vpart, tpart,
-                 L->window_seconds);
+                 "%.2fs\n", L->prefix, st->epoch, st->iteration, st->lr_used, train_loss,
+                 train_acc, vpart, tpart, st->window_seconds);
         fputs(line, L->log);
         fflush(L->log);
     }
-    L->r->train_seconds += L->window_seconds;
-    L->window_loss = 0.0;
-    L->window_correct = L->window_seen = 0;
-    L->window_seconds = 0.0;
+    st->train_seconds += st->window_seconds;
+    st->window_loss = 0.0;
+    st->window_correct = st->window_seen = 0;
+    st->window_seconds = 0.0;
+    return 0;
+}
+
+/* Whether an eval_every row is due right after the step that made st->batch batches of
+ * the epoch. The row of an epoch's last batch is written at the epoch's end instead,
+ * after the early-stopping decision, so a run that stops there gets one final row. */
+static bool row_due(const TrainParams *tp, const TrainState *st, long per_epoch, long total)
+{
+    return tp->eval_every > 0 && st->iteration % tp->eval_every == 0 && st->iteration < total &&
+           st->batch < per_epoch;
+}
+
+/* At an epoch's end (validation present): is this epoch the best so far by
+ * early_stop_metric (beating the best by more than early_stop_min_delta)? Keeps the
+ * best epoch's weights for restore_best, and counts the epochs without improvement. */
+static void track_best(Loop *L)
+{
+    const TrainParams *tp = L->tp;
+    TrainState *st = L->st;
+    Eval v = validate(L, st->iteration);
+    double x = NAN;
+    switch (tp->early_stop_metric) {
+    case METRIC_VAL_LOSS: x = v.loss; break;
+    case METRIC_VAL_ACC: x = v.acc; break;
+    }
+    bool higher = params_plateau_metrics[tp->early_stop_metric].mode == PLATEAU_MAX;
+    double d = tp->early_stop_min_delta, best = st->best_metric;
+    bool improved = !isnan(x) &&
+                    (isnan(best) || (higher ? x > best + d : x < best - d));
+    if (!improved) {
+        st->bad_epochs++;
+        return;
+    }
+    st->best_metric = x;
+    st->best_epoch = st->epoch;
+    st->bad_epochs = 0;
+    if (st->best_weights) {
+        Model *m = L->m;
+        memcpy(st->best_weights, m->params, m->n_params * sizeof(float));
+        memcpy(st->best_weights + m->n_params, m->buffers, m->n_buffers * sizeof(float));
+    }
+}
+
+void train_state_free(TrainState *st)
+{
+    free(st->perm);
+    free(st->best_weights);
+    memset(st, 0, sizeof *st);
+}
+
+/* The state of a run before its first step. */
+static void state_init(TrainState *st, const TrainParams *tp, const TrainData *d, const Model *m,
+                       const Sched *s)
+{
+    memset(st, 0, sizeof *st);
+    st->epoch = 1;
+    st->lr_used = sched_lr(s);
+    st->best_val_acc = st->best_metric = NAN;
+    rng_seed(&st->shuffle_rng, tp->seed, RNG_STREAM_SHUFFLE);
+    rng_seed(&st->dropout_rng, tp->seed, RNG_STREAM_DROPOUT);
+    st->n_perm = d->split->n_train;
+    st->perm = xmalloc((size_t)(st->n_perm ? st->n_perm : 1) * sizeof(int));
+    memcpy(st->perm, d->split->train_idx, (size_t)st->n_perm * sizeof(int));
+    if (tp->restore_best) {
+        st->n_best = m->n_params + m->n_buffers;
+        st->best_weights = xcalloc(st->n_best, sizeof(float));
+    }
+}
+
+/* ---- checkpoints ---- */
+
+/* Extends *crc, the CRC-32 of the first `from` bytes of path, to its first `to` bytes; -1
+ * with e if the file holds fewer or cannot be read. */
+static int file_crc(const char *path, long long from, long long to, uint32_t *crc, Err *e)
+{
+    FILE *f = util_open_regular(path, e);
+    if (!f)
+        return -1;
+    unsigned char buf[65536];
+    uint32_t c = *crc;
+    long long left = to - from;
+    if (from > 0 && fseek(f, (long)from, SEEK_SET) != 0)
+        left = -1;
+    while (left > 0) {
+        size_t want = left < (long long)sizeof buf ? (size_t)left : sizeof buf;
+        size_t got = fread(buf, 1, want, f);
+        c = ckpt_crc32(c, buf, got);
+        left -= (long long)got;
+        if (got < want)
+            break;
+    }
+    int bad = ferror(f) || left < 0;
+    fclose(f);
+    if (bad)
+        return err_set(e, "cannot read '%s': %s", path, strerror(errno));
+    if (left > 0)
+        return err_set(e, "%s: holds %lld bytes, fewer than the %lld it held at the checkpoint",
+                       path, to - left, to);
+    *crc = c;
+    return 0;
+}
+
+/* The sizes a checkpoint is checked against: records of each part, inputs, classes. */
+enum { SHAPE_TRAIN, SHAPE_VAL, SHAPE_TEST, SHAPE_DIM, SHAPE_CLASSES, SHAPE_N };
+
+static void data_shape(const TrainData *d, int64_t *shape)
+{
+    shape[SHAPE_TRAIN] = d->split->n_train;
+    shape[SHAPE_VAL] = d->split->n_val;
+    shape[SHAPE_TEST] = d->test->n;
+    shape[SHAPE_DIM] = d->train->dim;
+    shape[SHAPE_CLASSES] = d->train->n_classes;
+}
+
+/* The entries of the sections sched.counts, loop.counts and loop.values. */
+enum { SI_T, SI_T_CUR, SI_T_I, SI_CAFFE_STEP, SI_NUM_BAD, SI_COOLDOWN, SI_N };
+enum { LI_EPOCH, LI_BATCH, LI_SHUFFLED, LI_FINISHED, LI_ITERATION, LI_CORRECT, LI_SEEN,
+       LI_BEST_EPOCH, LI_BAD_EPOCHS, LI_STOPPED, LI_CSV_BYTES, LI_CSV_CRC, LI_N };
+enum { LF_LR, LF_LOSS, LF_BEST_VAL_ACC, LF_BEST_METRIC, LF_TRAIN_SECONDS, LF_WINDOW_SECONDS,
+       LF_ELAPSED, LF_N };
+
+/* Writes the checkpoint: the model, the optimizer, the schedule and st, after the
+ * last step taken. */
+static int save_checkpoint(Loop *L, const TrainIO *io, const Optim *o, const Sched *s, Err *e)
+{
+    TrainState *st = L->st;
+    const Model *m = L->m;
+    /* epochs.csv only grows between checkpoints: extend the last one's CRC. */
+    if (file_crc(io->epochs_csv, st->csv_bytes, L->csv.good, &st->csv_crc, e) < 0)
+        return -1;
+    st->csv_bytes = L->csv.good;
+    st->elapsed_seconds = util_now() - L->t_start;
+    CkptWriter w;
+    if (ckpt_writer_open(&w, CKPT_CHECKPOINT, io->checkpoint, e) < 0)
+        return -1;
+    int64_t shape[SHAPE_N];
+    data_shape(L->d, shape);
+    ckpt_put_u64(&w, "config_hash", &io->config_hash, 1);
+    ckpt_put_i64(&w, "data.shape", shape, SHAPE_N);
+    ckpt_put_f32(&w, "model.params", m->params, m->n_params);
+    ckpt_put_f32(&w, "model.buffers", m->buffers, m->n_buffers);
+    ckpt_put_long(&w, "model.bn_batches", m->bn_batches);
+    ckpt_put_long(&w, "optim.t", o->t);
+    if (o->m)
+        ckpt_put_f32(&w, "optim.m", o->m, o->n);
+    if (o->v)
+        ckpt_put_f32(&w, "optim.v", o->v, o->n);
+    if (o->vmax)
+        ckpt_put_f32(&w, "optim.vmax", o->vmax, o->n);
+    SchedState ss;
+    sched_get_state(s, &ss);
+    double sf[] = {ss.lr, ss.best};
+    int64_t si[SI_N] = {[SI_T] = ss.t, [SI_T_CUR] = ss.T_cur, [SI_T_I] = ss.T_i,
+                        [SI_CAFFE_STEP] = ss.caffe_step, [SI_NUM_BAD] = ss.num_bad,
+                        [SI_COOLDOWN] = ss.cooldown_counter};
+    ckpt_put_f64(&w, "sched.lr_best", sf, 2);
+    ckpt_put_i64(&w, "sched.counts", si, SI_N);
+    int64_t li[LI_N] = {[LI_EPOCH] = st->epoch, [LI_BATCH] = st->batch,
+                        [LI_SHUFFLED] = st->shuffled, [LI_FINISHED] = st->finished,
+                        [LI_ITERATION] = st->iteration, [LI_CORRECT] = st->window_correct,
+                        [LI_SEEN] = st->window_seen, [LI_BEST_EPOCH] = st->best_epoch,
+                        [LI_BAD_EPOCHS] = st->bad_epochs, [LI_STOPPED] = st->stopped_epoch,
+                        [LI_CSV_BYTES] = st->csv_bytes, [LI_CSV_CRC] = st->csv_crc};
+    double lf[LF_N] = {[LF_LR] = st->lr_used, [LF_LOSS] = st->window_loss,
+                       [LF_BEST_VAL_ACC] = st->best_val_acc, [LF_BEST_METRIC] = st->best_metric,
+                       [LF_TRAIN_SECONDS] = st->train_seconds,
+                       [LF_WINDOW_SECONDS] = st->window_seconds,
+                       [LF_ELAPSED] = st->elapsed_seconds};
+    ckpt_put_i64(&w, "loop.counts", li, LI_N);
+    ckpt_put_f64(&w, "loop.values", lf, LF_N);
+    ckpt_put_u64(&w, "rng.shuffle", st->shuffle_rng.s, 4);
+    ckpt_put_u64(&w, "rng.dropout", st->dropout_rng.s, 4);
+    ckpt_put_i32(&w, "loop.order", st->perm, (size_t)st->n_perm);
+    if (st->best_weights)
+        ckpt_put_f32(&w, "loop.best_weights", st->best_weights, st->n_best);
+    return ckpt_writer_commit(&w, e);
+}
+
+/* -1 with e: value k of section name outside [lo, hi]. */
+static int bad_value(const CkptFile *f, const char *name, int k, int64_t v, long long lo,
+                     long long hi, Err *e)
+{
+    return err_set(e, "%s: damaged: entry %d of section '%s' is %lld (expected %lld..%lld)",
+                   f->path, k, name, (long long)v, lo, hi);
+}
+
+static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const TrainParams *tp,
+                const TrainData *d, Model *m, Optim *o, Sched *s, const char *epochs_csv, Err *e)
+{
+    uint64_t hash;
+    if (ckpt_get_u64(f, "config_hash", &hash, 1, e) < 0)
+        return -1;
+    if (hash != config_hash)
+        return err_set(e, "%s: written by a run of another config (config hash %016llx, this "
+                       "config's is %016llx): a checkpoint continues only the run it was "
+                       "written for", f->path, (unsigned long long)hash,
+                       (unsigned long long)config_hash), -2;
+    int64_t shape[SHAPE_N], want[SHAPE_N];
+    data_shape(d, want);
+    if (ckpt_get_i64(f, "data.shape", shape, SHAPE_N, e) < 0)
+        return -1;
+    if (memcmp(shape, want, sizeof shape) != 0)
+        return err_set(e, "%s: written for %lld training, %lld validation and %lld test records "
+                       "of %lld values in %lld classes, but the data now gives %lld, %lld and "
+                       "%lld of %lld in %lld (the data files changed)", f->path,
+                       (long long)shape[0], (long long)shape[1], (long long)shape[2],
+                       (long long)shape[3], (long long)shape[4], (long long)want[0],
+                       (long long)want[1], (long long)want[2], (long long)want[3],
+                       (long long)want[4]), -2;
+    long bn_batches, t;
+    if (ckpt_get_f32(f, "model.params", m->params, m->n_params, e) < 0 ||
+        ckpt_get_f32(f, "model.buffers", m->buffers, m->n_buffers, e) < 0 ||
+        ckpt_get_long(f, "model.bn_batches", 0, LONG_MAX, &bn_batches, e) < 0 ||
+        ckpt_get_long(f, "optim.t", 0, TRAIN_MAX_STEPS, &t, e) < 0 ||
+        (o->m && ckpt_get_f32(f, "optim.m", o->m, o->n, e) < 0) ||
+        (o->v && ckpt_get_f32(f, "optim.v", o->v, o->n, e) < 0) ||
+        (o->vmax && ckpt_get_f32(f, "optim.vmax", o->vmax, o->n, e) < 0))
+        return -1;
+    m->bn_batches = bn_batches;
+    o->t = t;
+
+    long n_train = d->split->n_train;
+    long per_epoch = train_steps_per_epoch(tp, n_train), total = train_total_steps(tp, n_train);
+    long n_epochs = train_epochs(tp, n_train);
+    double sf[2];
+    int64_t si[SI_N], li[LI_N];
+    double lf[LF_N];
+    if (ckpt_get_f64(f, "sched.lr_best", sf, 2, e) < 0 ||
+        ckpt_get_i64(f, "sched.counts", si, SI_N, e) < 0 ||
+        ckpt_get_i64(f, "loop.counts", li, LI_N, e) < 0 ||
+        ckpt_get_f64(f, "loop.values", lf, LF_N, e) < 0 ||
+        ckpt_get_u64(f, "rng.shuffle", st->shuffle_rng.s, 4, e) < 0 ||
+        ckpt_get_u64(f, "rng.dropout", st->dropout_rng.s, 4, e) < 0)
+        return -1;
+    for (int k = 0; k < SI_N; k++)
+        if (si[k] < 0 || si[k] > LONG_MAX)
+            return bad_value(f, "sched.counts", k, si[k], 0, LONG_MAX, e);
+    /* Every count bounded by what the run can reach: the loop indexes with them. */
+    long long samples = (long long)total * tp->batch_size; /* a row's window at most */
+    const long long hi[LI_N] = {n_epochs, per_epoch, 1, 1, total, samples, samples,
+                                n_epochs, n_epochs, n_epochs, LLONG_MAX, UINT32_MAX};
+    for (int k = 0; k < LI_N; k++)
+        if (li[k] < 0 || li[k] > hi[k])
+            return bad_value(f, "loop.counts", k, li[k], 0, hi[k], e);
+    if (li[LI_EPOCH] < 1)
+        return bad_value(f, "loop.counts", LI_EPOCH, li[LI_EPOCH], 1, n_epochs, e);
+    SchedState ss = {.lr = sf[0], .best = sf[1], .t = (long)si[SI_T], .T_cur = (long)si[SI_T_CUR],
+                     .T_i = (long)si[SI_T_I], .caffe_step = (long)si[SI_CAFFE_STEP],
+                     .num_bad = (long)si[SI_NUM_BAD], .cooldown_counter = (long)si[SI_COOLDOWN]};
+    sched_set_state(s, &ss);
+    st->epoch = (long)li[LI_EPOCH];
+    st->batch = (long)li[LI_BATCH];
+    st->shuffled = li[LI_SHUFFLED] != 0;
+    st->finished = li[LI_FINISHED] != 0;
+    st->iteration = (long)li[LI_ITERATION];
+    st->window_correct = (long)li[LI_CORRECT];
+    st->window_seen = (long)li[LI_SEEN];
+    st->best_epoch = (long)li[LI_BEST_EPOCH];
+    st->bad_epochs = (long)li[LI_BAD_EPOCHS];
+    st->stopped_epoch = (long)li[LI_STOPPED];
+    st->csv_bytes = li[LI_CSV_BYTES];
+    st->csv_crc = (uint32_t)li[LI_CSV_CRC];
+    st->lr_used = lf[LF_LR];
+    st->window_loss = lf[LF_LOSS];
+    st->best_val_acc = lf[LF_BEST_VAL_ACC];
+    st->best_metric = lf[LF_BEST_METRIC];
+    st->train_seconds = lf[LF_TRAIN_SECONDS];
+    st->window_seconds = lf[LF_WINDOW_SECONDS];
+    st->elapsed_seconds = lf[LF_ELAPSED];
+
+    /* The order indexes the dataset: it must be the training records, each once. */
+    if (ckpt_get_i32(f, "loop.order", st->perm, (size_t)st->n_perm, e) < 0)
+        return -1;
+    unsigned char *seen = xcalloc((size_t)d->train->n, 1);
+    for (int i = 0; i < d->split->n_train; i++)
+        seen[d->split->train_idx[i]] = 1;
+    int rc = 0;
+    for (int i = 0; i < st->n_perm && rc == 0; i++) {
+        int r = st->perm[i];
+        if (r < 0 || r >= d->train->n || seen[r] != 1)
+            rc = err_set(e, "%s: damaged: entry %d of section 'loop.order' is %d, not a training "
+                         "record that is not listed already", f->path, i, r);
+        else
+            seen[r] = 2;
+    }
+    free(seen);
+    if (rc < 0)
+        return -1;
+    if (st->best_weights && ckpt_get_f32(f, "loop.best_weights", st->best_weights, st->n_best, e))
+        return -1;
+
+    uint32_t crc = 0;
+    if (file_crc(epochs_csv, 0, st->csv_bytes, &crc, e) < 0)
+        return -1;
+    if (crc != st->csv_crc)
+        return err_set(e, "%s: its first %lld bytes are not those the checkpoint saw (CRC-32 "
+                       "%08lx, the checkpoint says %08lx): it was changed since, so the run "
+                       "cannot continue it", epochs_csv, st->csv_bytes, (unsigned long)crc,
+                       (unsigned long)st->csv_crc);
+    return 0;
+}
+
+int train_load_checkpoint(TrainState *st, const char *path, uint64_t config_hash,
+                          const TrainParams *tp, const TrainData *d, Model *m, Optim *o,
+                          Sched *s, const char *epochs_csv, Err *e)
+{
+    state_init(st, tp, d, m, s);
+    CkptFile f;
+    if (ckpt_read(&f, path, CKPT_CHECKPOINT, e) < 0) {
+        train_state_free(st);
+        return -1;
+    }
+    int rc = load(st, &f, config_hash, tp, d, m, o, s, epochs_csv, e);
+    ckpt_file_free(&f);
+    if (rc < 0)
+        train_state_free(st);
+    return rc;
+}
+
+/* ---- the loop ---- */
+
+/* Opens epochs.csv: new, or for a resumed run cut back to the checkpoint's length (the
+ * rows written after it, an interrupted run's last row or those before a kill, go) and
+ * continued. */
+static int open_rows(Loop *L, const TrainIO *io, bool resumed, Err *e)
+{
+    if (!resumed)
+        return csv_open(&L->csv, io->epochs_csv, epoch_columns, N_EPOCH_COLUMNS, e);
+    if (truncate(io->epochs_csv, (off_t)L->st->csv_bytes) != 0)
+        return err_set(e, "cannot write '%s': %s", io->epochs_csv, strerror(errno));
+    if (csv_append(&L->csv, io->epochs_csv, N_EPOCH_COLUMNS, e) < 0)
+        return -1;
+    if (L->csv.good != L->st->csv_bytes) {
+        csv_close(&L->csv, NULL);
+        return err_set(e, "%s: does not end with a whole row at byte %lld, where the checkpoint "
+                       "left it", io->epochs_csv, L->st->csv_bytes);
+    }
     return 0;
 }
 
@@ -279,62 +674,66 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     if (train_check(tp, &m->p, n_train, e) < 0)
         return -1;
     int B = (int)tp->batch_size;
-    int max_rows = m->max_batch;
     Work w;
-    w.x = xmalloc((size_t)max_rows * d->train->dim * sizeof(float));
-    w.dlogits = xmalloc((size_t)max_rows * m->n_classes * sizeof(float));
-    w.y = xmalloc((size_t)max_rows * sizeof(int));
-    int order_len = (int)n_train > max_rows ? (int)n_train : max_rows;
-    int *perm = xmalloc((size_t)order_len * sizeof(int));
-    w.order = xmalloc((size_t)max_rows * sizeof(int));
-    memcpy(perm, d->split->train_idx, (size_t)n_train * sizeof(int));
+    work_init(&w, m, d->train->dim);
+    TrainState fresh;
+    TrainState *st = io->resume;
+    bool resumed = st != NULL;
+    if (!resumed) {
+        state_init(&fresh, tp, d, m, s);
+        st = &fresh;
+    }
 
-    Rng shuffle_rng, dropout_rng;
-    rng_seed(&shuffle_rng, tp->seed, RNG_STREAM_SHUFFLE);
-    rng_seed(&dropout_rng, tp->seed, RNG_STREAM_DROPOUT);
-
-    long iteration = 0;
     Loop L;
     memset(&L, 0, sizeof L);
     L.tp = tp;
     L.d = d;
     L.m = m;
     L.w = &w;
+    L.st = st;
     L.log = io->log;
-    L.csv_path = io->epochs_csv;
     L.r = r;
     L.prefix = io->prefix ? io->prefix : "";
     L.last_val_acc = NAN;
     L.last_val_iter = -1;
-    double last_report = 0.0;
     L.last_val = (Eval){NAN, NAN};
-    int rc = csv_open(&L.csv, io->epochs_csv, epoch_columns, N_EPOCH_COLUMNS, e);
+    double last_report = 0.0;
+    int rc = open_rows(&L, io, resumed, e);
     if (rc < 0)
         goto done;
 
     long per_epoch = train_steps_per_epoch(tp, n_train);
     long total = train_total_steps(tp, n_train);
     long n_epochs = train_epochs(tp, n_train);
-    double lr_used = sched_lr(s);
     bool watch_val = params_scheds[s->p.type].needs_validation;
-    L.t_start = util_now();
+    bool has_val = d->split->n_val > 0;
+    L.t_start = util_now() - st->elapsed_seconds;
     int stopped = 0;
-    for (long epoch = 1; epoch <= n_epochs && !stopped; epoch++) {
-        r->epochs = epoch;
-        rng_shuffle(&shuffle_rng, perm, (int)n_train);
+    /* A run interrupted right after a step that owed an eval_every row owes it still. */
+    if (resumed && !st->finished && st->shuffled && st->batch > 0 &&
+        row_due(tp, st, per_epoch, total) &&
+        (rc = write_row(&L, tp->eval_test_every_epoch, NULL, e)) < 0)
+        goto done;
+    while (!st->finished) {
+        r->epochs = st->epoch;
+        if (!st->shuffled) {
+            rng_shuffle(&st->shuffle_rng, st->perm, (int)n_train);
+            st->shuffled = true;
+            st->batch = 0;
+        }
         double t0 = util_now();
-        for (long b = 0; b < per_epoch && iteration < total; b++) {
-            int start = (int)(b * B);
+        while (st->batch < per_epoch && st->iteration < total) {
+            int start = (int)(st->batch * B);
             int rows = (int)(n_train - start < B ? n_train - start : B);
-            assemble(m->pool, d->train, d->nz, perm + start, rows, w.x, w.y);
-            const float *logits = model_forward(m, w.x, rows, true, &dropout_rng);
+            assemble(m->pool, d->train, d->nz, st->perm + start, rows, w.x, w.y);
+            const float *logits = model_forward(m, w.x, rows, true, &st->dropout_rng);
             long correct = 0;
             double loss_sum = softmax_xent(logits, w.y, rows, m->n_classes,
                                            (float)tp->label_smoothing, w.dlogits, &correct);
             double loss = loss_sum / rows + optim_l1_penalty(o, m->params);
-            L.window_loss += loss * rows;
-            L.window_correct += correct;
-            L.window_seen += rows;
+            st->window_loss += loss * rows;
+            st->window_correct += correct;
+            st->window_seen += rows;
             if (!isfinite(loss)) {
                 /* Diverged: keep the last finite parameters, record what we have. */
                 r->status = RUN_DIVERGED;
@@ -342,52 +741,96 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
                 break;
             }
             model_backward(m, w.x, w.dlogits, rows);
-            lr_used = sched_lr(s);
-            optim_step(o, m->params, m->grads, lr_used);
-            iteration++;
+            st->lr_used = sched_lr(s);
+            optim_step(o, m->params, m->grads, st->lr_used);
+            st->iteration++;
+            st->batch++;
             sched_after_iteration(s);
+            if (io->on_step)
+                io->on_step(io->step_ctx, st->iteration);
             if (io->stop && *io->stop) {
                 r->status = RUN_INTERRUPTED;
                 stopped = 1;
                 break;
             }
             if (io->progress) {
-                L.window_seconds += util_now() - t0; /* so the rate counts this epoch too */
+                st->window_seconds += util_now() - t0; /* so the rate counts this epoch too */
                 t0 = util_now();
-                report(&L, io, epoch, n_epochs, iteration, total, &last_report, 0);
+                report(&L, io, n_epochs, total, &last_report, 0);
             }
-            if (tp->eval_every > 0 && iteration % tp->eval_every == 0 && iteration < total) {
-                L.window_seconds += util_now() - t0;
-                if ((rc = write_row(&L, epoch, iteration, lr_used, tp->eval_test_every_epoch, e)) < 0)
+            if (row_due(tp, st, per_epoch, total)) {
+                st->window_seconds += util_now() - t0;
+                if ((rc = write_row(&L, tp->eval_test_every_epoch, NULL, e)) < 0)
                     goto done;
                 t0 = util_now();
             }
         }
-        L.window_seconds += util_now() - t0;
-        if (stopped || iteration >= total)
+        st->window_seconds += util_now() - t0;
+        if (stopped)
             break;
-        if (tp->eval_every == 0) {
-            if ((rc = write_row(&L, epoch, iteration, lr_used, tp->eval_test_every_epoch, e)) < 0)
+        /* The epoch's batches are done (or the run's steps, when they end inside it). */
+        bool last = st->iteration >= total;
+        if (has_val)
+            track_best(&L);
+        if (!last && tp->early_stop_patience > 0 && st->bad_epochs >= tp->early_stop_patience) {
+            st->stopped_epoch = st->epoch;
+            last = true;
+        }
+        if (last) {
+            st->finished = true;
+            break;
+        }
+        if (tp->eval_every == 0 || st->iteration % tp->eval_every == 0) {
+            if ((rc = write_row(&L, tp->eval_test_every_epoch, NULL, e)) < 0)
                 goto done;
-            report(&L, io, epoch, n_epochs, iteration, total, &last_report, 1);
+            report(&L, io, n_epochs, total, &last_report, 1);
         }
         /* A schedule that follows validation (plateau) sees the metric at every epoch
          * end, row or no row. */
-        if (watch_val && d->split->n_val > 0)
-            validate(&L, iteration);
+        if (watch_val && has_val)
+            validate(&L, st->iteration);
         sched_after_epoch(s, L.last_val.loss, L.last_val.acc);
+        st->epoch++;
+        st->shuffled = false;
+        st->batch = 0;
+        if (io->checkpoint && tp->checkpoint_every > 0 &&
+            (st->epoch - 1) % tp->checkpoint_every == 0 &&
+            (rc = save_checkpoint(&L, io, o, s, e)) < 0)
+            goto done;
     }
+    r->epochs = st->epoch;
+    /* The state after the last step, before the final row: a resumed run writes that row
+     * again, as the uninterrupted run does. A diverged run is final, with nothing to save. */
+    if (io->checkpoint && r->status != RUN_DIVERGED && (rc = save_checkpoint(&L, io, o, s, e)) < 0)
+        goto done;
     /* The final row always carries the test evaluation. */
-    rc = write_row(&L, r->epochs, iteration, lr_used, 1, e);
+    bool restore = tp->restore_best && st->best_epoch > 0 && st->best_weights;
+    if ((rc = write_row(&L, 1, restore ? NULL : io->confusion, e)) < 0)
+        goto done;
+    r->weights_epoch = st->epoch;
+    if (restore) {
+        memcpy(m->params, st->best_weights, m->n_params * sizeof(float));
+        memcpy(m->buffers, st->best_weights + m->n_params, m->n_buffers * sizeof(float));
+        if (io->confusion)
+            memset(io->confusion, 0, (size_t)m->n_classes * m->n_classes * sizeof *io->confusion);
+        Eval t = evaluate(m, d->test, d->nz, NULL, d->test->n, (int)tp->eval_batch_size,
+                          (float)tp->label_smoothing, &w, io->confusion);
+        r->test_loss = t.loss;
+        r->test_acc = t.acc;
+        r->weights_epoch = st->best_epoch;
+        r->restored = true;
+    }
 done:
-    r->iterations = iteration;
+    r->iterations = st->iteration;
+    r->best_val_acc = st->best_val_acc;
+    r->best_epoch = st->best_epoch;
+    r->stopped_epoch = st->stopped_epoch;
+    r->train_seconds = st->train_seconds;
     if (csv_close(&L.csv, rc == 0 ? e : NULL) < 0)
         rc = -1;
-    free(w.x);
-    free(w.dlogits);
-    free(w.y);
-    free(w.order);
-    free(perm);
+    work_free(&w);
+    if (!resumed)
+        train_state_free(&fresh);
     return rc;
 }
 
@@ -397,8 +840,8 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     static const char *const cols[] = {
         "name", "dataset", "hidden", "activation", "batchnorm", "dropout", "optimizer", "lr",
         "batch_size", "epochs", "schedule", "seed", "params", "test_acc", "test_loss",
-        "best_val_acc", "train_seconds", "seconds_per_100_iterations", "peak_rss_bytes",
-        "model_bytes", "threads", "status"};
+        "best_val_acc", "best_epoch", "stopped_epoch", "train_seconds",
+        "seconds_per_100_iterations", "peak_rss_bytes", "model_bytes", "threads", "status"};
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0)
         return -1;
@@ -425,6 +868,14 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     csv_double(&c, r->test_acc);
     csv_double(&c, r->test_loss);
     write_cell(&c, r->best_val_acc, !isnan(r->best_val_acc));
+    if (r->best_epoch > 0)
+        csv_long(&c, r->best_epoch);
+    else
+        csv_empty(&c);
+    if (r->stopped_epoch > 0)
+        csv_long(&c, r->stopped_epoch);
+    else
+        csv_empty(&c);
     csv_double(&c, r->train_seconds);
     write_cell(&c, r->train_seconds * 100.0 / (double)r->iterations, r->iterations > 0);
     long long rss = util_peak_rss_bytes();
@@ -441,4 +892,51 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     if (util_atomic_commit(&af, e) < 0)
         return -1;
     return 0;
+}
+
+int train_write_confusion(const char *confusion_path, const char *per_class_path,
+                          const long *confusion, int n_classes, const char *const *names,
+                          Err *e)
+{
+    AtomicFile af;
+    if (util_atomic_open(&af, confusion_path, e) < 0)
+        return -1;
+    CsvWriter c;
+    csv_attach(&c, af.f, NULL, n_classes + 1);
+    csv_str(&c, "class");
+    for (int k = 0; k < n_classes; k++)
+        csv_str(&c, names[k]);
+    csv_end_row(&c, NULL);
+    for (int t = 0; t < n_classes; t++) {
+        csv_str(&c, names[t]);
+        for (int k = 0; k < n_classes; k++)
+            csv_long(&c, confusion[(size_t)t * n_classes + k]);
+        csv_end_row(&c, NULL);
+    }
+    csv_close(&c, NULL);
+    if (util_atomic_commit(&af, e) < 0)
+        return -1;
+
+    static const char *const cols[] = {"class", "name", "records", "predicted", "correct",
+                                       "accuracy", "precision"};
+    if (util_atomic_open(&af, per_class_path, e) < 0)
+        return -1;
+    csv_attach(&c, af.f, cols, (int)(sizeof cols / sizeof cols[0]));
+    for (int k = 0; k < n_classes; k++) {
+        long records = 0, predicted_k = 0, correct = confusion[(size_t)k * n_classes + k];
+        for (int j = 0; j < n_classes; j++) {
+            records += confusion[(size_t)k * n_classes + j];
+            predicted_k += confusion[(size_t)j * n_classes + k];
+        }
+        csv_long(&c, k);
+        csv_str(&c, names[k]);
+        csv_long(&c, records);
+        csv_long(&c, predicted_k);
+        csv_long(&c, correct);
+        write_cell(&c, (double)correct / (double)records, records > 0);
+        write_cell(&c, (double)correct / (double)predicted_k, predicted_k > 0);
+        csv_end_row(&c, NULL);
+    }
+    csv_close(&c, NULL);
+    return util_atomic_commit(&af, e);
 }

@@ -4,7 +4,7 @@
 . tests/lib.sh
 
 EPOCH_HEADER='epoch,iteration,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,epoch_seconds,elapsed_seconds'
-RESULT_HEADER='name,dataset,hidden,activation,batchnorm,dropout,optimizer,lr,batch_size,epochs,schedule,seed,params,test_acc,test_loss,best_val_acc,train_seconds,seconds_per_100_iterations,peak_rss_bytes,model_bytes,threads,status'
+RESULT_HEADER='name,dataset,hidden,activation,batchnorm,dropout,optimizer,lr,batch_size,epochs,schedule,seed,params,test_acc,test_loss,best_val_acc,best_epoch,stopped_epoch,train_seconds,seconds_per_100_iterations,peak_rss_bytes,model_bytes,threads,status'
 
 cat >"$T/small.ini" <<'INI'
 [data]
@@ -45,7 +45,7 @@ l2=$(field "$T/run1/epochs.csv" 3 4)
 t_check "train loss falls ($l1 -> $l2)" awk -v a="$l1" -v b="$l2" 'BEGIN { exit !(b < a) }'
 t_check "first row has no test columns" [ -z "$(field "$T/run1/epochs.csv" 2 8)" ]
 t_check "last row has test accuracy" [ -n "$(field "$T/run1/epochs.csv" 3 9)" ]
-t_check "result row has 22 fields" [ "$(sed -n 2p "$T/run1/result.csv" | tr -d '\r' | awk -F, '{print NF}')" -eq 22 ]
+t_check "result row has 24 fields" [ "$(sed -n 2p "$T/run1/result.csv" | tr -d '\r' | awk -F, '{print NF}')" -eq 24 ]
 t_check "status ok" [ "$(field "$T/run1/result.csv" 2 "$(col_of "$T/run1/result.csv" status)")" = ok ]
 t_check "params column" [ "$(field "$T/run1/result.csv" 2 "$(col_of "$T/run1/result.csv" params)")" = 26506 ]
 acc=$(field "$T/run1/result.csv" 2 "$(col_of "$T/run1/result.csv" test_acc)")

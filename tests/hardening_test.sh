@@ -139,9 +139,9 @@ while [ $round -le 10 ]; do
     done
     [ $zeros -eq 1 ] && [ $twos -eq 3 ] && [ $msgs -eq 3 ] || bad_rounds="$bad_rounds $round($zeros ok, $twos refused, $msgs messages)"
     # shellcheck disable=SC2012
-    [ "$(ls "$d" | tr '\n' ' ')" = "config.ini curves.svg epochs.csv result.csv summary.txt " ] || bad_rounds="$bad_rounds $round(files: $(ls "$d" | tr '\n' ' '))"
+    [ "$(ls "$d" | tr '\n' ' ')" = "checkpoint.bin config.ini confusion.csv curves.svg epochs.csv model.bin per_class.csv result.csv summary.txt " ] || bad_rounds="$bad_rounds $round(files: $(ls "$d" | tr '\n' ' '))"
     whole_csv "$d/epochs.csv" 11 && [ "$(wc -l <"$d/epochs.csv")" -eq 2 ] || bad_rounds="$bad_rounds $round(epochs.csv)"
-    whole_csv "$d/result.csv" 22 && [ "$(wc -l <"$d/result.csv")" -eq 2 ] || bad_rounds="$bad_rounds $round(result.csv)"
+    whole_csv "$d/result.csv" 24 && [ "$(wc -l <"$d/result.csv")" -eq 2 ] || bad_rounds="$bad_rounds $round(result.csv)"
     round=$((round + 1))
 done
 t_check "3: 10 rounds of 4 runs on one -o: one exit 0, three exit 2 with the message, whole files;$bad_rounds" [ -z "$bad_rounds" ]

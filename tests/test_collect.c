@@ -113,7 +113,8 @@ enum { N_STUDY = sizeof study / sizeof study[0] };
 
 #define RESULT_HEADER                                                                      \
     "name,dataset,hidden,activation,batchnorm,dropout,optimizer,lr,batch_size,epochs,"   \
-    "schedule,seed,params,test_acc,test_loss,best_val_acc,train_seconds,"                \
+    "schedule,seed,params,test_acc,test_loss,best_val_acc,best_epoch,stopped_epoch,"      \
+    "train_seconds,"                                                                     \
     "seconds_per_100_iterations,peak_rss_bytes,model_bytes,threads,status"
 
 static void write_config(const char *dir, const char *hidden, const char *lr, int seed,
@@ -139,10 +140,10 @@ static void write_result_row(const char *dir, const Spec *s)
     char text[2048];
     snprintf(text, sizeof text,
              RESULT_HEADER "\r\n"
-             "study-%s,mnist,%d,relu,false,0,sgd,0.1,64,2,constant,%d,%ld,%s,%s,%s,%s,1.25,"
+             "study-%s,mnist,%d,relu,false,0,sgd,0.1,64,2,constant,%d,%ld,%s,%s,%s,%s,,%s,1.25,"
              "1000000,%ld,%d,%s\r\n",
-             s->dir, s->width, s->seed, params, s->acc, s->loss, s->val, s->secs, params * 4,
-             s->threads, s->status);
+             s->dir, s->width, s->seed, params, s->acc, s->loss, s->val, s->val[0] ? "2" : "",
+             s->secs, params * 4, s->threads, s->status);
     char path[1200];
     snprintf(path, sizeof path, "%s/result.csv", dir);
     write_file(path, text);
@@ -200,24 +201,24 @@ static void make_bad_runs(const char *parent)
 
 static const char golden_summary[] =
     RESULT_HEADER ",model.hidden,run_dir\r\n"
-    "study-w16-s1,mnist,16,relu,false,0,sgd,0.1,64,2,constant,1,12730,0.098,nan,,0.51,1.25,"
-    "1000000,50920,2,diverged,16,w16-s1\r\n"
-    "study-w32-s1,mnist,32,relu,false,0,sgd,0.1,64,2,constant,1,25450,0.9,0.31,0.89,1.5,1.25,"
-    "1000000,101800,2,ok,32,w32-s1\r\n"
-    "study-w32-s2,mnist,32,relu,false,0,sgd,0.1,64,2,constant,2,25450,0.92,0.28,,2.25,1.25,"
-    "1000000,101800,4,ok,32,w32-s2\r\n"
-    "study-w64-s1,mnist,64,relu,false,0,sgd,0.1,64,2,constant,1,50890,0.93,0.25,0.925,3,1.25,"
-    "1000000,203560,2,ok,64,w64-s1\r\n"
-    "study-w64-s2,mnist,64,relu,false,0,sgd,0.1,64,2,constant,2,50890,0.94,0.24,0.93,3.5,1.25,"
-    "1000000,203560,2,ok,64,w64-s2\r\n"
-    "study-w64-s3,mnist,64,relu,false,0,sgd,0.1,64,2,constant,3,50890,0.1,nan,0.11,0.7,1.25,"
-    "1000000,203560,2,diverged,64,w64-s3\r\n"
-    "study-w128-s1,mnist,128,relu,false,0,sgd,0.1,64,2,constant,1,101770,0.95,0.2,0.94,6,1.25,"
-    "1000000,407080,2,ok,128,w128-s1\r\n"
-    "study-w128-s2,mnist,128,relu,false,0,sgd,0.1,64,2,constant,2,101770,0.96,0.19,0.95,6.5,"
-    "1.25,1000000,407080,2,ok,128,w128-s2\r\n"
-    "study-w128-s10,mnist,128,relu,false,0,sgd,0.1,64,2,constant,10,101770,0.5,1.2,0.6,2,1.25,"
-    "1000000,407080,2,interrupted,128,w128-s10\r\n";
+    "study-w16-s1,mnist,16,relu,false,0,sgd,0.1,64,2,constant,1,12730,0.098,nan,,,,0.51,"
+    "1.25,1000000,50920,2,diverged,16,w16-s1\r\n"
+    "study-w32-s1,mnist,32,relu,false,0,sgd,0.1,64,2,constant,1,25450,0.9,0.31,0.89,2,,"
+    "1.5,1.25,1000000,101800,2,ok,32,w32-s1\r\n"
+    "study-w32-s2,mnist,32,relu,false,0,sgd,0.1,64,2,constant,2,25450,0.92,0.28,,,,2.25,"
+    "1.25,1000000,101800,4,ok,32,w32-s2\r\n"
+    "study-w64-s1,mnist,64,relu,false,0,sgd,0.1,64,2,constant,1,50890,0.93,0.25,0.925,2,,"
+    "3,1.25,1000000,203560,2,ok,64,w64-s1\r\n"
+    "study-w64-s2,mnist,64,relu,false,0,sgd,0.1,64,2,constant,2,50890,0.94,0.24,0.93,2,,"
+    "3.5,1.25,1000000,203560,2,ok,64,w64-s2\r\n"
+    "study-w64-s3,mnist,64,relu,false,0,sgd,0.1,64,2,constant,3,50890,0.1,nan,0.11,2,,0.7,"
+    "1.25,1000000,203560,2,diverged,64,w64-s3\r\n"
+    "study-w128-s1,mnist,128,relu,false,0,sgd,0.1,64,2,constant,1,101770,0.95,0.2,0.94,2,,"
+    "6,1.25,1000000,407080,2,ok,128,w128-s1\r\n"
+    "study-w128-s2,mnist,128,relu,false,0,sgd,0.1,64,2,constant,2,101770,0.96,0.19,0.95,2,"
+    ",6.5,1.25,1000000,407080,2,ok,128,w128-s2\r\n"
+    "study-w128-s10,mnist,128,relu,false,0,sgd,0.1,64,2,constant,10,101770,0.5,1.2,0.6,2,,"
+    "2,1.25,1000000,407080,2,interrupted,128,w128-s10\r\n";
 
 /* Means, sample stds, mins and maxes computed apart (Python, the same summation order). */
 static const char golden_by_point[] =
@@ -441,21 +442,21 @@ static void test_messages(void)
         {"b-header-only", RESULT_HEADER "\r\n",
          "result.csv: no data row (expected one row after the header)"},
         {"c-ragged", RESULT_HEADER "\r\n" "r,1\r\n",
-         "result.csv:2: 2 fields (expected 22, as on line 1)"},
+         "result.csv:2: 2 fields (expected 24, as on line 1)"},
         {"d-short-header", "name,dataset\r\nr,mnist\r\n",
-         "result.csv:1: wrong header: 2 columns (expected 22, as mlptrain writes result.csv)"},
-        {"e-status", RESULT_HEADER "\r\n" ROW "0.9,0.3,,1,1,1,1,2,done\r\n",
+         "result.csv:1: wrong header: 2 columns (expected 24, as mlptrain writes result.csv)"},
+        {"e-status", RESULT_HEADER "\r\n" ROW "0.9,0.3,,,,1,1,1,1,2,done\r\n",
          "result.csv:2: status: 'done' is not a run status (expected ok, diverged or "
          "interrupted)"},
-        {"f-number", RESULT_HEADER "\r\n" ROW "0.9,0.3x,,1,1,1,1,2,ok\r\n",
+        {"f-number", RESULT_HEADER "\r\n" ROW "0.9,0.3x,,,,1,1,1,1,2,ok\r\n",
          "result.csv:2: test_loss: '0.3x' is not a number (expected a number, nan, inf or an "
          "empty cell)"},
         {"g-second-row",
-         RESULT_HEADER "\r\n" ROW "0.9,0.3,,1,1,1,1,2,ok\r\n" ROW "0.9,0.3,,1,1,1,1,2,ok\r\n",
+         RESULT_HEADER "\r\n" ROW "0.9,0.3,,,,1,1,1,1,2,ok\r\n" ROW "0.9,0.3,,,,1,1,1,1,2,ok\r\n",
          "result.csv:3: a second data row (expected one)"},
         {"h-binary", "\x7f" "ELF\x02\x01\x01\0\0\0",
          "result.csv:1: NUL byte in the text (is this a binary file?)"},
-        {"i-bad-ini", RESULT_HEADER "\r\n" ROW "0.9,0.3,,1,1,1,1,2,ok\r\n",
+        {"i-bad-ini", RESULT_HEADER "\r\n" ROW "0.9,0.3,,,,1,1,1,1,2,ok\r\n",
          "config.ini:2: 'junk' is neither '[section]' nor 'key = value' (missing '=')"},
     };
     enum { N = sizeof cases / sizeof cases[0] };
@@ -715,7 +716,8 @@ static void test_real_writers(void)
         }
         Model m = {0};
         m.n_params = 1000;
-        TrainResult tr = {RUN_OK, 2, 58, 0.4, 0.875, NAN, 1.5};
+        TrainResult tr = {.status = RUN_OK, .epochs = 2, .iterations = 58, .test_loss = 0.4,
+                          .test_acc = 0.875, .best_val_acc = NAN, .train_seconds = 1.5};
         snprintf(path, sizeof path, "%s/run%d/result.csv", dir, i);
         CHECK(train_write_result(path, &c.run, "run", i + 1, &m, &tr, &e) == 0);
         config_free(&c);

@@ -1,0 +1,277 @@
+/* test_ckpt.c - the checkpoint / model file format: the CRC-32 against its check value,
+ * a round trip of every type (NaN payloads, extremes, empty sections), the exact bytes of
+ * a small file, and that every damaged variant of a file is refused with a message:
+ * every byte flipped in turn, every truncation, appended bytes, another kind, another
+ * version, a crafted section table. mkdtemp is POSIX. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckpt.h"
+#include "test.h"
+
+static char dir[] = "/tmp/test_ckpt_XXXXXX";
+static char path[256];
+
+static unsigned char *slurp(const char *p, size_t *n)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)size + 1);
+    *n = fread(b, 1, (size_t)size, f);
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *p, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(p, "wb");
+    fwrite(b, 1, n, f);
+    fclose(f);
+}
+
+static void test_crc32_check_value(void)
+{
+    /* The CRC-32 check value of "123456789" (IEEE, as zlib's crc32). */
+    CHECK(ckpt_crc32(0, "123456789", 9) == 0xCBF43926u);
+    CHECK(ckpt_crc32(0, "", 0) == 0);
+    /* Fed in pieces, the same. */
+    uint32_t c = ckpt_crc32(0, "1234", 4);
+    CHECK(ckpt_crc32(c, "56789", 5) == 0xCBF43926u);
+}
+
+/* A small file of every type, written to path. */
+static void write_sample(void)
+{
+    Err e;
+    CkptWriter w;
+    CHECK(ckpt_writer_open(&w, CKPT_CHECKPOINT, path, &e) == 0);
+    int64_t i64[] = {0, -1, INT64_MIN, INT64_MAX, 42};
+    uint64_t u64[] = {0, UINT64_MAX, 0x0123456789abcdefu};
+    double nan_payload;
+    uint64_t bits = 0x7ff8000000000123u;
+    memcpy(&nan_payload, &bits, 8);
+    double f64[] = {0.1, -0.0, 1e308, 5e-324, nan_payload};
+    float f32[] = {1.5f, -2.25f, 1e-45f, 3.4e38f};
+    int i32[] = {INT32_MIN, -7, 0, INT32_MAX};
+    ckpt_put_i64(&w, "a.i64", i64, 5);
+    ckpt_put_u64(&w, "b.u64", u64, 3);
+    ckpt_put_f64(&w, "c.f64", f64, 5);
+    ckpt_put_f32(&w, "d.f32", f32, 4);
+    ckpt_put_i32(&w, "e.i32", i32, 4);
+    ckpt_put_text(&w, "f.text", "relu");
+    ckpt_put_text(&w, "g.empty", "");
+    ckpt_put_f32(&w, "h.none", f32, 0);
+    ckpt_put_long(&w, "i.long", -123456789L);
+    ckpt_put_double(&w, "j.double", 2.5);
+    CHECK(ckpt_writer_commit(&w, &e) == 0);
+}
+
+static void test_round_trip(void)
+{
+    write_sample();
+    Err e;
+    CkptFile f;
+    CHECK(ckpt_read(&f, path, CKPT_CHECKPOINT, &e) == 0);
+    CHECK(f.n_sections == 10);
+    int64_t i64[5];
+    uint64_t u64[3];
+    double f64[5];
+    float f32[4];
+    int i32[4];
+    char text[16];
+    CHECK(ckpt_get_i64(&f, "a.i64", i64, 5, &e) == 0);
+    CHECK(i64[0] == 0 && i64[1] == -1 && i64[2] == INT64_MIN && i64[3] == INT64_MAX && i64[4] == 42);
+    CHECK(ckpt_get_u64(&f, "b.u64", u64, 3, &e) == 0);
+    CHECK(u64[0] == 0 && u64[1] == UINT64_MAX && u64[2] == 0x0123456789abcdefu);
+    CHECK(ckpt_get_f64(&f, "c.f64", f64, 5, &e) == 0);
+    uint64_t bits;
+    memcpy(&bits, &f64[4], 8);
+    CHECK(f64[0] == 0.1 && f64[1] == 0 && signbit(f64[1]) && f64[2] == 1e308 &&
+          f64[3] == 5e-324 && bits == 0x7ff8000000000123u);
+    CHECK(ckpt_get_f32(&f, "d.f32", f32, 4, &e) == 0);
+    CHECK(f32[0] == 1.5f && f32[1] == -2.25f && f32[2] == 1e-45f && f32[3] == 3.4e38f);
+    CHECK(ckpt_get_i32(&f, "e.i32", i32, 4, &e) == 0);
+    CHECK(i32[0] == INT32_MIN && i32[1] == -7 && i32[2] == 0 && i32[3] == INT32_MAX);
+    CHECK(ckpt_get_text(&f, "f.text", text, sizeof text, &e) == 0);
+    CHECK_STR("relu", text);
+    CHECK(ckpt_get_text(&f, "g.empty", text, sizeof text, &e) == 0 && text[0] == '\0');
+    CHECK(ckpt_count(&f, "h.none", CKPT_F32, &e) == 0);
+    long l;
+    double d;
+    CHECK(ckpt_get_long(&f, "i.long", -1000000000L, 0, &l, &e) == 0 && l == -123456789L);
+    CHECK(ckpt_get_double(&f, "j.double", &d, &e) == 0 && d == 2.5);
+
+    /* Wrong requests are errors naming the file and the section. */
+    CHECK(ckpt_get_i64(&f, "a.i64", i64, 4, &e) < 0 && strstr(e.msg, "holds 5 values (expected 4)"));
+    CHECK(ckpt_get_f32(&f, "a.i64", f32, 5, &e) < 0 && strstr(e.msg, "holds int64 values (expected float32)"));
+    CHECK(ckpt_get_f32(&f, "nope", f32, 1, &e) < 0 && strstr(e.msg, "section 'nope' is missing"));
+    CHECK(strncmp(e.msg, path, strlen(path)) == 0);
+    CHECK(ckpt_get_long(&f, "i.long", 0, 10, &l, &e) < 0 && strstr(e.msg, "expected 0..10"));
+    CHECK(ckpt_get_text(&f, "f.text", text, 4, &e) < 0 && strstr(e.msg, "at most 3"));
+    ckpt_file_free(&f);
+    ckpt_file_free(&f); /* twice is safe */
+}
+
+static void test_exact_bytes(void)
+{
+    Err e;
+    CkptWriter w;
+    CHECK(ckpt_writer_open(&w, CKPT_MODEL, path, &e) == 0);
+    ckpt_put_long(&w, "n", 258);
+    CHECK(ckpt_writer_commit(&w, &e) == 0);
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    /* payload: type 1, name length 1, 'n', count 1 (u64), 258 (i64), all little-endian */
+    static const unsigned char payload[] = {1, 1, 'n', 1, 0, 0, 0, 0, 0, 0, 0,
+                                            2, 1, 0, 0, 0, 0, 0, 0};
+    CHECK(n == 32 + sizeof payload);
+    CHECK(memcmp(b, "MLPTMODL", 8) == 0);
+    CHECK(b[8] == 1 && b[9] == 0 && b[10] == 0 && b[11] == 0);     /* version 1 */
+    CHECK(b[12] == 32 && b[13] == 0);                                 /* header size */
+    CHECK(b[16] == sizeof payload && b[17] == 0 && b[23] == 0);      /* payload bytes */
+    uint32_t crc = ckpt_crc32(0, payload, sizeof payload);
+    CHECK(b[24] == (crc & 0xff) && b[25] == (crc >> 8 & 0xff) && b[26] == (crc >> 16 & 0xff) &&
+          b[27] == crc >> 24);
+    CHECK(b[28] == 1 && b[29] == 0);                                  /* sections */
+    CHECK(memcmp(b + 32, payload, sizeof payload) == 0);
+    free(b);
+}
+
+/* Every single-byte change anywhere, every truncation and an appended byte is refused. */
+static void test_every_damage_is_refused(void)
+{
+    write_sample();
+    size_t n;
+    unsigned char *good = slurp(path, &n);
+    unsigned char *bad = malloc(n + 1);
+    char bad_path[300];
+    snprintf(bad_path, sizeof bad_path, "%s/bad.bin", dir);
+    Err e;
+    CkptFile f;
+    int accepted = 0, unclear = 0;
+    static const unsigned char masks[] = {0x01, 0x80, 0xff};
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sizeof masks; k++) {
+            memcpy(bad, good, n);
+            bad[i] ^= masks[k];
+            if (ckpt_parse(&f, bad, n, "x.bin", CKPT_CHECKPOINT, &e) == 0) {
+                accepted++;
+                ckpt_file_free(&f);
+            } else if (strncmp(e.msg, "x.bin: ", 7) != 0 || strchr(e.msg, '\n')) {
+                unclear++;
+            }
+        }
+    CHECK(accepted == 0);
+    CHECK(unclear == 0);
+    accepted = 0;
+    for (size_t len = 0; len < n; len++) {
+        spit(bad_path, good, len);
+        if (ckpt_read(&f, bad_path, CKPT_CHECKPOINT, &e) == 0) {
+            accepted++;
+            ckpt_file_free(&f);
+        }
+    }
+    CHECK(accepted == 0);
+    spit(bad_path, good, 20);
+    CHECK(ckpt_read(&f, bad_path, CKPT_CHECKPOINT, &e) < 0 && strstr(e.msg, "truncated"));
+    spit(bad_path, good, n - 1);
+    CHECK(ckpt_read(&f, bad_path, CKPT_CHECKPOINT, &e) < 0 && strstr(e.msg, "truncated"));
+    memcpy(bad, good, n);
+    bad[n] = 0;
+    spit(bad_path, bad, n + 1);
+    CHECK(ckpt_read(&f, bad_path, CKPT_CHECKPOINT, &e) < 0 && strstr(e.msg, "damaged"));
+    memcpy(bad, good, n);
+    bad[n - 1] ^= 4;
+    CHECK(ckpt_parse(&f, bad, n, "x.bin", CKPT_CHECKPOINT, &e) < 0 && strstr(e.msg, "CRC-32"));
+    memcpy(bad, good, n);
+    bad[8] = 2;
+    CHECK(ckpt_parse(&f, bad, n, "x.bin", CKPT_CHECKPOINT, &e) < 0 &&
+          strstr(e.msg, "format version 2, which this mlptrain does not read"));
+    CHECK(ckpt_parse(&f, good, n, "x.bin", CKPT_MODEL, &e) < 0 &&
+          strstr(e.msg, "is a checkpoint, not a model file"));
+    CHECK(ckpt_parse(&f, (const unsigned char *)"hello", 5, "x.bin", CKPT_MODEL, &e) < 0 &&
+          strstr(e.msg, "not an mlptrain model file"));
+    CHECK(ckpt_read(&f, dir, CKPT_MODEL, &e) < 0); /* a directory */
+    snprintf(bad_path, sizeof bad_path, "%s/missing.bin", dir);
+    CHECK(ckpt_read(&f, bad_path, CKPT_MODEL, &e) < 0 && strstr(e.msg, "missing.bin"));
+    free(bad);
+    free(good);
+}
+
+/* A header with a valid CRC over a crafted payload: sizes that lie are caught before use. */
+static void craft(unsigned char *b, const unsigned char *payload, size_t n, uint32_t sections)
+{
+    memset(b, 0, 32);
+    memcpy(b, "MLPTCKPT", 8);
+    b[8] = 1;
+    b[12] = 32;
+    for (int i = 0; i < 8; i++)
+        b[16 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+    uint32_t crc = ckpt_crc32(0, payload, n);
+    for (int i = 0; i < 4; i++) {
+        b[24 + i] = (unsigned char)(crc >> (8 * i));
+        b[28 + i] = (unsigned char)(sections >> (8 * i));
+    }
+    memcpy(b + 32, payload, n);
+}
+
+static void test_crafted_sections(void)
+{
+    unsigned char b[128];
+    Err e;
+    CkptFile f;
+    /* a count of 2^61 float32 values in 3 bytes */
+    const unsigned char huge[] = {CKPT_F32, 1, 'x', 0, 0, 0, 0, 0, 0, 0, 0x20, 1, 2, 3};
+    craft(b, huge, sizeof huge, 1);
+    CHECK(ckpt_parse(&f, b, 32 + sizeof huge, "c.bin", CKPT_CHECKPOINT, &e) < 0 &&
+          strstr(e.msg, "more than the 3 bytes left"));
+    /* duplicate names */
+    const unsigned char dup[] = {CKPT_TEXT, 1, 'x', 0, 0, 0, 0, 0, 0, 0, 0,
+                                 CKPT_TEXT, 1, 'x', 0, 0, 0, 0, 0, 0, 0, 0};
+    craft(b, dup, sizeof dup, 2);
+    CHECK(ckpt_parse(&f, b, 32 + sizeof dup, "c.bin", CKPT_CHECKPOINT, &e) < 0 &&
+          strstr(e.msg, "appears twice"));
+    /* unknown type, bad name, too many sections, a NUL in text */
+    const unsigned char type[] = {9, 1, 'x', 0, 0, 0, 0, 0, 0, 0, 0};
+    craft(b, type, sizeof type, 1);
+    CHECK(ckpt_parse(&f, b, 32 + sizeof type, "c.bin", CKPT_CHECKPOINT, &e) < 0 &&
+          strstr(e.msg, "unknown type"));
+    const unsigned char name[] = {CKPT_TEXT, 1, 'X', 0, 0, 0, 0, 0, 0, 0, 0};
+    craft(b, name, sizeof name, 1);
+    CHECK(ckpt_parse(&f, b, 32 + sizeof name, "c.bin", CKPT_CHECKPOINT, &e) < 0 &&
+          strstr(e.msg, "bad name"));
+    craft(b, name, sizeof name, 2);
+    CHECK(ckpt_parse(&f, b, 32 + sizeof name, "c.bin", CKPT_CHECKPOINT, &e) < 0);
+    craft(b, name, sizeof name, 0xffffffffu);
+    CHECK(ckpt_parse(&f, b, 32 + sizeof name, "c.bin", CKPT_CHECKPOINT, &e) < 0);
+    const unsigned char nul[] = {CKPT_TEXT, 1, 'x', 2, 0, 0, 0, 0, 0, 0, 0, 'a', 0};
+    craft(b, nul, sizeof nul, 1);
+    CHECK(ckpt_parse(&f, b, 32 + sizeof nul, "c.bin", CKPT_CHECKPOINT, &e) == 0);
+    char text[8];
+    CHECK(ckpt_get_text(&f, "x", text, sizeof text, &e) < 0 && strstr(e.msg, "NUL"));
+    ckpt_file_free(&f);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(path, sizeof path, "%s/f.bin", dir);
+    RUN(test_crc32_check_value);
+    RUN(test_round_trip);
+    RUN(test_exact_bytes);
+    RUN(test_every_damage_is_refused);
+    RUN(test_crafted_sections);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        return 1;
+    return test_finish(argv[0]);
+}

@@ -1,0 +1,590 @@
+/* test_resume.c - a run stopped at any step and continued from its checkpoint is the
+ * uninterrupted run, bit for bit: every non-time column of epochs.csv and result.csv,
+ * the final parameters, the confusion matrix. The runs are wired as the command line
+ * wires them (config text -> data -> model -> optim/sched -> train_run -> result.csv), on
+ * the bundled MNIST and CIFAR-10 subsets, with the states that are easy to forget: SGD
+ * momentum, Adam moments, batch-norm running statistics, dropout's random stream, a
+ * step, a warm-restarts and a plateau schedule, eval_every rows owed at the stop, early
+ * stopping with the best weights. The stop is the one a signal sets, raised after step k
+ * from the on_step hook; a kill -9 is a forked child killing itself after step k. The
+ * thread count changes between the parts. Then the loader's refusals: another config,
+ * changed data, a changed epochs.csv, an order that is not a permutation. fork, waitpid
+ * and mkdtemp are POSIX. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "config.h"
+#include "csv.h"
+#include "gemm.h"
+#include "pool.h"
+#include "test.h"
+#include "train.h"
+
+static char scratch[] = "/tmp/test_resume_XXXXXX";
+
+/* A run as main.c builds it. */
+typedef struct {
+    Config c;
+    Dataset train, test;
+    DataSplit split;
+    Normalizer nz;
+    Model m;
+    Optim o;
+    Sched s;
+    Pool *pool;
+    Gemm *gemm;
+    TrainData td;
+} Run;
+
+static int run_build(Run *r, const char *ini, int threads, Err *e)
+{
+    memset(r, 0, sizeof *r);
+    config_init(&r->c);
+    if (config_load_string(&r->c, "test.ini", ini, e) < 0 || config_finish(&r->c, e) < 0)
+        return -1;
+    const RunParams *rp = &r->c.run;
+    if (dataset_load(&r->train, &r->test, &rp->data, e) < 0)
+        return -1;
+    Rng rng;
+    rng_seed(&rng, rp->train.seed, RNG_STREAM_SPLIT);
+    if (dataset_split(&r->split, r->train.n, rp->data.val_split, &rng, e) < 0)
+        return -1;
+    dataset_normalizer(&r->nz, &r->train, &rp->data);
+    r->pool = threads > 1 ? pool_create(threads) : NULL;
+    GemmPath kernels;
+    if (gemm_path_from_env(&kernels, e) < 0 || !(r->gemm = gemm_create(r->pool, kernels, e)))
+        return -1;
+    long n_fit = r->split.n_train;
+    long n_eval = r->split.n_val > r->test.n ? r->split.n_val : r->test.n;
+    rng_seed(&rng, rp->train.seed, RNG_STREAM_INIT);
+    if (model_init(&r->m, &rp->model, r->train.dim, r->train.n_classes,
+                   train_max_rows(&rp->train, n_fit, n_eval), r->gemm, r->pool, &rng, e) < 0)
+        return -1;
+    optim_init(&r->o, &rp->optim, r->m.n_params, r->pool);
+    if (sched_init(&r->s, &rp->sched, rp->optim.lr, train_epochs(&rp->train, n_fit),
+                   train_steps_per_epoch(&rp->train, n_fit), rp->train.max_iterations, e) < 0)
+        return -1;
+    r->td = (TrainData){&r->train, &r->test, &r->split, &r->nz};
+    return 0;
+}
+
+static void run_free(Run *r)
+{
+    optim_free(&r->o);
+    model_free(&r->m);
+    gemm_free(r->gemm);
+    pool_free(r->pool);
+    dataset_split_free(&r->split);
+    dataset_free(&r->test);
+    dataset_free(&r->train);
+    config_free(&r->c);
+}
+
+/* What the hook does after step `at`. */
+typedef struct {
+    volatile sig_atomic_t stop;
+    long stop_at, kill_at;
+} Hook;
+
+static void on_step(void *ctx, long iteration)
+{
+    Hook *h = ctx;
+    if (iteration == h->kill_at)
+        raise(SIGKILL);
+    if (iteration == h->stop_at)
+        h->stop = SIGTERM;
+}
+
+/* What a finished part leaves to compare. */
+typedef struct {
+    TrainResult r;
+    float *params;
+    size_t n_params;
+    long confusion[100];
+} Outcome;
+
+static void path_in(char *buf, size_t n, const char *dir, const char *file)
+{
+    snprintf(buf, n, "%s/%s", dir, file);
+}
+
+/* Trains in dir (made by the caller): afresh, or continued from its checkpoint; stopped
+ * after step stop_at (0 = never) as a signal stops it, or killed after kill_at. Returns
+ * 0 with out filled, -1 on a failure, or the loader's code (-1/-2) with e when
+ * continuing is refused. */
+static int part(const char *ini, const char *dir, int threads, bool resume, long stop_at,
+                long kill_at, Outcome *out, Err *e)
+{
+    Run r;
+    char rows[512], ckpt[512], result[512];
+    path_in(rows, sizeof rows, dir, "epochs.csv");
+    path_in(ckpt, sizeof ckpt, dir, "checkpoint.bin");
+    path_in(result, sizeof result, dir, "result.csv");
+    int rc = run_build(&r, ini, threads, e);
+    TrainState st = {0};
+    uint64_t hash = config_result_hash(&r.c);
+    if (rc == 0 && resume)
+        rc = train_load_checkpoint(&st, ckpt, hash, &r.c.run.train, &r.td, &r.m, &r.o, &r.s, rows,
+                                   e);
+    if (rc == 0) {
+        Hook h = {0, stop_at, kill_at};
+        TrainIO io = {.stop = &h.stop, .epochs_csv = rows, .checkpoint = ckpt,
+                      .config_hash = hash, .resume = resume ? &st : NULL,
+                      .confusion = out->confusion, .on_step = on_step, .step_ctx = &h};
+        rc = train_run(&r.c.run.train, &r.td, &r.m, &r.o, &r.s, &io, &out->r, e);
+        if (rc == 0)
+            rc = train_write_result(result, &r.c.run, "run", threads, &r.m, &out->r, e);
+        out->n_params = r.m.n_params;
+        out->params = malloc(r.m.n_params * sizeof(float));
+        memcpy(out->params, r.m.params, r.m.n_params * sizeof(float));
+    }
+    train_state_free(&st);
+    run_free(&r);
+    return rc;
+}
+
+/* A CSV file's rows without the columns named in drop (NULL-ended), as text. */
+static char *columns(const char *path, const char *const *drop)
+{
+    CsvTable t;
+    Err e;
+    if (csv_read(&t, path, 1 << 24, &e) < 0)
+        return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *s = malloc(cap);
+    s[0] = '\0';
+    for (int row = 0; row < t.n_rows; row++) {
+        for (int col = 0; col < t.n_cols; col++) {
+            bool skip = false;
+            for (int k = 0; drop[k]; k++)
+                skip |= strcmp(csv_cell(&t, 0, col), drop[k]) == 0;
+            if (skip)
+                continue;
+            const char *cell = csv_cell(&t, row, col);
+            size_t n = strlen(cell) + 2;
+            if (len + n + 1 > cap) {
+                cap = (len + n + 1) * 2;
+                s = realloc(s, cap);
+            }
+            len += (size_t)snprintf(s + len, cap - len, "%s,", cell);
+        }
+        len += (size_t)snprintf(s + len, cap - len, "\n");
+    }
+    csv_table_free(&t);
+    return s;
+}
+
+static const char *const time_epochs[] = {"epoch_seconds", "elapsed_seconds", NULL};
+static const char *const time_result[] = {"train_seconds", "seconds_per_100_iterations",
+                                          "peak_rss_bytes", "threads", NULL};
+
+/* dir's epochs.csv and result.csv equal ref's apart from the time columns. */
+static bool same_files(const char *dir, const char *ref)
+{
+    bool same = true;
+    const char *files[] = {"epochs.csv", "result.csv"};
+    const char *const *drops[] = {time_epochs, time_result};
+    for (int i = 0; i < 2; i++) {
+        char a[512], b[512];
+        path_in(a, sizeof a, dir, files[i]);
+        path_in(b, sizeof b, ref, files[i]);
+        char *x = columns(a, drops[i]), *y = columns(b, drops[i]);
+        if (!x || !y || strcmp(x, y) != 0) {
+            fprintf(stderr, "%s differs from %s:\n--- resumed\n%s--- uninterrupted\n%s", a, b,
+                    x ? x : "(unreadable)\n", y ? y : "(unreadable)\n");
+            same = false;
+        }
+        free(x);
+        free(y);
+    }
+    return same;
+}
+
+static bool same_outcome(const Outcome *a, const Outcome *b)
+{
+    return a->n_params == b->n_params &&
+           memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0 &&
+           memcmp(a->confusion, b->confusion, sizeof a->confusion) == 0 &&
+           a->r.status == b->r.status && a->r.epochs == b->r.epochs &&
+           a->r.iterations == b->r.iterations && a->r.best_epoch == b->r.best_epoch &&
+           a->r.stopped_epoch == b->r.stopped_epoch &&
+           memcmp(&a->r.test_loss, &b->r.test_loss, sizeof(double)) == 0 &&
+           memcmp(&a->r.test_acc, &b->r.test_acc, sizeof(double)) == 0;
+}
+
+static void new_dir(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", scratch, name);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", buf, buf);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot make %s\n", buf);
+}
+
+/* The uninterrupted run of ini into dir "<name>-ref" with 1 thread. */
+static void reference(const char *ini, const char *name, Outcome *ref, char *dir, size_t n)
+{
+    Err e;
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s-ref", name);
+    new_dir(dir, n, sub);
+    CHECK(part(ini, dir, 1, false, 0, 0, ref, &e) == 0);
+    CHECK(ref->r.status == RUN_OK);
+}
+
+/* Stopped after each step in stops (0-ended), continued each time, alternating 2 and 1
+ * threads: the final files and outcome must be the reference's. */
+static void stop_and_resume(const char *ini, const char *name, const long *stops,
+                            const Outcome *ref, const char *ref_dir)
+{
+    char dir[512], sub[128];
+    for (int i = 0; stops[i]; i++) {
+        snprintf(sub, sizeof sub, "%s-stop%ld", name, stops[i]);
+        new_dir(dir, sizeof dir, sub);
+        Err e;
+        Outcome first = {0}, last = {0};
+        CHECK(part(ini, dir, 2, false, stops[i], 0, &first, &e) == 0);
+        CHECK(first.r.status == RUN_INTERRUPTED && first.r.iterations == stops[i]);
+        CHECK(part(ini, dir, 1, true, 0, 0, &last, &e) == 0);
+        if (!same_files(dir, ref_dir) || !same_outcome(&last, ref))
+            fprintf(stderr, "%s: stopped after step %ld, continued: not the uninterrupted run\n",
+                    name, stops[i]), test_cur_failed = 1;
+        free(first.params);
+        free(last.params);
+    }
+}
+
+/* Stopped at a, continued and stopped again at b, continued to the end. */
+static void stop_twice(const char *ini, const char *name, long a, long b, const Outcome *ref,
+                       const char *ref_dir)
+{
+    char dir[512], sub[128];
+    snprintf(sub, sizeof sub, "%s-twice", name);
+    new_dir(dir, sizeof dir, sub);
+    Err e;
+    Outcome o1 = {0}, o2 = {0}, o3 = {0};
+    CHECK(part(ini, dir, 1, false, a, 0, &o1, &e) == 0 && o1.r.status == RUN_INTERRUPTED);
+    CHECK(part(ini, dir, 2, true, b, 0, &o2, &e) == 0 && o2.r.status == RUN_INTERRUPTED);
+    CHECK(o2.r.iterations == b);
+    CHECK(part(ini, dir, 1, true, 0, 0, &o3, &e) == 0);
+    CHECK(same_files(dir, ref_dir));
+    CHECK(same_outcome(&o3, ref));
+    free(o1.params);
+    free(o2.params);
+    free(o3.params);
+}
+
+/* A child process killed (SIGKILL) after step k, rows written after its last periodic
+ * checkpoint included; continued in this process. */
+static void kill_and_resume(const char *ini, const char *name, long k, const Outcome *ref,
+                            const char *ref_dir)
+{
+    char dir[512], sub[128];
+    snprintf(sub, sizeof sub, "%s-kill%ld", name, k);
+    new_dir(dir, sizeof dir, sub);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        Err e;
+        Outcome o = {0};
+        part(ini, dir, 2, false, 0, k, &o, &e);
+        _exit(0); /* not reached: the hook kills the process first */
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    char path[600];
+    path_in(path, sizeof path, dir, "result.csv");
+    CHECK(!util_exists(path));
+    Err e;
+    Outcome last = {0};
+    CHECK(part(ini, dir, 1, true, 0, 0, &last, &e) == 0);
+    CHECK(same_files(dir, ref_dir));
+    CHECK(same_outcome(&last, ref));
+    free(last.params);
+}
+
+/* Killed after its final checkpoint but before result.csv (the state a kill between the
+ * final row and result.csv leaves): continuing writes the final row again, and the rest. */
+static void resume_finished(const char *ini, const char *name, const Outcome *ref,
+                            const char *ref_dir)
+{
+    char dir[512], sub[128], cmd[1400];
+    snprintf(sub, sizeof sub, "%s-end", name);
+    new_dir(dir, sizeof dir, sub);
+    snprintf(cmd, sizeof cmd, "cp '%s'/* '%s' && rm '%s/result.csv'", ref_dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    Err e;
+    Outcome last = {0};
+    CHECK(part(ini, dir, 2, true, 0, 0, &last, &e) == 0);
+    CHECK(same_files(dir, ref_dir));
+    CHECK(same_outcome(&last, ref));
+    free(last.params);
+}
+
+/* MNIST subset, SGD with momentum, a step schedule, eval_every rows (some owed at the
+ * stop), a checkpoint every epoch. 480 training records in batches of 64: 8 steps an
+ * epoch, 32 in all. */
+static const char ini_sgd[] =
+    "[data]\ndataset = mnist\npath = data/mnist\nval_split = 0.2\ntrain_limit = 600\n"
+    "test_limit = 200\n"
+    "[model]\nhidden = 24\n"
+    "[optim]\noptimizer = sgd\nlr = 0.05\nmomentum = 0.9\n"
+    "[schedule]\ntype = step\nstep_size = 1\ngamma = 0.8\n"
+    "[train]\nepochs = 4\nbatch_size = 64\neval_every = 5\neval_test_every_epoch = false\n"
+    "checkpoint_every = 1\nseed = 11\n";
+
+/* CIFAR-10 subset, Adam, batch norm, dropout, cosine warm restarts stepped per
+ * iteration, a checkpoint every 2 epochs. 400 records in batches of 50: 8 steps an epoch,
+ * 24 in all. */
+static const char ini_adam[] =
+    "[data]\ndataset = cifar10\npath = data/cifar10\nval_split = 0.2\ntest_limit = 100\n"
+    "[model]\nhidden = 32, 16\nbatchnorm = true\ndropout = 0.25\n"
+    "[optim]\noptimizer = adam\nlr = 0.003\n"
+    "[schedule]\ntype = cosine_warm_restarts\nT_0 = 1\nT_mult = 2\nstep_unit = iteration\n"
+    "[train]\nepochs = 3\nbatch_size = 50\ncheckpoint_every = 2\nseed = 5\n";
+
+/* MNIST subset, AdamW with amsgrad, batch norm, dropout, a plateau schedule that cuts
+ * often, early stopping on val_acc with the best weights restored, a checkpoint every 3
+ * epochs. 300 records in batches of 32: 10 steps an epoch (the last of 12 rows). */
+static const char ini_plateau[] =
+    "[data]\ndataset = mnist\npath = data/mnist\nval_split = 0.25\ntrain_limit = 400\n"
+    "test_limit = 150\n"
+    "[model]\nhidden = 16\nbatchnorm = true\ndropout = 0.1\n"
+    "[optim]\noptimizer = adamw\namsgrad = true\nlr = 0.02\n"
+    "[schedule]\ntype = plateau\npatience = 0\nthreshold = 0.05\nfactor = 0.5\n"
+    "[train]\nepochs = 14\nbatch_size = 32\ncheckpoint_every = 3\nearly_stop_patience = 2\n"
+    "early_stop_metric = val_acc\nrestore_best = true\nseed = 3\n";
+
+static void test_sgd_momentum_mnist(void)
+{
+    Outcome ref = {0};
+    char ref_dir[512];
+    reference(ini_sgd, "sgd", &ref, ref_dir, sizeof ref_dir);
+    CHECK(ref.r.iterations == 32 && ref.r.epochs == 4);
+    /* 1: first step; 5, 20: an eval_every row owed; 8: an epoch's last step, before its
+     * end; 13: mid-epoch; 31, 32: the last steps of the run. */
+    const long stops[] = {1, 5, 8, 13, 20, 31, 32, 0};
+    stop_and_resume(ini_sgd, "sgd", stops, &ref, ref_dir);
+    stop_twice(ini_sgd, "sgd", 6, 19, &ref, ref_dir);
+    /* killed after step 23: the checkpoint is epoch 2's (step 16); the row at step 20 is
+     * in epochs.csv and must go */
+    kill_and_resume(ini_sgd, "sgd", 23, &ref, ref_dir);
+    resume_finished(ini_sgd, "sgd", &ref, ref_dir);
+    free(ref.params);
+
+    /* rows every 12 steps: a row's window spans epochs */
+    char ini[sizeof ini_sgd + 8];
+    const char *at = strstr(ini_sgd, "eval_every = 5\n");
+    CHECK(at != NULL);
+    if (!at)
+        return;
+    snprintf(ini, sizeof ini, "%.*seval_every = 12\n%s", (int)(at - ini_sgd), ini_sgd,
+             at + strlen("eval_every = 5\n"));
+    Outcome ref12 = {0};
+    reference(ini, "sgd12", &ref12, ref_dir, sizeof ref_dir);
+    const long stops12[] = {10, 12, 18, 0};
+    stop_and_resume(ini, "sgd12", stops12, &ref12, ref_dir);
+    free(ref12.params);
+}
+
+static void test_adam_batchnorm_dropout_cifar(void)
+{
+    Outcome ref = {0};
+    char ref_dir[512];
+    reference(ini_adam, "adam", &ref, ref_dir, sizeof ref_dir);
+    CHECK(ref.r.iterations == 24);
+    const long stops[] = {3, 8, 12, 17, 24, 0};
+    stop_and_resume(ini_adam, "adam", stops, &ref, ref_dir);
+    kill_and_resume(ini_adam, "adam", 21, &ref, ref_dir);
+    free(ref.params);
+}
+
+static void test_plateau_early_stopping(void)
+{
+    Outcome ref = {0};
+    char ref_dir[512];
+    reference(ini_plateau, "plateau", &ref, ref_dir, sizeof ref_dir);
+    /* The config is chosen so that early stopping ends the run before its 14 epochs, with
+     * the best epoch before the last. */
+    CHECK(ref.r.stopped_epoch > 0 && ref.r.stopped_epoch < 14);
+    CHECK(ref.r.epochs == ref.r.stopped_epoch && ref.r.iterations == 10 * ref.r.stopped_epoch);
+    CHECK(ref.r.best_epoch > 0 && ref.r.best_epoch < ref.r.stopped_epoch);
+    CHECK(ref.r.restored && ref.r.weights_epoch == ref.r.best_epoch);
+    long n = ref.r.iterations;
+    const long stops[] = {4, 10, 25, 30, n - 9, n - 1, n, 0};
+    stop_and_resume(ini_plateau, "plateau", stops, &ref, ref_dir);
+    kill_and_resume(ini_plateau, "plateau", n - 3, &ref, ref_dir);
+    resume_finished(ini_plateau, "plateau", &ref, ref_dir);
+    free(ref.params);
+}
+
+/* The test numbers of result.csv come from the weights the model holds at the end (the
+ * best epoch's with restore_best), and train_evaluate gives them again exactly, with the
+ * same confusion matrix; with eval_test_every_epoch they are also the best epoch's row. */
+static void test_evaluate_reproduces_the_test_row(void)
+{
+    Run r;
+    Err e;
+    char dir[512], rows[600];
+    new_dir(dir, sizeof dir, "evaluate");
+    path_in(rows, sizeof rows, dir, "epochs.csv");
+    CHECK(run_build(&r, ini_plateau, 2, &e) == 0);
+    long confusion[100] = {0}, again[100];
+    TrainResult res;
+    TrainIO io = {.epochs_csv = rows, .confusion = confusion};
+    CHECK(train_run(&r.c.run.train, &r.td, &r.m, &r.o, &r.s, &io, &res, &e) == 0);
+    double loss, acc;
+    train_evaluate(&r.m, &r.test, &r.nz, (int)r.c.run.train.eval_batch_size,
+                   (float)r.c.run.train.label_smoothing, again, &loss, &acc);
+    CHECK(memcmp(&loss, &res.test_loss, sizeof loss) == 0);
+    CHECK(memcmp(&acc, &res.test_acc, sizeof acc) == 0);
+    CHECK(memcmp(confusion, again, sizeof again) == 0);
+    long total = 0, diagonal = 0;
+    for (int t = 0; t < 10; t++)
+        for (int p = 0; p < 10; p++) {
+            total += confusion[t * 10 + p];
+            diagonal += t == p ? confusion[t * 10 + p] : 0;
+        }
+    CHECK(total == r.test.n);
+    CHECK_NEAR((double)diagonal / r.test.n, acc, 0, 0);
+    /* the best epoch's row carries the same test numbers */
+    CsvTable t;
+    CHECK(csv_read(&t, rows, 1 << 20, &e) == 0);
+    char want_acc[32];
+    snprintf(want_acc, sizeof want_acc, "%.9g", acc);
+    CHECK(res.best_epoch >= 1 && res.best_epoch < t.n_rows);
+    CHECK_STR(want_acc, csv_cell(&t, (int)res.best_epoch, csv_column(&t, "test_acc")));
+    csv_table_free(&t);
+    run_free(&r);
+}
+
+/* Rewrites section name of checkpoint path through edit(), keeping the file valid
+ * (the CRC recomputed), so only the loader's own checks can refuse it. */
+static void patch(const char *path, const char *name, void (*edit)(unsigned char *p, size_t n))
+{
+    Err e;
+    CkptFile f;
+    CHECK(ckpt_read(&f, path, CKPT_CHECKPOINT, &e) == 0);
+    const CkptSection *s = ckpt_find(&f, name);
+    CHECK(s != NULL);
+    if (s) {
+        edit(f.data + s->offset, (size_t)s->count);
+        uint32_t crc = ckpt_crc32(0, f.data + 32, f.size - 32);
+        for (int i = 0; i < 4; i++)
+            f.data[24 + i] = (unsigned char)(crc >> (8 * i));
+        FILE *out = fopen(path, "wb");
+        fwrite(f.data, 1, f.size, out);
+        fclose(out);
+    }
+    ckpt_file_free(&f);
+}
+
+static void duplicate_first_record(unsigned char *p, size_t n)
+{
+    (void)n;
+    memcpy(p + 4, p, 4); /* order[1] = order[0]: a record twice */
+}
+
+static void record_out_of_range(unsigned char *p, size_t n)
+{
+    (void)n;
+    p[3] = 0x7f; /* order[0] = a huge record index */
+}
+
+static void epoch_too_large(unsigned char *p, size_t n)
+{
+    (void)n;
+    p[2] = 1; /* loop.counts[0], the epoch: 65536 + ... */
+}
+
+/* Each refusal: the loader's code and message, and the run's files untouched. */
+static void test_refusals(void)
+{
+    char dir[512], ckpt[600], rows[600], saved[600];
+    new_dir(dir, sizeof dir, "refuse");
+    path_in(ckpt, sizeof ckpt, dir, "checkpoint.bin");
+    path_in(rows, sizeof rows, dir, "epochs.csv");
+    snprintf(saved, sizeof saved, "%s/saved.bin", scratch);
+    Err e;
+    Outcome o = {0};
+    CHECK(part(ini_sgd, dir, 1, false, 12, 0, &o, &e) == 0);
+    free(o.params);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", ckpt, saved);
+    CHECK(system(cmd) == 0);
+
+    /* another config: a different learning rate */
+    char other[sizeof ini_sgd + 32];
+    snprintf(other, sizeof other, "%s", ini_sgd);
+    char *lr = strstr(other, "lr = 0.05");
+    if (lr)
+        memcpy(lr, "lr = 0.06", 9);
+    Outcome x = {0};
+    CHECK(part(other, dir, 1, true, 0, 0, &x, &e) == -2);
+    CHECK(strstr(e.msg, "written by a run of another config") != NULL);
+    free(x.params);
+    /* other data: a different train_limit is another config too; different files with
+     * the same config are caught by the sizes */
+    snprintf(other, sizeof other, "%s", ini_sgd);
+    char *lim = strstr(other, "test_limit = 200");
+    if (lim)
+        memcpy(lim, "test_limit = 199", 16);
+    CHECK(part(other, dir, 1, true, 0, 0, &x, &e) == -2);
+    free(x.params);
+
+    /* epochs.csv changed since the checkpoint */
+    FILE *f = fopen(rows, "r+b");
+    if (f) {
+        fseek(f, 60, SEEK_SET);
+        fputc('X', f);
+        fclose(f);
+    }
+    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+    CHECK(strstr(e.msg, "not those the checkpoint saw") != NULL);
+    free(x.params);
+    /* epochs.csv shorter than the checkpoint says */
+    CHECK(truncate(rows, 40) == 0);
+    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+    CHECK(strstr(e.msg, "fewer than") != NULL);
+    free(x.params);
+
+    /* valid files whose values are not: each caught before use */
+    void (*edits[])(unsigned char *, size_t) = {duplicate_first_record, record_out_of_range};
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", saved, ckpt);
+        CHECK(system(cmd) == 0);
+        patch(ckpt, "loop.order", edits[i]);
+        CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+        CHECK(strstr(e.msg, "loop.order") != NULL);
+        free(x.params);
+    }
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", saved, ckpt);
+    CHECK(system(cmd) == 0);
+    patch(ckpt, "loop.counts", epoch_too_large);
+    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+    CHECK(strstr(e.msg, "loop.counts") != NULL);
+    free(x.params);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    if (!mkdtemp(scratch))
+        return 1;
+    RUN(test_sgd_momentum_mnist);
+    RUN(test_adam_batchnorm_dropout_cifar);
+    RUN(test_plateau_early_stopping);
+    RUN(test_evaluate_reproduces_the_test_row);
+    RUN(test_refusals);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+    if (test_failed == 0 && system(cmd) != 0)
+        return 1;
+    return test_finish(argv[0]);
+}
