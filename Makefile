@@ -3,6 +3,7 @@
 #   make demo       trains on the bundled MNIST subset and prints the result row
 #   make test       builds and runs every test; last line "N passed, N failed"
 #   make sanitize   the same tests under -fsanitize=address,undefined
+#   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS; see tests/fuzz/README.md
 
 CC      ?= cc
 OPT     ?= -O3
@@ -20,7 +21,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      = $(if $(filter build,$(BUILD)),mlptrain,$(BUILD)/mlptrain)
 
-.PHONY: all test test-kernels sanitize demo bench bench-gemm clean
+.PHONY: all test test-kernels sanitize demo bench bench-gemm fuzz fuzz-build clean
 all: $(BIN)
 
 $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
@@ -59,6 +60,35 @@ test-kernels: $(BIN) $(TEST_BIN)
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
+# Fuzzing: clang + libFuzzer, ASan and UBSan; never part of `make test`. The library is
+# built with coverage instrumentation into build-fuzz/, one binary per harness
+# tests/fuzz/fuzz_TARGET.c. SIMD_CLONES is left empty: the sanitizers and clang need no
+# load-time clone resolvers (include/simd.h).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= config expr idx cifar
+FUZZ_DIR      = build-fuzz
+FUZZ_CFLAGS   = -std=c11 -O1 -g -fno-omit-frame-pointer $(WARN) -Iinclude -MMD -MP -pthread \
+                -DSIMD_CLONES= -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_OBJ  = $(LIB_SRC:src/%.c=$(FUZZ_DIR)/src/%.o)
+FUZZ_BIN      = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+$(FUZZ_DIR)/src/%.o: src/%.c | $(FUZZ_DIR)/src
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+
+$(FUZZ_DIR)/src:
+	mkdir -p $@
+
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # runs/demo is the demo's own scratch directory: replaced on every `make demo`.
 demo: $(BIN)
 	rm -rf runs/demo
@@ -69,6 +99,7 @@ demo: $(BIN)
 
 # Build outputs only: runs/ holds users' results and is never removed here.
 clean:
-	rm -rf build build-san mlptrain
+	rm -rf build build-san build-fuzz mlptrain
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
+-include $(wildcard $(FUZZ_DIR)/src/*.d $(FUZZ_DIR)/*.d)

@@ -144,6 +144,11 @@ static int next(Parser *p)
     case ',': p->kind = T_COMMA; return 0;
     default:
         p->kind = T_BAD;
+        /* a control character is named by its code: printed raw, a newline or an escape
+         * would break the one-line message */
+        if ((unsigned char)c < 0x20 || c == 0x7f)
+            return err_set(p->e, "column %d: unexpected control character 0x%02X, expected a "
+                           "number, name, operator or parenthesis", column(p), (unsigned)c);
         /* show a whole UTF-8 sequence rather than a broken byte */
         while (((unsigned char)s[i + p->len] & 0xC0) == 0x80)
             p->len++;

@@ -582,6 +582,8 @@ static void test_expr_errors(void)
         {"1e", "column 1: malformed number '1e', expected a number such as 0.5, 2 or 1e-3"},
         {"3x", "column 1: malformed number '3x', expected a number such as 0.5, 2 or 1e-3"},
         {"1 $ 2", "column 3: unexpected character '$', expected a number, name, operator or parenthesis"},
+        {"(\n", "column 2: unexpected control character 0x0A, expected a number, name, operator or parenthesis"},
+        {"1 +\x1b[2J", "column 4: unexpected control character 0x1B, expected a number, name, operator or parenthesis"},
         {"1e999", "column 1: number '1e999' is out of range, expected a finite double"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
