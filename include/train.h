@@ -178,12 +178,11 @@ void train_evaluate(Model *m, const Dataset *d, const Normalizer *nz, int batch,
 int train_write_result(const char *path, const RunParams *rp, const char *name, int threads,
                        const Model *m, const TrainResult *r, Err *e);
 
-/* confusion.csv: a header "class" then one column per predicted class (its name), and a
- * row per true class: its name, then the counts. per_class.csv: class, name, records,
+/* dir/confusion.csv and dir/per_class.csv for the cn->n classes. confusion.csv: a header
+ * "class" then one column per predicted class (its name), and a row per true class: its
+ * name, then the counts. per_class.csv: class, name, records,
  * predicted, correct, accuracy (correct / records: the class's recall), precision
  * (correct / predicted); empty where a count is 0. Each written whole. */
-int train_write_confusion(const char *confusion_path, const char *per_class_path,
-                          const long *confusion, int n_classes, const char *const *names,
-                          Err *e);
+int train_write_confusion(const char *dir, const long *confusion, const ClassNames *cn, Err *e);
 
 #endif

@@ -845,13 +845,7 @@ int cli_run(const RunOpts *o, const Config *c, Plan *pl)
     snprintf(path, sizeof path, "%s/model.bin", dir);
     if (model_save(&m, &origin, path, &e) < 0)
         goto out_err;
-    const char *class_name[DATASET_MAX_CLASSES];
-    for (int k = 0; k < n_classes; k++)
-        class_name[k] = names.name[k];
-    char per_class[PARAMS_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/confusion.csv", dir);
-    snprintf(per_class, sizeof per_class, "%s/per_class.csv", dir);
-    if (train_write_confusion(path, per_class, confusion, n_classes, class_name, &e) < 0)
+    if (train_write_confusion(dir, confusion, &names, &e) < 0)
         goto out_err;
     snprintf(path, sizeof path, "%s/result.csv", dir);
     if (train_write_result(path, rp, name, threads, &m, &r, &e) < 0)
@@ -1167,13 +1161,7 @@ static int eval_command(const Cli *cli)
         code = EXIT_USAGE;
         goto out_err;
     }
-    const char *class_name[DATASET_MAX_CLASSES];
-    for (int k = 0; k < n_classes; k++)
-        class_name[k] = names.name[k];
-    char per_class[PARAMS_PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/confusion.csv", out);
-    snprintf(per_class, sizeof per_class, "%s/per_class.csv", out);
-    if (train_write_confusion(path, per_class, confusion, n_classes, class_name, &e) < 0)
+    if (train_write_confusion(out, confusion, &names, &e) < 0)
         goto out_err;
     static const char *const cols[] = {"run", "weights", "epoch", "dataset", "path", "records",
                                        "test_loss", "test_acc"};

@@ -894,10 +894,15 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     return 0;
 }
 
-int train_write_confusion(const char *confusion_path, const char *per_class_path,
-                          const long *confusion, int n_classes, const char *const *names,
-                          Err *e)
+int train_write_confusion(const char *dir, const long *confusion, const ClassNames *cn, Err *e)
 {
+    int n_classes = cn->n;
+    const char *names[DATASET_MAX_CLASSES];
+    for (int k = 0; k < n_classes; k++)
+        names[k] = cn->name[k];
+    char confusion_path[4200], per_class_path[4200];
+    snprintf(confusion_path, sizeof confusion_path, "%s/confusion.csv", dir);
+    snprintf(per_class_path, sizeof per_class_path, "%s/per_class.csv", dir);
     AtomicFile af;
     if (util_atomic_open(&af, confusion_path, e) < 0)
         return -1;
