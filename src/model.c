@@ -539,6 +539,40 @@ int model_save(const Model *m, const ModelOrigin *org, const char *path, Err *e)
 #define MAX_CLASSES 65536L
 #define MAX_WIDTH 1000000L
 
+/* The index of s in a NULL-ended name table, or -1. */
+static int name_index(const char *const *names, const char *s)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/* "a, b, c": a NULL-ended name table, for messages. */
+static const char *names_text(const char *const *names, char *buf, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; names[i] && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%s%s", i ? ", " : "", names[i]);
+    return buf;
+}
+
+/* Text from a file as a message shows it: control characters and bytes above 0x7e as
+ * \xNN, so a message stays one line whatever the file holds. */
+static const char *shown(const char *text, char *buf, size_t n)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 5 < n; p++) {
+        if (*p < 0x20 || *p > 0x7e)
+            o += (size_t)snprintf(buf + o, n - o, "\\x%02x", *p);
+        else
+            buf[o++] = (char)*p;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classes,
                      ModelOrigin *org, Err *e)
 {
@@ -556,6 +590,11 @@ int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classe
         ckpt_get_long(f, "origin.best", 0, 1, &best, e) < 0 ||
         ckpt_get_u64(f, "config_hash", &org->config_hash, 1, e) < 0)
         return -1;
+    char show[4 * sizeof org->dataset + 1], names[256];
+    if (name_index(params_dataset_names, org->dataset) < 0)
+        return err_set(e, "%s: section 'origin.dataset' holds '%s', not a dataset (expected "
+                       "one of %s)", f->path, shown(org->dataset, show, sizeof show),
+                       names_text(params_dataset_names, names, sizeof names));
     if (!(p->dropout >= 0 && p->dropout <= 1))
         return err_set(e, "%s: section 'model.dropout' holds %g (expected 0..1)", f->path,
                        p->dropout);
