@@ -388,10 +388,10 @@ static void check_state(const Ctx *c, const Parts *p, const TrainState *st)
         fail("best weights present without restore_best, or of the wrong size", d);
 }
 
+/* Loads checkpoint path into a fresh build of run c, against its epochs.csv as it is. */
 static int load(Ctx *c, Parts *p, TrainState *st, const char *path, Err *e)
 {
     const RunParams *rp = &c->c.run;
-    restore_rows(c);
     parts_build(c, p);
     return train_load_checkpoint(st, path, c->hash, &rp->train, &c->td, &p->m, &p->o, &p->s,
                                  c->rows, e);
@@ -619,6 +619,7 @@ static unsigned char *model_bytes(int k, size_t *n)
     TrainState st = {0};
     Err e;
     char path[600];
+    restore_rows(c);
     if (load(c, &p, &st, ckpt_setup_path[k], &e) != 0)
         setup_fail("train_load_checkpoint", &e);
     ModelOrigin org = {.epoch = st.epoch, .best = false, .config_hash = c->hash};
@@ -713,6 +714,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             Parts p;
             TrainState st = {0};
             Err e;
+            restore_rows(&runs[k]);
             if (load(&runs[k], &p, &st, path, &e) != 0)
                 setup_fail("a checkpoint of the setup does not load", &e);
             train_state_free(&st);
