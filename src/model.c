@@ -623,6 +623,21 @@ int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classe
     p->batchnorm = bn != 0;
     p->init = INIT_DEFAULT;
     p->bias_init = BIAS_INIT_ZEROS;
+    /* The file must hold this shape's weights before anything is sized from the shape: a
+     * damaged width would have model_init allocate what the file never held. */
+    Model m;
+    Err le;
+    if (model_layout(&m, p, (int)inputs, (int)classes, 1, NULL, &le) < 0)
+        return err_set(e, "%s: %s", f->path, le.msg);
+    size_t n_params = m.n_params, n_buffers = m.n_buffers;
+    model_free(&m);
+    long long np = ckpt_count(f, "params", CKPT_F32, e), nb;
+    if (np < 0 || (nb = ckpt_count(f, "buffers", CKPT_F32, e)) < 0)
+        return -1;
+    if ((unsigned long long)np != n_params || (unsigned long long)nb != n_buffers)
+        return err_set(e, "%s: damaged: sections 'params' and 'buffers' hold %lld and %lld "
+                       "values, but the shape it describes has %zu parameters and %zu buffers",
+                       f->path, np, nb, n_params, n_buffers);
     org->epoch = epoch;
     org->best = best != 0;
     *n_in = (int)inputs;

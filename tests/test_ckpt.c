@@ -324,6 +324,20 @@ static int read_model(Err *e)
     return rc;
 }
 
+/* model_file_shape alone, as eval calls it before it builds the model. */
+static int read_shape(Err *e)
+{
+    CkptFile f;
+    ModelParams mp;
+    ModelOrigin org;
+    int n_in, n_classes;
+    if (ckpt_read(&f, path, CKPT_MODEL, e) < 0)
+        return -1;
+    int rc = model_file_shape(&f, &mp, &n_in, &n_classes, &org, e);
+    ckpt_file_free(&f);
+    return rc;
+}
+
 /* model_file_shape's refusal of spec: -1, one line, the path first, holding want. */
 static void check_model_refused(const ModelSpec *spec, const char *want)
 {
@@ -353,6 +367,23 @@ static void test_model_file(void)
                         "one of mnist, fashion-mnist, kmnist, cifar10)");
     s.dataset = "mn\nist";
     check_model_refused(&s, "holds 'mn\\x0aist'");
+
+    /* A width the weights do not match is refused by the shape, before model_init sizes
+     * anything from it (fuzz_ckpt: a width of 16639 in a file of 186 weights had
+     * model_init allocate 1.1 MB; a width of 1000000, 48 MB). */
+    s = model_12_8_4;
+    s.hidden[0] = 1000000;
+    write_model(&s);
+    Err e2;
+    CHECK(read_shape(&e2) == -1);
+    CHECK(strstr(e2.msg, "sections 'params' and 'buffers' hold 156 and 16 values, but the "
+                 "shape it describes has 19000004 parameters and 2000000 buffers") != NULL);
+    s = model_12_8_4;
+    s.n_buffers = 15;
+    check_model_refused(&s, "hold 156 and 15 values");
+    s = model_12_8_4;
+    s.n_params = 157;
+    check_model_refused(&s, "hold 157 and 16 values");
 }
 
 int main(int argc, char **argv)
