@@ -252,6 +252,32 @@ static void test_crafted_sections(void)
     CHECK(ckpt_parse(&f, b, 32 + sizeof name, "c.bin", CKPT_CHECKPOINT, &e) < 0);
     craft(b, name, sizeof name, 0xffffffffu);
     CHECK(ckpt_parse(&f, b, 32 + sizeof name, "c.bin", CKPT_CHECKPOINT, &e) < 0);
+    /* More sections than CKPT_MAX_SECTIONS, each with its own name: refused from the
+     * count (checking 80000 such names for duplicates took 10 s, pair by pair) */
+    for (int count = CKPT_MAX_SECTIONS; count <= CKPT_MAX_SECTIONS + 1; count++) {
+        size_t len = 0;
+        unsigned char *many = malloc((size_t)count * 16), *file = malloc((size_t)count * 16 + 32);
+        for (int i = 0; i < count; i++) {
+            char id[16];
+            int k = snprintf(id, sizeof id, "s%d", i);
+            many[len++] = CKPT_TEXT;
+            many[len++] = (unsigned char)k;
+            memcpy(many + len, id, (size_t)k);
+            len += (size_t)k;
+            memset(many + len, 0, 8);
+            len += 8;
+        }
+        craft(file, many, len, (uint32_t)count);
+        int rc = ckpt_parse(&f, file, 32 + len, "c.bin", CKPT_CHECKPOINT, &e);
+        if (count == CKPT_MAX_SECTIONS) {
+            CHECK(rc == 0 && f.n_sections == count);
+            ckpt_file_free(&f);
+        } else {
+            CHECK(rc < 0 && strstr(e.msg, "c.bin: damaged: 1025 sections (expected at most 1024)"));
+        }
+        free(many);
+        free(file);
+    }
     const unsigned char nul[] = {CKPT_TEXT, 1, 'x', 2, 0, 0, 0, 0, 0, 0, 0, 'a', 0};
     craft(b, nul, sizeof nul, 1);
     CHECK(ckpt_parse(&f, b, 32 + sizeof nul, "c.bin", CKPT_CHECKPOINT, &e) == 0);
