@@ -536,7 +536,7 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
     long bn_batches, t;
     if (ckpt_get_f32(f, "model.params", m->params, m->n_params, e) < 0 ||
         ckpt_get_f32(f, "model.buffers", m->buffers, m->n_buffers, e) < 0 ||
-        ckpt_get_long(f, "model.bn_batches", 0, LONG_MAX, &bn_batches, e) < 0 ||
+        ckpt_get_long(f, "model.bn_batches", 0, TRAIN_MAX_STEPS, &bn_batches, e) < 0 ||
         ckpt_get_long(f, "optim.t", 0, TRAIN_MAX_STEPS, &t, e) < 0 ||
         (o->m && ckpt_get_f32(f, "optim.m", o->m, o->n, e) < 0) ||
         (o->v && ckpt_get_f32(f, "optim.v", o->v, o->n, e) < 0) ||

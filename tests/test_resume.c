@@ -503,6 +503,12 @@ static void epoch_too_large(unsigned char *p, size_t n)
     p[2] = 1; /* loop.counts[0], the epoch: 65536 + ... */
 }
 
+static void long_max(unsigned char *p, size_t n)
+{
+    (void)n;
+    memcpy(p, "\xff\xff\xff\xff\xff\xff\xff\x7f", 8); /* the first value: LONG_MAX */
+}
+
 /* Each refusal: the loader's code and message, and the run's files untouched. */
 static void test_refusals(void)
 {
@@ -570,6 +576,20 @@ static void test_refusals(void)
     CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
     CHECK(strstr(e.msg, "loop.counts") != NULL);
     free(x.params);
+
+    /* Counters the continued run adds to: bounded as the run bounds them, so adding
+     * cannot overflow (fuzz_ckpt: model.bn_batches = LONG_MAX was accepted, and the next
+     * training step overflowed it) */
+    static const char *const counters[] = {"model.bn_batches"};
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", saved, ckpt);
+        CHECK(system(cmd) == 0);
+        patch(ckpt, counters[i], long_max);
+        CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+        if (!strstr(e.msg, counters[i]) || !strstr(e.msg, "9223372036854775807"))
+            fprintf(stderr, "%s = LONG_MAX: %s\n", counters[i], e.msg), test_cur_failed = 1;
+        free(x.params);
+    }
 }
 
 int main(int argc, char **argv)
