@@ -51,6 +51,8 @@
  * (and a few damaged ones) to DIR and exits. FUZZ_VERBOSE=1 prints each input's outcome. */
 #include "fuzz_files.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdbool.h>
 
 #include "ckpt.h"
@@ -728,6 +730,137 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     fuzz_install_hooks();
     return 0;
+}
+
+/* ---- a mutator that knows the sections ----
+ * Byte mutations rarely land on the few counters among a file's weights, and a CRC hides
+ * every change that does. So half the mutations pick a numeric value of a section (an
+ * entry of loop.counts, optim.t, a float of sched.lr_best, ...) and give it a value from
+ * the edges (0, -1, 1, the type's extremes, the old value +-1 or doubled, NaN, inf, a
+ * random one), setting the fix-header flag so the change reaches the loader; sometimes
+ * they change the flags' options instead. The other half are libFuzzer's own. */
+
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+
+typedef struct {
+    unsigned type;
+    size_t offset;      /* of the first value, in the input (flags byte included) */
+    uint64_t count;
+} Numeric;
+
+/* The numeric sections of the file in data[1..size), as far as they parse. */
+static int numeric_sections(const uint8_t *data, size_t size, Numeric *out, int max)
+{
+    static const size_t bytes[] = {0, 8, 8, 8, 4, 4, 1};
+    int n = 0;
+    size_t pos = 1 + CKPT_HEADER_BYTES;
+    while (n < max && pos + 2 <= size) {
+        unsigned type = data[pos], len = data[pos + 1];
+        if (type < CKPT_I64 || type > CKPT_TEXT || size - pos < 10 + (size_t)len)
+            break;
+        uint64_t count = 0;
+        for (int i = 0; i < 8; i++)
+            count |= (uint64_t)data[pos + 2 + len + (size_t)i] << (8 * i);
+        pos += 10 + (size_t)len;
+        if (count > (size - pos) / bytes[type])
+            break;
+        if (type != CKPT_TEXT && count > 0)
+            out[n++] = (Numeric){type, pos, count};
+        pos += (size_t)count * bytes[type];
+    }
+    return n;
+}
+
+static uint64_t mix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* An edge value for an integer of `bytes` bytes that held old. */
+static uint64_t edge_int(uint64_t *r, uint64_t old, int bytes)
+{
+    uint64_t top = bytes == 8 ? UINT64_MAX : UINT32_MAX, sign = top / 2 + 1;
+    switch (mix(r) % 12) {
+    case 0: return 0;
+    case 1: return top;                 /* -1 */
+    case 2: return 1;
+    case 3: return sign - 1;            /* INT_MAX */
+    case 4: return sign;                /* INT_MIN */
+    case 5: return old + 1;
+    case 6: return old - 1;
+    case 7: return old * 2;
+    case 8: return old + mix(r) % 64;
+    case 9: return (uint64_t)1 << (mix(r) % (unsigned)(8 * bytes));
+    case 10: return sign - 1 - mix(r) % 64;
+    default: return mix(r);
+    }
+}
+
+static double edge_double(uint64_t *r, double old)
+{
+    static const double edges[] = {0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, 1e300, -1e300, 5e-324};
+    switch (mix(r) % 6) {
+    case 0: return NAN;
+    case 1: return mix(r) % 2 ? INFINITY : -INFINITY;
+    case 2: return old * 2;
+    case 3: return -old;
+    default: return edges[mix(r) % (sizeof edges / sizeof edges[0])];
+    }
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+    uint64_t r = seed;
+    Numeric secs[64];
+    int n = size > 1 + CKPT_HEADER_BYTES ? numeric_sections(data, size, secs, 64) : 0;
+    uint64_t choice = mix(&r) % 8;
+    if (n == 0 || choice >= 4)
+        return LLVMFuzzerMutate(data, size, max_size);
+    if (choice == 0) { /* the options: run, continue, steps, rows, file or memory */
+        data[0] = (uint8_t)((data[0] & 3) | (mix(&r) & 0x7c));
+        return size;
+    }
+    const Numeric *s = &secs[mix(&r) % (uint64_t)n];
+    int bytes = s->type == CKPT_F32 || s->type == CKPT_I32 ? 4 : 8;
+    uint8_t *p = data + s->offset + (size_t)(mix(&r) % s->count) * (size_t)bytes;
+    if (s->type == CKPT_F64) {
+        uint64_t bits = get_le(p, 8);
+        double v;
+        memcpy(&v, &bits, 8);
+        v = edge_double(&r, v);
+        memcpy(&bits, &v, 8);
+        put_le(p, bits, 8);
+    } else if (s->type == CKPT_F32) {
+        uint32_t bits = (uint32_t)get_le(p, 4);
+        float v;
+        memcpy(&v, &bits, 4);
+        double d = edge_double(&r, v);
+        v = isfinite(d) && fabs(d) > FLT_MAX ? (float)copysign(INFINITY, d) : (float)d;
+        memcpy(&bits, &v, 4);
+        put_le(p, bits, 4);
+    } else {
+        put_le(p, edge_int(&r, get_le(p, bytes), bytes), bytes);
+    }
+    data[0] |= F_FIX_HEADER;
+    return size;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
