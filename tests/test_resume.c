@@ -503,10 +503,22 @@ static void epoch_too_large(unsigned char *p, size_t n)
     p[2] = 1; /* loop.counts[0], the epoch: 65536 + ... */
 }
 
-static void long_max(unsigned char *p, size_t n)
+/* Value edit_at of an int64 or float64 section becomes edit_bits. */
+static size_t edit_at;
+static uint64_t edit_bits;
+
+static void set_value(unsigned char *p, size_t n)
 {
-    (void)n;
-    memcpy(p, "\xff\xff\xff\xff\xff\xff\xff\x7f", 8); /* the first value: LONG_MAX */
+    if (edit_at < n)
+        for (int i = 0; i < 8; i++)
+            p[8 * edit_at + (size_t)i] = (unsigned char)(edit_bits >> (8 * i));
+}
+
+static uint64_t double_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
 }
 
 /* Each refusal: the loader's code and message, and the run's files untouched. */
@@ -577,17 +589,39 @@ static void test_refusals(void)
     CHECK(strstr(e.msg, "loop.counts") != NULL);
     free(x.params);
 
-    /* Counters the continued run adds to: bounded as the run bounds them, so adding
-     * cannot overflow (fuzz_ckpt: model.bn_batches = LONG_MAX was accepted, and the next
-     * training step overflowed it) */
-    static const char *const counters[] = {"model.bn_batches"};
-    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+    /* Values the continued run steps on from: bounded as the run bounds them, so that
+     * stepping cannot overflow, found by fuzz_ckpt: model.bn_batches = LONG_MAX was
+     * accepted and the next training step overflowed it; sched.counts' T_cur = LONG_MAX
+     * the same in the schedule's next step. */
+    const struct {
+        const char *section;
+        size_t at;
+        uint64_t bits;
+        const char *says;
+    } bad[] = {
+        {"model.bn_batches", 0, INT64_MAX, "section 'model.bn_batches' holds 9223372036854775807"},
+        {"sched.counts", 0, INT64_MAX, "'sched.counts': t = 9223372036854775807 (expected 0..4"},
+        {"sched.counts", 0, 5, "t = 5 (expected 0..4: the run's epochs)"},
+        /* this run's step schedule keeps T_i = T_0 = 10 (the default), T_mult = 1 */
+        {"sched.counts", 1, INT64_MAX, "T_cur = 9223372036854775807 (expected 0..9: below T_i = 10)"},
+        {"sched.counts", 2, INT64_MAX, "T_i = 9223372036854775807 (expected 10..10)"},
+        {"sched.counts", 2, 0, "T_i = 0 (expected 10..10)"},
+        {"sched.counts", 3, 1, "caffe_step = 1 (expected 0..0"},
+        {"sched.counts", 4, INT64_MAX, "num_bad = 9223372036854775807 (expected 0..10"},
+        {"sched.counts", 5, 1, "cooldown_counter = 1 (expected 0..0"},
+        {"sched.lr_best", 0, double_bits(NAN), "lr = nan (expected a finite learning rate >= 0)"},
+        {"sched.lr_best", 0, double_bits(-0.5), "lr = -0.5"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(cmd, sizeof cmd, "cp '%s' '%s'", saved, ckpt);
         CHECK(system(cmd) == 0);
-        patch(ckpt, counters[i], long_max);
+        edit_at = bad[i].at;
+        edit_bits = bad[i].bits;
+        patch(ckpt, bad[i].section, set_value);
         CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
-        if (!strstr(e.msg, counters[i]) || !strstr(e.msg, "9223372036854775807"))
-            fprintf(stderr, "%s = LONG_MAX: %s\n", counters[i], e.msg), test_cur_failed = 1;
+        if (!strstr(e.msg, bad[i].says))
+            fprintf(stderr, "%s[%zu]: '%s' does not say '%s'\n", bad[i].section, bad[i].at, e.msg,
+                    bad[i].says), test_cur_failed = 1;
         free(x.params);
     }
 }
