@@ -595,9 +595,10 @@ int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classe
         return err_set(e, "%s: section 'origin.dataset' holds '%s', not a dataset (expected "
                        "one of %s)", f->path, shown(org->dataset, show, sizeof show),
                        names_text(params_dataset_names, names, sizeof names));
-    if (!(p->dropout >= 0 && p->dropout <= 1))
-        return err_set(e, "%s: section 'model.dropout' holds %g (expected 0..1)", f->path,
-                       p->dropout);
+    /* the config's range: dropout 1 would scale the kept values by 1 / 0 in training */
+    if (!(p->dropout >= 0 && p->dropout < 1))
+        return err_set(e, "%s: section 'model.dropout' holds %g (expected 0 <= dropout < 1)",
+                       f->path, p->dropout);
     long long nh = ckpt_count(f, "model.hidden", CKPT_I64, e);
     if (nh < 0)
         return -1;

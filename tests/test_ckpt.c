@@ -394,6 +394,16 @@ static void test_model_file(void)
     s.dataset = "mn\nist";
     check_model_refused(&s, "holds 'mn\\x0aist'");
 
+    /* dropout as the config bounds it, [0, 1) (fuzz_ckpt: 1 was accepted) */
+    s = model_12_8_4;
+    s.dropout = 1;
+    check_model_refused(&s, "section 'model.dropout' holds 1 (expected 0 <= dropout < 1)");
+    s.dropout = NAN;
+    check_model_refused(&s, "section 'model.dropout' holds nan");
+    s.dropout = 0.999;
+    write_model(&s);
+    CHECK(read_model(&e) == 0);
+
     /* A width the weights do not match is refused by the shape, before model_init sizes
      * anything from it (fuzz_ckpt: a width of 16639 in a file of 186 weights had
      * model_init allocate 1.1 MB; a width of 1000000, 48 MB). */
