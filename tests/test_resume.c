@@ -611,6 +611,22 @@ static void test_refusals(void)
         {"sched.counts", 5, 1, "cooldown_counter = 1 (expected 0..0"},
         {"sched.lr_best", 0, double_bits(NAN), "lr = nan (expected a finite learning rate >= 0)"},
         {"sched.lr_best", 0, double_bits(-0.5), "lr = -0.5"},
+        /* counts that disagree (fuzz_ckpt: iteration 0 in epoch 3 was accepted, and the
+         * continued run trained 7 epochs of a 5-epoch run); stopped after step 12: epoch 2,
+         * batch 4 of 8, 1 epoch done */
+        {"loop.counts", 4, 0, "holds epoch 2, batch 4 and iteration 0 (expected iteration = "
+                              "(epoch - 1) x 8 + batch"},
+        {"loop.counts", 1, 3, "holds epoch 2, batch 3 and iteration 12"},
+        {"loop.counts", 0, 1, "holds epoch 1, batch 4 and iteration 12"},
+        {"loop.counts", 2, 0, "holds epoch 2, batch 4 (not shuffled) and iteration 12"},
+        {"optim.t", 0, 11, "section 'optim.t' holds 11 steps, section 'loop.counts' 12"},
+        {"loop.counts", 3, 1, "holds a run finished at epoch 2, iteration 12, stopped at epoch 0 "
+                              "(expected a finished run to end at iteration 32"},
+        {"loop.counts", 9, 2, "holds a run not finished at epoch 2, iteration 12, stopped at "
+                              "epoch 2"},
+        {"loop.counts", 7, 2, "holds best epoch 2 and 0 epochs without improvement after 1 "
+                              "epochs done"},
+        {"loop.counts", 8, 2, "holds best epoch 1 and 2 epochs without improvement"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(cmd, sizeof cmd, "cp '%s' '%s'", saved, ckpt);
