@@ -599,9 +599,10 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
     SchedState ss = {.lr = sf[0], .best = sf[1], .t = (long)si[SI_T], .T_cur = (long)si[SI_T_CUR],
                      .T_i = (long)si[SI_T_I], .caffe_step = (long)si[SI_CAFFE_STEP],
                      .num_bad = (long)si[SI_NUM_BAD], .cooldown_counter = (long)si[SI_COOLDOWN]};
-    /* The schedule steps on from these: each within what its run can reach. */
+    /* The schedule steps on from these: each within what its run can reach, its step
+     * count that of the loop's iterations and epoch ends (each but the last epoch's). */
     Err se;
-    if (sched_check_state(s, &ss, &se) < 0)
+    if (sched_check_state(s, &ss, (long)li[LI_ITERATION], (long)li[LI_EPOCH] - 1, &se) < 0)
         return err_set(e, "%s: damaged: the schedule's state in sections 'sched.lr_best' and "
                        "'sched.counts': %s", f->path, se.msg);
     sched_set_state(s, &ss);

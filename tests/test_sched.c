@@ -744,18 +744,22 @@ static void check_every_state(const char *what, const SchedParams *p)
         test_cur_failed = 1;
         return;
     }
+    long iterations = 0, ends = 0;
     for (int epoch = 0; epoch < 6; epoch++) {
         for (int k = 0; k < 4; k++) {
             sched_after_iteration(&s);
+            iterations++;
             sched_get_state(&s, &st);
-            if (sched_check_state(&s, &st, &e) < 0)
+            if (sched_check_state(&s, &st, iterations, ends, &e) < 0)
                 fprintf(stderr, "%s: %s: after iteration %d of epoch %d: %s\n", test_cur_name,
                         what, k + 1, epoch + 1, e.msg), test_cur_failed = 1;
         }
-        if (epoch < 5)
+        if (epoch < 5) {
             sched_after_epoch(&s, epoch < 2 ? 1.0 - epoch * 0.1 : 0.9, 0.5);
+            ends++;
+        }
         sched_get_state(&s, &st);
-        if (sched_check_state(&s, &st, &e) < 0)
+        if (sched_check_state(&s, &st, iterations, ends, &e) < 0)
             fprintf(stderr, "%s: %s: after epoch %d: %s\n", test_cur_name, what, epoch + 1,
                     e.msg), test_cur_failed = 1;
     }
@@ -808,23 +812,38 @@ static void test_check_state(void)
     SchedState good, st;
     sched_get_state(&s, &good);
     CHECK(good.t == 1 && good.T_cur == 0 && good.T_i == 2);
-    CHECK(sched_check_state(&s, &good, &e) == 0);
+    CHECK(sched_check_state(&s, &good, 4, 1, &e) == 0);
+    CHECK(sched_check_state(&s, &good, 8, 2, &e) < 0 &&
+          strstr(e.msg, "t = 1 (expected 2: 8 iterations and 2 epoch ends, stepped per epoch)"));
     st = good, st.t = 7;
-    CHECK(sched_check_state(&s, &st, &e) < 0 && strstr(e.msg, "t = 7 (expected 0..6"));
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "t = 7 (expected 1:"));
     st = good, st.T_cur = 2;
-    CHECK(sched_check_state(&s, &st, &e) < 0 && strstr(e.msg, "T_cur = 2 (expected 0..1: below T_i = 2)"));
-    st = good, st.T_i = 13;
-    CHECK(sched_check_state(&s, &st, &e) < 0 && strstr(e.msg, "T_i = 13 (expected 1..12)"));
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 &&
+          strstr(e.msg, "T_cur = 2 (expected 0..1: below T_i = 2)"));
+    st = good, st.T_i = 3;
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "T_i = 3 (expected 1..2)"));
     st = good, st.T_i = 0; /* only before a warm-up's end */
-    CHECK(sched_check_state(&s, &st, &e) < 0 && strstr(e.msg, "T_i = 0 (expected 1..12)"));
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "T_i = 0 (expected 1..2)"));
     st = good, st.caffe_step = 1;
-    CHECK(sched_check_state(&s, &st, &e) < 0 && strstr(e.msg, "caffe_step = 1"));
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "caffe_step = 1"));
     st = good, st.num_bad = 11;
-    CHECK(sched_check_state(&s, &st, &e) < 0 && strstr(e.msg, "num_bad = 11 (expected 0..10"));
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "num_bad = 11 (expected 0..10"));
     st = good, st.cooldown_counter = -1;
-    CHECK(sched_check_state(&s, &st, &e) < 0 && strstr(e.msg, "cooldown_counter = -1"));
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "cooldown_counter = -1"));
     st = good, st.lr = INFINITY;
-    CHECK(sched_check_state(&s, &st, &e) < 0 && strstr(e.msg, "lr = inf"));
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "lr = inf"));
+    /* plateau counts only its warm-up's steps */
+    p = defaults(SCHED_PLATEAU);
+    p.warmup_epochs = 2;
+    CHECK(sched_init(&s, &p, 0.1, 6, 4, 0, &e) == 0);
+    for (int k = 0; k < 4; k++)
+        sched_after_epoch(&s, 1.0, 0.5);
+    sched_get_state(&s, &st);
+    CHECK(st.t == 2 && sched_check_state(&s, &st, 16, 4, &e) == 0);
+    st.t = 4;
+    CHECK(sched_check_state(&s, &st, 16, 4, &e) < 0 &&
+          strstr(e.msg, "t = 4 (expected 2: 16 iterations and 4 epoch ends, stepped per epoch, "
+                 "plateau counting only its warm-up)"));
 }
 
 int main(int argc, char **argv)
