@@ -734,9 +734,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- a mutator that knows the sections ----
  * Byte mutations rarely land on the few counters among a file's weights, and a CRC hides
- * every change that does. So half the mutations pick a numeric value of a section (an
- * entry of loop.counts, optim.t, a float of sched.lr_best, ...) and give it a value from
- * the edges (0, -1, 1, the type's extremes, the old value +-1 or doubled, NaN, inf, a
+ * every change that does. So half the mutations pick a value of a section (an entry of
+ * loop.counts, optim.t, a float of sched.lr_best, a byte of model.activation, ...) and
+ * give it a value from the edges (0, -1, 1, the type's extremes, the old value +-1 or
+ * doubled, NaN, inf, a random one; in text a control character, a byte above 0x7e or a
  * random one), setting the fix-header flag so the change reaches the loader; sometimes
  * they change the flags' options instead. The other half are libFuzzer's own. */
 
@@ -747,10 +748,10 @@ typedef struct {
     unsigned type;
     size_t offset;      /* of the first value, in the input (flags byte included) */
     uint64_t count;
-} Numeric;
+} Section;
 
-/* The numeric sections of the file in data[1..size), as far as they parse. */
-static int numeric_sections(const uint8_t *data, size_t size, Numeric *out, int max)
+/* The non-empty sections of the file in data[1..size), as far as they parse. */
+static int sections_of(const uint8_t *data, size_t size, Section *out, int max)
 {
     static const size_t bytes[] = {0, 8, 8, 8, 4, 4, 1};
     int n = 0;
@@ -765,8 +766,8 @@ static int numeric_sections(const uint8_t *data, size_t size, Numeric *out, int 
         pos += 10 + (size_t)len;
         if (count > (size - pos) / bytes[type])
             break;
-        if (type != CKPT_TEXT && count > 0)
-            out[n++] = (Numeric){type, pos, count};
+        if (count > 0)
+            out[n++] = (Section){type, pos, count};
         pos += (size_t)count * bytes[type];
     }
     return n;
@@ -829,8 +830,8 @@ static double edge_double(uint64_t *r, double old)
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
     uint64_t r = seed;
-    Numeric secs[64];
-    int n = size > 1 + CKPT_HEADER_BYTES ? numeric_sections(data, size, secs, 64) : 0;
+    Section secs[64];
+    int n = size > 1 + CKPT_HEADER_BYTES ? sections_of(data, size, secs, 64) : 0;
     uint64_t choice = mix(&r) % 8;
     if (n == 0 || choice >= 4)
         return LLVMFuzzerMutate(data, size, max_size);
@@ -838,10 +839,13 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
         data[0] = (uint8_t)((data[0] & 3) | (mix(&r) & 0x7c));
         return size;
     }
-    const Numeric *s = &secs[mix(&r) % (uint64_t)n];
-    int bytes = s->type == CKPT_F32 || s->type == CKPT_I32 ? 4 : 8;
+    const Section *s = &secs[mix(&r) % (uint64_t)n];
+    int bytes = s->type == CKPT_TEXT ? 1 : s->type == CKPT_F32 || s->type == CKPT_I32 ? 4 : 8;
     uint8_t *p = data + s->offset + (size_t)(mix(&r) % s->count) * (size_t)bytes;
-    if (s->type == CKPT_F64) {
+    if (s->type == CKPT_TEXT) {
+        static const uint8_t edges[] = {0x00, 0x0a, 0x0d, 0x1b, 0x7f, 0x80, 0xff, '%', '\'', '.'};
+        *p = mix(&r) % 2 ? edges[mix(&r) % sizeof edges] : (uint8_t)mix(&r);
+    } else if (s->type == CKPT_F64) {
         uint64_t bits = get_le(p, 8);
         double v;
         memcpy(&v, &bits, 8);
