@@ -590,7 +590,7 @@ int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classe
         ckpt_get_long(f, "origin.best", 0, 1, &best, e) < 0 ||
         ckpt_get_u64(f, "config_hash", &org->config_hash, 1, e) < 0)
         return -1;
-    char show[4 * sizeof org->dataset + 1], names[256];
+    char show[4 * sizeof act + 1], names[256];
     if (name_index(params_dataset_names, org->dataset) < 0)
         return err_set(e, "%s: section 'origin.dataset' holds '%s', not a dataset (expected "
                        "one of %s)", f->path, shown(org->dataset, show, sizeof show),
@@ -615,11 +615,11 @@ int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classe
         p->hidden[i] = (int)hidden[i];
     }
     p->n_hidden = (int)nh;
-    int a = 0;
-    while (params_activation_names[a] && strcmp(params_activation_names[a], act) != 0)
-        a++;
-    if (!params_activation_names[a])
-        return err_set(e, "%s: unknown activation '%s'", f->path, act);
+    int a = name_index(params_activation_names, act);
+    if (a < 0)
+        return err_set(e, "%s: section 'model.activation' holds '%s', not an activation "
+                       "(expected one of %s)", f->path, shown(act, show, sizeof show),
+                       names_text(params_activation_names, names, sizeof names));
     p->activation = (Activation)a;
     p->batchnorm = bn != 0;
     p->init = INIT_DEFAULT;

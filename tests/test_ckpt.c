@@ -394,6 +394,15 @@ static void test_model_file(void)
     s.dataset = "mn\nist";
     check_model_refused(&s, "holds 'mn\\x0aist'");
 
+    /* an unknown activation is named escaped, the message one line (fuzz_ckpt: the
+     * text was printed raw, a newline in it made two lines) */
+    s = model_12_8_4;
+    s.activation = "re\nlu";
+    check_model_refused(&s, "section 'model.activation' holds 're\\x0alu', not an activation "
+                        "(expected one of relu, sigmoid, tanh, leaky_relu, gelu)");
+    s.activation = "\xff";
+    check_model_refused(&s, "holds '\\xff'");
+
     /* dropout as the config bounds it, [0, 1) (fuzz_ckpt: 1 was accepted) */
     s = model_12_8_4;
     s.dropout = 1;
