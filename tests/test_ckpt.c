@@ -414,8 +414,9 @@ static void test_model_file(void)
     CHECK(read_model(&e) == 0);
 
     /* A width the weights do not match is refused by the shape, before model_init sizes
-     * anything from it (fuzz_ckpt: a width of 16639 in a file of 186 weights had
-     * model_init allocate 1.1 MB; a width of 1000000, 48 MB). */
+     * anything from it (fuzz_ckpt: a second hidden layer of 16639 in a file of 186
+     * weights had model_init allocate 866 KB each for parameters and gradients; the width
+     * of 1000000 below, 76 MB each). */
     s = model_12_8_4;
     s.hidden[0] = 1000000;
     write_model(&s);
