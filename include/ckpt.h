@@ -24,6 +24,9 @@
 #define CKPT_VERSION 1
 #define CKPT_HEADER_BYTES 32
 #define CKPT_NAME_MAX 63
+/* Sections in one file: mlptrain writes fewer than 20. The bound keeps the section table
+ * and the check for duplicate names small whatever a file claims. */
+#define CKPT_MAX_SECTIONS 1024
 
 typedef enum { CKPT_CHECKPOINT, CKPT_MODEL } CkptKind;
 enum { CKPT_KIND_COUNT = CKPT_MODEL + 1 };
@@ -50,7 +53,8 @@ typedef struct {
 int ckpt_writer_open(CkptWriter *w, CkptKind kind, const char *path, Err *e);
 
 /* Each adds a section of n values (names: [a-z0-9_.], 1..CKPT_NAME_MAX bytes, unique
- * within a file; the caller's constants). A failed write is reported by the commit. */
+ * within a file; the caller's constants; at most CKPT_MAX_SECTIONS). A failed write is
+ * reported by the commit. */
 void ckpt_put_i64(CkptWriter *w, const char *name, const int64_t *v, size_t n);
 void ckpt_put_u64(CkptWriter *w, const char *name, const uint64_t *v, size_t n);
 void ckpt_put_f64(CkptWriter *w, const char *name, const double *v, size_t n);
@@ -87,7 +91,7 @@ typedef struct {
 /* Reads and checks the file at path, which must be of the given kind. Errors (-1, f
  * zeroed) start with the path and say what is wrong: not a checkpoint or model file, an
  * unknown format version, truncated or longer than its header says, a CRC mismatch
- * (damaged), a malformed section table. */
+ * (damaged), a malformed section table (more than CKPT_MAX_SECTIONS sections included). */
 int ckpt_read(CkptFile *f, const char *path, CkptKind kind, Err *e);
 /* The same checks on bytes in memory (copied); name stands for the path in messages. */
 int ckpt_parse(CkptFile *f, const unsigned char *data, size_t size, const char *name,

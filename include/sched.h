@@ -58,6 +58,15 @@ typedef struct {
 void sched_get_state(const Sched *s, SchedState *st);
 /* Puts st back into s, which sched_init set up with the same parameters. */
 void sched_set_state(Sched *s, const SchedState *st);
+/* Whether st is a state s (as sched_init set it up) reaches after the training loop has
+ * called sched_after_iteration `iterations` times and sched_after_epoch `epoch_ends`
+ * times: the LR finite and >= 0, t the steps those calls take, T_i from T_0 to T_mult
+ * times t (0 before a warm-up ends) with T_cur below it, caffe_step at most the
+ * milestones, num_bad at most patience, the cooldown at most cooldown. Then stepping on
+ * from it cannot overflow, and t stays within the run. -1 with e naming the value and
+ * what was expected ("T_cur = 12 (expected 0..1: below T_i = 2)"). */
+int sched_check_state(const Sched *s, const SchedState *st, long iterations, long epoch_ends,
+                      Err *e);
 
 /* Writes the LR of every epoch (or every iteration with step_unit = iteration) of the
  * run described by the arguments as CSV ("epoch,lr" or "iteration,lr", %.17g, rows end

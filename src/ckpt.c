@@ -110,8 +110,10 @@ static void emit(CkptWriter *w, const unsigned char *p, size_t n)
 static void section(CkptWriter *w, const char *name, CkptType type, size_t n)
 {
     size_t len = strlen(name);
-    if (len < 1 || len > CKPT_NAME_MAX || !name_ok((const unsigned char *)name, len)) {
-        fprintf(stderr, "mlptrain: internal error: bad section name '%s'\n", name);
+    if (len < 1 || len > CKPT_NAME_MAX || !name_ok((const unsigned char *)name, len) ||
+        w->n_sections == CKPT_MAX_SECTIONS) {
+        fprintf(stderr, "mlptrain: internal error: bad section name '%s' or too many sections\n",
+                name);
         abort();
     }
     unsigned char h[2 + CKPT_NAME_MAX + 8];
@@ -279,10 +281,14 @@ static int check(CkptFile *f, CkptKind kind, Err *e)
                        "(the file was changed or corrupted after it was written)", f->path,
                        (unsigned long)real, (unsigned long)crc);
     uint64_t n = get_le(d + 28, 4);
-    /* Every section takes at least 11 bytes: no more sections than that allows. */
+    /* Every section takes at least 11 bytes: no more sections than that allows. The
+     * duplicate check below compares every pair: it needs the bound on their number. */
     if (n > have / 11)
         return err_set(e, "%s: damaged: %llu sections in %zu bytes", f->path,
                        (unsigned long long)n, have);
+    if (n > CKPT_MAX_SECTIONS)
+        return err_set(e, "%s: damaged: %llu sections (expected at most %d)", f->path,
+                       (unsigned long long)n, CKPT_MAX_SECTIONS);
     f->sections = xcalloc(n ? (size_t)n : 1, sizeof *f->sections);
     size_t pos = CKPT_HEADER_BYTES;
     for (uint64_t i = 0; i < n; i++) {

@@ -539,6 +539,40 @@ int model_save(const Model *m, const ModelOrigin *org, const char *path, Err *e)
 #define MAX_CLASSES 65536L
 #define MAX_WIDTH 1000000L
 
+/* The index of s in a NULL-ended name table, or -1. */
+static int name_index(const char *const *names, const char *s)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/* "a, b, c": a NULL-ended name table, for messages. */
+static const char *names_text(const char *const *names, char *buf, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; names[i] && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%s%s", i ? ", " : "", names[i]);
+    return buf;
+}
+
+/* Text from a file as a message shows it: control characters and bytes above 0x7e as
+ * \xNN, so a message stays one line whatever the file holds. */
+static const char *shown(const char *text, char *buf, size_t n)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 5 < n; p++) {
+        if (*p < 0x20 || *p > 0x7e)
+            o += (size_t)snprintf(buf + o, n - o, "\\x%02x", *p);
+        else
+            buf[o++] = (char)*p;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classes,
                      ModelOrigin *org, Err *e)
 {
@@ -556,9 +590,15 @@ int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classe
         ckpt_get_long(f, "origin.best", 0, 1, &best, e) < 0 ||
         ckpt_get_u64(f, "config_hash", &org->config_hash, 1, e) < 0)
         return -1;
-    if (!(p->dropout >= 0 && p->dropout <= 1))
-        return err_set(e, "%s: section 'model.dropout' holds %g (expected 0..1)", f->path,
-                       p->dropout);
+    char show[4 * sizeof act + 1], names[256];
+    if (name_index(params_dataset_names, org->dataset) < 0)
+        return err_set(e, "%s: section 'origin.dataset' holds '%s', not a dataset (expected "
+                       "one of %s)", f->path, shown(org->dataset, show, sizeof show),
+                       names_text(params_dataset_names, names, sizeof names));
+    /* the config's range: dropout 1 would scale the kept values by 1 / 0 in training */
+    if (!(p->dropout >= 0 && p->dropout < 1))
+        return err_set(e, "%s: section 'model.dropout' holds %g (expected 0 <= dropout < 1)",
+                       f->path, p->dropout);
     long long nh = ckpt_count(f, "model.hidden", CKPT_I64, e);
     if (nh < 0)
         return -1;
@@ -575,15 +615,30 @@ int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classe
         p->hidden[i] = (int)hidden[i];
     }
     p->n_hidden = (int)nh;
-    int a = 0;
-    while (params_activation_names[a] && strcmp(params_activation_names[a], act) != 0)
-        a++;
-    if (!params_activation_names[a])
-        return err_set(e, "%s: unknown activation '%s'", f->path, act);
+    int a = name_index(params_activation_names, act);
+    if (a < 0)
+        return err_set(e, "%s: section 'model.activation' holds '%s', not an activation "
+                       "(expected one of %s)", f->path, shown(act, show, sizeof show),
+                       names_text(params_activation_names, names, sizeof names));
     p->activation = (Activation)a;
     p->batchnorm = bn != 0;
     p->init = INIT_DEFAULT;
     p->bias_init = BIAS_INIT_ZEROS;
+    /* The file must hold this shape's weights before anything is sized from the shape: a
+     * damaged width would have model_init allocate what the file never held. */
+    Model m;
+    Err le;
+    if (model_layout(&m, p, (int)inputs, (int)classes, 1, NULL, &le) < 0)
+        return err_set(e, "%s: %s", f->path, le.msg);
+    size_t n_params = m.n_params, n_buffers = m.n_buffers;
+    model_free(&m);
+    long long np = ckpt_count(f, "params", CKPT_F32, e), nb;
+    if (np < 0 || (nb = ckpt_count(f, "buffers", CKPT_F32, e)) < 0)
+        return -1;
+    if ((unsigned long long)np != n_params || (unsigned long long)nb != n_buffers)
+        return err_set(e, "%s: damaged: sections 'params' and 'buffers' hold %lld and %lld "
+                       "values, but the shape it describes has %zu parameters and %zu buffers",
+                       f->path, np, nb, n_params, n_buffers);
     org->epoch = epoch;
     org->best = best != 0;
     *n_in = (int)inputs;

@@ -316,6 +316,46 @@ void sched_set_state(Sched *s, const SchedState *st)
     s->cooldown_counter = st->cooldown_counter;
 }
 
+int sched_check_state(const Sched *s, const SchedState *st, long iterations, long epoch_ends,
+                      Err *e)
+{
+    const SchedParams *p = &s->p;
+    char text[32];
+    if (!(st->lr >= 0 && st->lr <= DBL_MAX))
+        return err_set(e, "lr = %s (expected a finite learning rate >= 0)", lr_text(st->lr, text));
+    /* One step per iteration or per epoch end; plateau counts only its warm-up's. */
+    long t = s->unit == STEP_UNIT_ITERATION ? iterations : epoch_ends;
+    if (p->type == SCHED_PLATEAU && t > s->warmup)
+        t = s->warmup;
+    if (st->t != t)
+        return err_set(e, "t = %ld (expected %ld: %ld iterations and %ld epoch ends, stepped "
+                       "per %s%s)", st->t, t, iterations, epoch_ends,
+                       params_step_unit_names[s->unit],
+                       p->type == SCHED_PLATEAU ? ", plateau counting only its warm-up" : "");
+    /* Before a warm-up ends the main schedule has not begun: T_i = T_cur = 0. Then T_i
+     * starts at T_0 and grows by T_mult at a restart, which needs T_i steps first: at most
+     * T_mult times the steps taken. */
+    bool begun = t >= s->warmup;
+    double t_i_min = begun ? (double)p->T_0 : 0,
+           t_i_max = begun ? fmax((double)p->T_0, (double)p->T_mult * (double)t) : 0;
+    if ((double)st->T_i < t_i_min || (double)st->T_i > t_i_max)
+        return err_set(e, "T_i = %ld (expected %.0f..%.0f)", st->T_i, t_i_min, t_i_max);
+    if (st->T_cur < 0 || (st->T_cur >= st->T_i && (st->T_cur | st->T_i) != 0))
+        return err_set(e, "T_cur = %ld (expected 0..%ld: below T_i = %ld)", st->T_cur,
+                       st->T_i > 0 ? st->T_i - 1 : 0, st->T_i);
+    if (st->caffe_step < 0 || st->caffe_step > p->n_milestones)
+        return err_set(e, "caffe_step = %ld (expected 0..%d: the milestones passed)",
+                       st->caffe_step, p->n_milestones);
+    /* plateau: a bad epoch beyond patience cuts the LR and starts the count again */
+    if (st->num_bad < 0 || st->num_bad > p->patience)
+        return err_set(e, "num_bad = %ld (expected 0..%ld: at most patience)", st->num_bad,
+                       p->patience);
+    if (st->cooldown_counter < 0 || st->cooldown_counter > p->cooldown)
+        return err_set(e, "cooldown_counter = %ld (expected 0..%ld: at most cooldown)",
+                       st->cooldown_counter, p->cooldown);
+    return 0;
+}
+
 /* Steps through the whole run on a copy, so an LR that turns negative, infinite or NaN
  * (a lambda dividing by zero, inv with 1 + gamma*iter < 0, ...) is an error now rather
  * than a diverged run later. A schedule that follows validation results (plateau) is

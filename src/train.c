@@ -536,7 +536,7 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
     long bn_batches, t;
     if (ckpt_get_f32(f, "model.params", m->params, m->n_params, e) < 0 ||
         ckpt_get_f32(f, "model.buffers", m->buffers, m->n_buffers, e) < 0 ||
-        ckpt_get_long(f, "model.bn_batches", 0, LONG_MAX, &bn_batches, e) < 0 ||
+        ckpt_get_long(f, "model.bn_batches", 0, TRAIN_MAX_STEPS, &bn_batches, e) < 0 ||
         ckpt_get_long(f, "optim.t", 0, TRAIN_MAX_STEPS, &t, e) < 0 ||
         (o->m && ckpt_get_f32(f, "optim.m", o->m, o->n, e) < 0) ||
         (o->v && ckpt_get_f32(f, "optim.v", o->v, o->n, e) < 0) ||
@@ -570,9 +570,41 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
             return bad_value(f, "loop.counts", k, li[k], 0, hi[k], e);
     if (li[LI_EPOCH] < 1)
         return bad_value(f, "loop.counts", LI_EPOCH, li[LI_EPOCH], 1, n_epochs, e);
+    /* The counts agree as the loop keeps them, or the continued run would leave its epochs:
+     * the iteration is the epochs before plus the batches of this one (none before its
+     * shuffle), each a step of the optimizer; a finished run ended at its last step or
+     * was stopped early in this epoch; the best and the bad epochs lie among those done. */
+    long long epoch = li[LI_EPOCH], batch = li[LI_BATCH], iteration = li[LI_ITERATION];
+    long long done = epoch - (li[LI_FINISHED] ? 0 : 1), stopped = li[LI_STOPPED];
+    if (iteration != (epoch - 1) * per_epoch + batch || (!li[LI_SHUFFLED] && batch != 0))
+        return err_set(e, "%s: damaged: section 'loop.counts' holds epoch %lld, batch %lld%s "
+                       "and iteration %lld (expected iteration = (epoch - 1) x %ld + batch, "
+                       "batch 0 before the epoch's shuffle)", f->path, epoch, batch,
+                       li[LI_SHUFFLED] ? "" : " (not shuffled)", iteration, per_epoch);
+    if (t != iteration)
+        return err_set(e, "%s: damaged: section 'optim.t' holds %ld steps, section "
+                       "'loop.counts' %lld (expected the same)", f->path, t, iteration);
+    if ((stopped != 0 && (stopped != epoch || !li[LI_FINISHED])) ||
+        (li[LI_FINISHED] && stopped == 0 && iteration != total))
+        return err_set(e, "%s: damaged: section 'loop.counts' holds a run %s at epoch %lld, "
+                       "iteration %lld, stopped at epoch %lld (expected a finished run to end "
+                       "at iteration %ld or stop early in its last epoch)", f->path,
+                       li[LI_FINISHED] ? "finished" : "not finished", epoch, iteration,
+                       stopped, total);
+    if (li[LI_BEST_EPOCH] > done || li[LI_BAD_EPOCHS] > done)
+        return err_set(e, "%s: damaged: section 'loop.counts' holds best epoch %lld and %lld "
+                       "epochs without improvement after %lld epochs done (expected at most "
+                       "%lld)", f->path, (long long)li[LI_BEST_EPOCH],
+                       (long long)li[LI_BAD_EPOCHS], done, done);
     SchedState ss = {.lr = sf[0], .best = sf[1], .t = (long)si[SI_T], .T_cur = (long)si[SI_T_CUR],
                      .T_i = (long)si[SI_T_I], .caffe_step = (long)si[SI_CAFFE_STEP],
                      .num_bad = (long)si[SI_NUM_BAD], .cooldown_counter = (long)si[SI_COOLDOWN]};
+    /* The schedule steps on from these: each within what its run can reach, its step
+     * count that of the loop's iterations and epoch ends (each but the last epoch's). */
+    Err se;
+    if (sched_check_state(s, &ss, (long)li[LI_ITERATION], (long)li[LI_EPOCH] - 1, &se) < 0)
+        return err_set(e, "%s: damaged: the schedule's state in sections 'sched.lr_best' and "
+                       "'sched.counts': %s", f->path, se.msg);
     sched_set_state(s, &ss);
     st->epoch = (long)li[LI_EPOCH];
     st->batch = (long)li[LI_BATCH];

@@ -2,13 +2,15 @@
  * a round trip of every type (NaN payloads, extremes, empty sections), the exact bytes of
  * a small file, and that every damaged variant of a file is refused with a message:
  * every byte flipped in turn, every truncation, appended bytes, another kind, another
- * version, a crafted section table. mkdtemp is POSIX. */
+ * version, a crafted section table. Model files: what model_file_shape and
+ * model_file_weights refuse. mkdtemp is POSIX. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ckpt.h"
+#include "model.h"
 #include "test.h"
 
 static char dir[] = "/tmp/test_ckpt_XXXXXX";
@@ -250,12 +252,184 @@ static void test_crafted_sections(void)
     CHECK(ckpt_parse(&f, b, 32 + sizeof name, "c.bin", CKPT_CHECKPOINT, &e) < 0);
     craft(b, name, sizeof name, 0xffffffffu);
     CHECK(ckpt_parse(&f, b, 32 + sizeof name, "c.bin", CKPT_CHECKPOINT, &e) < 0);
+    /* More sections than CKPT_MAX_SECTIONS, each with its own name: refused from the
+     * count (checking 80000 such names for duplicates took 10 s, pair by pair) */
+    for (int count = CKPT_MAX_SECTIONS; count <= CKPT_MAX_SECTIONS + 1; count++) {
+        size_t len = 0;
+        unsigned char *many = malloc((size_t)count * 16), *file = malloc((size_t)count * 16 + 32);
+        for (int i = 0; i < count; i++) {
+            char id[16];
+            int k = snprintf(id, sizeof id, "s%d", i);
+            many[len++] = CKPT_TEXT;
+            many[len++] = (unsigned char)k;
+            memcpy(many + len, id, (size_t)k);
+            len += (size_t)k;
+            memset(many + len, 0, 8);
+            len += 8;
+        }
+        craft(file, many, len, (uint32_t)count);
+        int rc = ckpt_parse(&f, file, 32 + len, "c.bin", CKPT_CHECKPOINT, &e);
+        if (count == CKPT_MAX_SECTIONS) {
+            CHECK(rc == 0 && f.n_sections == count);
+            ckpt_file_free(&f);
+        } else {
+            CHECK(rc < 0 && strstr(e.msg, "c.bin: damaged: 1025 sections (expected at most 1024)"));
+        }
+        free(many);
+        free(file);
+    }
     const unsigned char nul[] = {CKPT_TEXT, 1, 'x', 2, 0, 0, 0, 0, 0, 0, 0, 'a', 0};
     craft(b, nul, sizeof nul, 1);
     CHECK(ckpt_parse(&f, b, 32 + sizeof nul, "c.bin", CKPT_CHECKPOINT, &e) == 0);
     char text[8];
     CHECK(ckpt_get_text(&f, "x", text, sizeof text, &e) < 0 && strstr(e.msg, "NUL"));
     ckpt_file_free(&f);
+}
+
+/* ---- model files (model.bin) ---- */
+
+/* What a hand-made model file holds; write_model writes it with model_save's sections. */
+typedef struct {
+    long inputs, classes;
+    int n_hidden;
+    int64_t hidden[4];
+    const char *activation;
+    long batchnorm;
+    double dropout;
+    size_t n_params, n_buffers;
+    const char *dataset;
+} ModelSpec;
+
+/* 12 -> 8 (batch norm) -> 4: 96 + 8 + 16 + 32 + 4 parameters, 16 buffers. */
+static const ModelSpec model_12_8_4 = {12, 4, 1, {8}, "relu", 1, 0.25, 156, 16, "mnist"};
+
+static void write_model(const ModelSpec *s)
+{
+    Err e;
+    CkptWriter w;
+    float *v = calloc(s->n_params + s->n_buffers + 1, sizeof(float));
+    CHECK(ckpt_writer_open(&w, CKPT_MODEL, path, &e) == 0);
+    ckpt_put_long(&w, "model.inputs", s->inputs);
+    ckpt_put_long(&w, "model.classes", s->classes);
+    ckpt_put_i64(&w, "model.hidden", s->hidden, (size_t)s->n_hidden);
+    ckpt_put_text(&w, "model.activation", s->activation);
+    ckpt_put_long(&w, "model.batchnorm", s->batchnorm);
+    ckpt_put_double(&w, "model.dropout", s->dropout);
+    ckpt_put_f32(&w, "params", v, s->n_params);
+    ckpt_put_f32(&w, "buffers", v, s->n_buffers);
+    ckpt_put_text(&w, "tensors", "");
+    ckpt_put_text(&w, "origin.dataset", s->dataset);
+    ckpt_put_long(&w, "origin.epoch", 3);
+    ckpt_put_long(&w, "origin.best", 0);
+    uint64_t hash = 42;
+    ckpt_put_u64(&w, "config_hash", &hash, 1);
+    CHECK(ckpt_writer_commit(&w, &e) == 0);
+    free(v);
+}
+
+/* Reads path as eval does: the shape, a model built from it, its weights. -1 with e. */
+static int read_model(Err *e)
+{
+    CkptFile f;
+    ModelParams mp;
+    ModelOrigin org;
+    int n_in, n_classes;
+    if (ckpt_read(&f, path, CKPT_MODEL, e) < 0)
+        return -1;
+    int rc = model_file_shape(&f, &mp, &n_in, &n_classes, &org, e);
+    if (rc == 0) {
+        Model m;
+        Rng rng;
+        rng_seed(&rng, 1, 1);
+        rc = model_init(&m, &mp, n_in, n_classes, 2, NULL, NULL, &rng, e);
+        if (rc == 0)
+            rc = model_file_weights(&f, &m, e);
+        model_free(&m);
+    }
+    ckpt_file_free(&f);
+    return rc;
+}
+
+/* model_file_shape alone, as eval calls it before it builds the model. */
+static int read_shape(Err *e)
+{
+    CkptFile f;
+    ModelParams mp;
+    ModelOrigin org;
+    int n_in, n_classes;
+    if (ckpt_read(&f, path, CKPT_MODEL, e) < 0)
+        return -1;
+    int rc = model_file_shape(&f, &mp, &n_in, &n_classes, &org, e);
+    ckpt_file_free(&f);
+    return rc;
+}
+
+/* model_file_shape's refusal of spec: -1, one line, the path first, holding want. */
+static void check_model_refused(const ModelSpec *spec, const char *want)
+{
+    Err e;
+    write_model(spec);
+    int rc = read_model(&e);
+    CHECK(rc == -1);
+    if (rc == -1) {
+        CHECK(strncmp(e.msg, path, strlen(path)) == 0);
+        CHECK(strchr(e.msg, '\n') == NULL);
+        if (!strstr(e.msg, want))
+            fprintf(stderr, "message '%s' does not say '%s'\n", e.msg, want);
+        CHECK(strstr(e.msg, want) != NULL);
+    }
+}
+
+static void test_model_file(void)
+{
+    Err e;
+    write_model(&model_12_8_4);
+    CHECK(read_model(&e) == 0);
+    /* origin.dataset names the training data: one of the datasets (fuzz_ckpt found any
+     * text accepted); a control character is shown escaped, the message one line */
+    ModelSpec s = model_12_8_4;
+    s.dataset = "mnhst";
+    check_model_refused(&s, "section 'origin.dataset' holds 'mnhst', not a dataset (expected "
+                        "one of mnist, fashion-mnist, kmnist, cifar10)");
+    s.dataset = "mn\nist";
+    check_model_refused(&s, "holds 'mn\\x0aist'");
+
+    /* an unknown activation is named escaped, the message one line (fuzz_ckpt: the
+     * text was printed raw, a newline in it made two lines) */
+    s = model_12_8_4;
+    s.activation = "re\nlu";
+    check_model_refused(&s, "section 'model.activation' holds 're\\x0alu', not an activation "
+                        "(expected one of relu, sigmoid, tanh, leaky_relu, gelu)");
+    s.activation = "\xff";
+    check_model_refused(&s, "holds '\\xff'");
+
+    /* dropout as the config bounds it, [0, 1) (fuzz_ckpt: 1 was accepted) */
+    s = model_12_8_4;
+    s.dropout = 1;
+    check_model_refused(&s, "section 'model.dropout' holds 1 (expected 0 <= dropout < 1)");
+    s.dropout = NAN;
+    check_model_refused(&s, "section 'model.dropout' holds nan");
+    s.dropout = 0.999;
+    write_model(&s);
+    CHECK(read_model(&e) == 0);
+
+    /* A width the weights do not match is refused by the shape, before model_init sizes
+     * anything from it (fuzz_ckpt: a second hidden layer of 16639 in a file of 186
+     * weights had model_init allocate 866 KB each for parameters and gradients; the width
+     * of 1000000 below, 76 MB each). */
+    s = model_12_8_4;
+    s.hidden[0] = 1000000;
+    write_model(&s);
+    Err e2;
+    CHECK(read_shape(&e2) == -1);
+    CHECK(strstr(e2.msg, "sections 'params' and 'buffers' hold 156 and 16 values, but the "
+                 "shape it describes has 19000004 parameters and 2000000 buffers") != NULL);
+    s = model_12_8_4;
+    s.n_buffers = 15;
+    check_model_refused(&s, "hold 156 and 15 values");
+    s = model_12_8_4;
+    s.n_params = 157;
+    check_model_refused(&s, "hold 157 and 16 values");
 }
 
 int main(int argc, char **argv)
@@ -269,6 +443,7 @@ int main(int argc, char **argv)
     RUN(test_exact_bytes);
     RUN(test_every_damage_is_refused);
     RUN(test_crafted_sections);
+    RUN(test_model_file);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -503,6 +503,24 @@ static void epoch_too_large(unsigned char *p, size_t n)
     p[2] = 1; /* loop.counts[0], the epoch: 65536 + ... */
 }
 
+/* Value edit_at of an int64 or float64 section becomes edit_bits. */
+static size_t edit_at;
+static uint64_t edit_bits;
+
+static void set_value(unsigned char *p, size_t n)
+{
+    if (edit_at < n)
+        for (int i = 0; i < 8; i++)
+            p[8 * edit_at + (size_t)i] = (unsigned char)(edit_bits >> (8 * i));
+}
+
+static uint64_t double_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
 /* Each refusal: the loader's code and message, and the run's files untouched. */
 static void test_refusals(void)
 {
@@ -570,6 +588,62 @@ static void test_refusals(void)
     CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
     CHECK(strstr(e.msg, "loop.counts") != NULL);
     free(x.params);
+
+    /* Values the continued run steps on from: bounded as the run bounds them, so that
+     * stepping cannot overflow, found by fuzz_ckpt: model.bn_batches = LONG_MAX was
+     * accepted and the next training step overflowed it; sched.counts' T_cur = LONG_MAX
+     * the same in the schedule's next step. */
+    const struct {
+        const char *section;
+        size_t at;
+        uint64_t bits;
+        const char *says;
+    } bad[] = {
+        {"model.bn_batches", 0, INT64_MAX, "section 'model.bn_batches' holds 9223372036854775807"},
+        {"sched.counts", 0, INT64_MAX, "'sched.counts': t = 9223372036854775807 (expected 1:"},
+        /* fuzz_ckpt: t one ahead of the loop was accepted; the continued run's next
+         * checkpoint had t beyond the run's steps */
+        {"sched.counts", 0, 2, "t = 2 (expected 1: 12 iterations and 1 epoch ends, stepped "
+                               "per epoch)"},
+        {"sched.counts", 0, 0, "t = 0 (expected 1:"},
+        /* this run's step schedule keeps T_i = T_0 = 10 (the default), T_mult = 1 */
+        {"sched.counts", 1, INT64_MAX, "T_cur = 9223372036854775807 (expected 0..9: below T_i = 10)"},
+        {"sched.counts", 2, INT64_MAX, "T_i = 9223372036854775807 (expected 10..10)"},
+        {"sched.counts", 2, 0, "T_i = 0 (expected 10..10)"},
+        {"sched.counts", 3, 1, "caffe_step = 1 (expected 0..0"},
+        {"sched.counts", 4, INT64_MAX, "num_bad = 9223372036854775807 (expected 0..10"},
+        {"sched.counts", 5, 1, "cooldown_counter = 1 (expected 0..0"},
+        {"sched.lr_best", 0, double_bits(NAN), "lr = nan (expected a finite learning rate >= 0)"},
+        {"sched.lr_best", 0, double_bits(-0.5), "lr = -0.5"},
+        /* counts that disagree (fuzz_ckpt: iteration 0 in epoch 3 was accepted, and the
+         * continued run trained 7 epochs of a 5-epoch run); stopped after step 12: epoch 2,
+         * batch 4 of 8, 1 epoch done */
+        {"loop.counts", 4, 0, "holds epoch 2, batch 4 and iteration 0 (expected iteration = "
+                              "(epoch - 1) x 8 + batch"},
+        {"loop.counts", 1, 3, "holds epoch 2, batch 3 and iteration 12"},
+        {"loop.counts", 0, 1, "holds epoch 1, batch 4 and iteration 12"},
+        {"loop.counts", 2, 0, "holds epoch 2, batch 4 (not shuffled) and iteration 12"},
+        {"optim.t", 0, 11, "section 'optim.t' holds 11 steps, section 'loop.counts' 12"},
+        {"loop.counts", 3, 1, "holds a run finished at epoch 2, iteration 12, stopped at epoch 0 "
+                              "(expected a finished run to end at iteration 32"},
+        {"loop.counts", 9, 2, "holds a run not finished at epoch 2, iteration 12, stopped at "
+                              "epoch 2"},
+        {"loop.counts", 7, 2, "holds best epoch 2 and 0 epochs without improvement after 1 "
+                              "epochs done"},
+        {"loop.counts", 8, 2, "holds best epoch 1 and 2 epochs without improvement"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", saved, ckpt);
+        CHECK(system(cmd) == 0);
+        edit_at = bad[i].at;
+        edit_bits = bad[i].bits;
+        patch(ckpt, bad[i].section, set_value);
+        CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+        if (!strstr(e.msg, bad[i].says))
+            fprintf(stderr, "%s[%zu]: '%s' does not say '%s'\n", bad[i].section, bad[i].at, e.msg,
+                    bad[i].says), test_cur_failed = 1;
+        free(x.params);
+    }
 }
 
 int main(int argc, char **argv)

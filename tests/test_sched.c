@@ -731,6 +731,121 @@ static void test_table(void)
     fclose(f);
 }
 
+/* Every state a run passes through is one sched_check_state accepts, so a checkpoint at
+ * any step loads; a run of 6 epochs of 4 steps, stepped as the training loop steps it
+ * (no epoch step after the last epoch), with a validation loss that stops improving. */
+static void check_every_state(const char *what, const SchedParams *p)
+{
+    Sched s;
+    Err e;
+    SchedState st;
+    if (sched_init(&s, p, 0.1, 6, 4, 0, &e)) {
+        fprintf(stderr, "%s: %s: sched_init: %s\n", test_cur_name, what, e.msg);
+        test_cur_failed = 1;
+        return;
+    }
+    long iterations = 0, ends = 0;
+    for (int epoch = 0; epoch < 6; epoch++) {
+        for (int k = 0; k < 4; k++) {
+            sched_after_iteration(&s);
+            iterations++;
+            sched_get_state(&s, &st);
+            if (sched_check_state(&s, &st, iterations, ends, &e) < 0)
+                fprintf(stderr, "%s: %s: after iteration %d of epoch %d: %s\n", test_cur_name,
+                        what, k + 1, epoch + 1, e.msg), test_cur_failed = 1;
+        }
+        if (epoch < 5) {
+            sched_after_epoch(&s, epoch < 2 ? 1.0 - epoch * 0.1 : 0.9, 0.5);
+            ends++;
+        }
+        sched_get_state(&s, &st);
+        if (sched_check_state(&s, &st, iterations, ends, &e) < 0)
+            fprintf(stderr, "%s: %s: after epoch %d: %s\n", test_cur_name, what, epoch + 1,
+                    e.msg), test_cur_failed = 1;
+    }
+}
+
+static void test_check_state(void)
+{
+    SchedParams p = defaults(SCHED_COSINE_WARM_RESTARTS);
+    p.T_0 = 1;
+    p.T_mult = 2;
+    check_every_state("warm restarts per epoch", &p);
+    p.warmup_epochs = 2;
+    p.warmup_start_factor = 0.5;
+    check_every_state("warm-up then warm restarts", &p);
+    p = defaults(SCHED_COSINE_WARM_RESTARTS);
+    p.step_unit = STEP_UNIT_ITERATION;
+    p.T_0 = 2;
+    p.T_mult = 3;
+    check_every_state("warm restarts per iteration", &p);
+    p = defaults(SCHED_CAFFE_MULTISTEP);
+    p.n_milestones = 3;
+    p.milestones[0] = 3;
+    p.milestones[1] = 7;
+    p.milestones[2] = 20;
+    p.warmup_iterations = 2;
+    check_every_state("warm-up then caffe_multistep", &p);
+    p = defaults(SCHED_PLATEAU);
+    p.patience = 1;
+    p.cooldown = 2;
+    p.factor = 0.5;
+    check_every_state("plateau", &p);
+    p.warmup_iterations = 3;
+    check_every_state("warm-up iterations then plateau", &p);
+    p = defaults(SCHED_ONECYCLE);
+    check_every_state("onecycle", &p);
+    p = defaults(SCHED_STEP);
+    p.warmup_epochs = 1;
+    check_every_state("warm-up then step", &p);
+    p = defaults(SCHED_COSINE);
+    check_every_state("cosine", &p);
+
+    /* and the values just beyond are refused, each named */
+    p = defaults(SCHED_COSINE_WARM_RESTARTS);
+    p.T_0 = 1;
+    p.T_mult = 2;
+    Sched s;
+    Err e;
+    CHECK(sched_init(&s, &p, 0.1, 6, 4, 0, &e) == 0);
+    sched_after_epoch(&s, NAN, NAN); /* T_cur 0, T_i 2 */
+    SchedState good, st;
+    sched_get_state(&s, &good);
+    CHECK(good.t == 1 && good.T_cur == 0 && good.T_i == 2);
+    CHECK(sched_check_state(&s, &good, 4, 1, &e) == 0);
+    CHECK(sched_check_state(&s, &good, 8, 2, &e) < 0 &&
+          strstr(e.msg, "t = 1 (expected 2: 8 iterations and 2 epoch ends, stepped per epoch)"));
+    st = good, st.t = 7;
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "t = 7 (expected 1:"));
+    st = good, st.T_cur = 2;
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 &&
+          strstr(e.msg, "T_cur = 2 (expected 0..1: below T_i = 2)"));
+    st = good, st.T_i = 3;
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "T_i = 3 (expected 1..2)"));
+    st = good, st.T_i = 0; /* only before a warm-up's end */
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "T_i = 0 (expected 1..2)"));
+    st = good, st.caffe_step = 1;
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "caffe_step = 1"));
+    st = good, st.num_bad = 11;
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "num_bad = 11 (expected 0..10"));
+    st = good, st.cooldown_counter = -1;
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "cooldown_counter = -1"));
+    st = good, st.lr = INFINITY;
+    CHECK(sched_check_state(&s, &st, 4, 1, &e) < 0 && strstr(e.msg, "lr = inf"));
+    /* plateau counts only its warm-up's steps */
+    p = defaults(SCHED_PLATEAU);
+    p.warmup_epochs = 2;
+    CHECK(sched_init(&s, &p, 0.1, 6, 4, 0, &e) == 0);
+    for (int k = 0; k < 4; k++)
+        sched_after_epoch(&s, 1.0, 0.5);
+    sched_get_state(&s, &st);
+    CHECK(st.t == 2 && sched_check_state(&s, &st, 16, 4, &e) == 0);
+    st.t = 4;
+    CHECK(sched_check_state(&s, &st, 16, 4, &e) < 0 &&
+          strstr(e.msg, "t = 4 (expected 2: 16 iterations and 4 epoch ends, stepped per epoch, "
+                 "plateau counting only its warm-up)"));
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -745,5 +860,6 @@ int main(int argc, char **argv)
     RUN(test_units);
     RUN(test_errors);
     RUN(test_table);
+    RUN(test_check_state);
     return test_finish(argv[0]);
 }

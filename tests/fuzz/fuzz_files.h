@@ -1,7 +1,8 @@
-/* fuzz_files.h - what the two data-file harnesses share: a private temporary directory
- * per process, writing a slice of the fuzz input to a file in it, and a malloc hook that
- * traps any single allocation larger than the bytes on disk justify. Test code only: it
- * uses POSIX (mkdtemp, unlink, rmdir) and the sanitizer allocator interface. */
+/* fuzz_files.h - what the file harnesses (idx, cifar, ckpt) share: a private temporary
+ * directory per process, writing a slice of the fuzz input to a file in it, a malloc hook
+ * that traps any single allocation larger than the bytes on disk justify, and the checks
+ * of a loaded Dataset. Test code only: it uses POSIX (mkdtemp, unlink, rmdir) and the
+ * sanitizer allocator interface. */
 #ifndef MLPTRAIN_FUZZ_FILES_H
 #define MLPTRAIN_FUZZ_FILES_H
 
@@ -103,8 +104,8 @@ static volatile unsigned fuzz_sink;
 
 /* Checks what a load promises: on failure d is zeroed and e holds a one-line message;
  * on success the records fit within the bytes given and every label is a class. */
-static void fuzz_check_result(int rc, const Dataset *d, const Err *e, long limit, int dim,
-                              int channels, size_t file_bytes)
+static inline void fuzz_check_result(int rc, const Dataset *d, const Err *e, long limit, int dim,
+                                     int channels, size_t file_bytes)
 {
     if (fuzz_verbose && rc)
         fprintf(stderr, "fuzz: limit %ld: %s\n", limit, e->msg);
