@@ -128,70 +128,66 @@ static void section(CkptWriter *w, const char *name, CkptType type, size_t n)
 /* Values go out in blocks of this many bytes. */
 #define BLOCK 8192
 
-void ckpt_put_i64(CkptWriter *w, const char *name, const int64_t *v, size_t n)
+/* Value i of array v of type t as the bits the file holds: integers in two's complement,
+ * floats as their IEEE bit patterns. */
+static uint64_t bits_of(CkptType t, const void *v, size_t i)
+{
+    switch (t) {
+    case CKPT_I64: return (uint64_t)((const int64_t *)v)[i];
+    case CKPT_U64: return ((const uint64_t *)v)[i];
+    case CKPT_F64: {
+        uint64_t bits;
+        memcpy(&bits, (const double *)v + i, 8);
+        return bits;
+    }
+    case CKPT_F32: {
+        uint32_t bits;
+        memcpy(&bits, (const float *)v + i, 4);
+        return bits;
+    }
+    case CKPT_I32: return (uint32_t)((const int *)v)[i];
+    case CKPT_TEXT: return ((const unsigned char *)v)[i];
+    }
+    return 0;
+}
+
+/* A section of n values of type t, little-endian, in blocks. */
+static void put_values(CkptWriter *w, const char *name, CkptType t, const void *v, size_t n)
 {
     unsigned char b[BLOCK];
-    section(w, name, CKPT_I64, n);
+    size_t width = type_size(t);
+    section(w, name, t, n);
     for (size_t i = 0; i < n;) {
         size_t k = 0;
-        for (; i < n && k < BLOCK; i++, k += 8)
-            put_le(b + k, (uint64_t)v[i], 8);
+        for (; i < n && k < BLOCK; i++, k += width)
+            put_le(b + k, bits_of(t, v, i), (int)width);
         emit(w, b, k);
     }
+}
+
+void ckpt_put_i64(CkptWriter *w, const char *name, const int64_t *v, size_t n)
+{
+    put_values(w, name, CKPT_I64, v, n);
 }
 
 void ckpt_put_u64(CkptWriter *w, const char *name, const uint64_t *v, size_t n)
 {
-    unsigned char b[BLOCK];
-    section(w, name, CKPT_U64, n);
-    for (size_t i = 0; i < n;) {
-        size_t k = 0;
-        for (; i < n && k < BLOCK; i++, k += 8)
-            put_le(b + k, v[i], 8);
-        emit(w, b, k);
-    }
+    put_values(w, name, CKPT_U64, v, n);
 }
 
 void ckpt_put_f64(CkptWriter *w, const char *name, const double *v, size_t n)
 {
-    unsigned char b[BLOCK];
-    section(w, name, CKPT_F64, n);
-    for (size_t i = 0; i < n;) {
-        size_t k = 0;
-        for (; i < n && k < BLOCK; i++, k += 8) {
-            uint64_t bits;
-            memcpy(&bits, &v[i], 8);
-            put_le(b + k, bits, 8);
-        }
-        emit(w, b, k);
-    }
+    put_values(w, name, CKPT_F64, v, n);
 }
 
 void ckpt_put_f32(CkptWriter *w, const char *name, const float *v, size_t n)
 {
-    unsigned char b[BLOCK];
-    section(w, name, CKPT_F32, n);
-    for (size_t i = 0; i < n;) {
-        size_t k = 0;
-        for (; i < n && k < BLOCK; i++, k += 4) {
-            uint32_t bits;
-            memcpy(&bits, &v[i], 4);
-            put_le(b + k, bits, 4);
-        }
-        emit(w, b, k);
-    }
+    put_values(w, name, CKPT_F32, v, n);
 }
 
 void ckpt_put_i32(CkptWriter *w, const char *name, const int *v, size_t n)
 {
-    unsigned char b[BLOCK];
-    section(w, name, CKPT_I32, n);
-    for (size_t i = 0; i < n;) {
-        size_t k = 0;
-        for (; i < n && k < BLOCK; i++, k += 4)
-            put_le(b + k, (uint32_t)v[i], 4);
-        emit(w, b, k);
-    }
+    put_values(w, name, CKPT_I32, v, n);
 }
 
 void ckpt_put_text(CkptWriter *w, const char *name, const char *s)
@@ -421,63 +417,67 @@ static const unsigned char *values(const CkptFile *f, const char *name, CkptType
     return f->data + s->offset;
 }
 
-int ckpt_get_i64(const CkptFile *f, const char *name, int64_t *out, size_t n, Err *e)
+/* Stores the file's bits u as value i of array out of type t (the inverse of bits_of);
+ * signed values come back from two's complement without implementation-defined
+ * conversions. */
+static void store(CkptType t, void *out, size_t i, uint64_t u)
 {
-    const unsigned char *p = values(f, name, CKPT_I64, n, e);
+    switch (t) {
+    case CKPT_I64:
+        ((int64_t *)out)[i] = u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
+        break;
+    case CKPT_U64: ((uint64_t *)out)[i] = u; break;
+    case CKPT_F64: memcpy((double *)out + i, &u, 8); break;
+    case CKPT_F32: {
+        uint32_t bits = (uint32_t)u;
+        memcpy((float *)out + i, &bits, 4);
+        break;
+    }
+    case CKPT_I32: {
+        uint32_t bits = (uint32_t)u;
+        ((int *)out)[i] = bits <= (uint32_t)INT32_MAX ? (int)bits : -(int)(~bits) - 1;
+        break;
+    }
+    case CKPT_TEXT: ((unsigned char *)out)[i] = (unsigned char)u; break;
+    }
+}
+
+/* Copies section name (type t, exactly n values) into out. */
+static int get_values(const CkptFile *f, const char *name, CkptType t, void *out, size_t n,
+                      Err *e)
+{
+    const unsigned char *p = values(f, name, t, n, e);
     if (!p)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t u = get_le(p + 8 * i, 8);
-        /* two's complement back to signed without implementation-defined conversion */
-        out[i] = u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
-    }
+    size_t width = type_size(t);
+    for (size_t i = 0; i < n; i++)
+        store(t, out, i, get_le(p + width * i, (int)width));
     return 0;
+}
+
+int ckpt_get_i64(const CkptFile *f, const char *name, int64_t *out, size_t n, Err *e)
+{
+    return get_values(f, name, CKPT_I64, out, n, e);
 }
 
 int ckpt_get_u64(const CkptFile *f, const char *name, uint64_t *out, size_t n, Err *e)
 {
-    const unsigned char *p = values(f, name, CKPT_U64, n, e);
-    if (!p)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = get_le(p + 8 * i, 8);
-    return 0;
+    return get_values(f, name, CKPT_U64, out, n, e);
 }
 
 int ckpt_get_f64(const CkptFile *f, const char *name, double *out, size_t n, Err *e)
 {
-    const unsigned char *p = values(f, name, CKPT_F64, n, e);
-    if (!p)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t bits = get_le(p + 8 * i, 8);
-        memcpy(&out[i], &bits, 8);
-    }
-    return 0;
+    return get_values(f, name, CKPT_F64, out, n, e);
 }
 
 int ckpt_get_f32(const CkptFile *f, const char *name, float *out, size_t n, Err *e)
 {
-    const unsigned char *p = values(f, name, CKPT_F32, n, e);
-    if (!p)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t bits = (uint32_t)get_le(p + 4 * i, 4);
-        memcpy(&out[i], &bits, 4);
-    }
-    return 0;
+    return get_values(f, name, CKPT_F32, out, n, e);
 }
 
 int ckpt_get_i32(const CkptFile *f, const char *name, int *out, size_t n, Err *e)
 {
-    const unsigned char *p = values(f, name, CKPT_I32, n, e);
-    if (!p)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u = (uint32_t)get_le(p + 4 * i, 4);
-        out[i] = u <= (uint32_t)INT32_MAX ? (int)u : -(int)(~u) - 1;
-    }
-    return 0;
+    return get_values(f, name, CKPT_I32, out, n, e);
 }
 
 int ckpt_get_long(const CkptFile *f, const char *name, long min, long max, long *out, Err *e)
