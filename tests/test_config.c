@@ -584,6 +584,9 @@ static void test_expr_errors(void)
         {"1 $ 2", "column 3: unexpected character '$', expected a number, name, operator or parenthesis"},
         {"(\n", "column 2: unexpected control character 0x0A, expected a number, name, operator or parenthesis"},
         {"1 +\x1b[2J", "column 4: unexpected control character 0x1B, expected a number, name, operator or parenthesis"},
+        {"2 * \xc3\xa9", "column 5: unexpected character '\xc3\xa9', expected a number, name, operator or parenthesis"},
+        {"\xff", "column 1: unexpected byte 0xFF (not UTF-8 text), expected a number, name, operator or parenthesis"},
+        {"1 + \xc3(", "column 5: unexpected byte 0xC3 (not UTF-8 text), expected a number, name, operator or parenthesis"},
         {"1e999", "column 1: number '1e999' is out of range, expected a finite double"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -596,6 +599,16 @@ static void test_expr_errors(void)
     /* nesting and length are bounded */
     char buf[1024];
     size_t n = 0;
+    /* so is the message: a run of stray UTF-8 continuation bytes is one bad byte */
+    memset(buf, 0x80, 300);
+    buf[300] = '\0';
+    {
+        Expr x;
+        Err e;
+        CHECK(expr_compile(&x, buf, &e) == -1);
+        CHECK_STR("column 1: unexpected byte 0x80 (not UTF-8 text), expected a number, name, "
+                  "operator or parenthesis", e.msg);
+    }
     for (int i = 0; i < 64; i++)
         buf[n++] = '(';
     buf[n++] = '1';
