@@ -42,6 +42,25 @@ static char *trim(char *s)
     return s;
 }
 
+/* The first 60 bytes of s for a message, with control characters written as \r, \t or
+ * \xHH so that an escape sequence cannot garble the terminal line. Returns buf. */
+static const char *quote(const char *s, char *buf, size_t n)
+{
+    enum { SHOWN = 60 };
+    size_t k = 0, i = 0;
+    for (; s[i] && i < SHOWN && k + 8 < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\r' || ch == '\t')
+            k += (size_t)snprintf(buf + k, n - k, "\\%c", ch == '\r' ? 'r' : 't');
+        else if (ch < 0x20 || ch == 0x7f)
+            k += (size_t)snprintf(buf + k, n - k, "\\x%02X", ch);
+        else
+            buf[k++] = (char)ch;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
 /* Cuts s (not empty) at the first ';' or '#' that follows a blank. */
 static void strip_inline_comment(char *s)
 {
@@ -58,6 +77,7 @@ static void strip_inline_comment(char *s)
 static int parse_line(char *raw, int line, char **section, IniHandler handler, void *user,
                       IniError *err)
 {
+    char q[256];
     char *s = trim(raw);
     if (*s == '\0' || *s == ';' || *s == '#')
         return 0;
@@ -66,9 +86,11 @@ static int parse_line(char *raw, int line, char **section, IniHandler handler, v
     if (*s == '[') {
         char *close = strchr(s, ']');
         if (!close)
-            return ini_fail(err, line, "unterminated section header '%.60s' (expected ']')", s);
+            return ini_fail(err, line, "unterminated section header '%s' (expected ']')",
+                            quote(s, q, sizeof q));
         if (close[1] != '\0')
-            return ini_fail(err, line, "unexpected text '%.60s' after section header", close + 1);
+            return ini_fail(err, line, "unexpected text '%s' after section header",
+                            quote(close + 1, q, sizeof q));
         *close = '\0';
         char *name = trim(s + 1);
         if (*name == '\0')
@@ -78,16 +100,16 @@ static int parse_line(char *raw, int line, char **section, IniHandler handler, v
     }
     char *eq = strchr(s, '=');
     if (!eq)
-        return ini_fail(err, line, "'%.60s' is neither '[section]' nor 'key = value' (missing '=')",
-                        s);
+        return ini_fail(err, line, "'%s' is neither '[section]' nor 'key = value' (missing '=')",
+                        quote(s, q, sizeof q));
     *eq = '\0';
     char *key = trim(s);
     char *value = trim(eq + 1);
     if (*key == '\0')
         return ini_fail(err, line, "missing key before '='");
     if (!*section)
-        return ini_fail(err, line, "key '%.60s' outside any section (add a [section] line above it)",
-                        key);
+        return ini_fail(err, line, "key '%s' outside any section (add a [section] line above it)",
+                        quote(key, q, sizeof q));
     return handler(user, *section, key, value, line);
 }
 

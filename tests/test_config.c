@@ -162,6 +162,10 @@ static void test_ini_errors(void)
         {"[a]\n[]\n", 2, "empty section name"},
         {"[a]\n = 3\n", 2, "missing key before '='"},
         {"[a]\nk ; = 3\n", 2, "'k' is neither '[section]' nor 'key = value' (missing '=')"},
+        /* control characters are shown by their escape, never raw */
+        {"\x05\n", 1, "'\\x05' is neither '[section]' nor 'key = value' (missing '=')"},
+        {"[a\x1b[2J\n", 1, "unterminated section header '[a\\x1B[2J' (expected ']')"},
+        {"[a]\tx\n", 1, "unexpected text '\\tx' after section header"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         IniLog L = {{0}, 0, 0};
