@@ -130,6 +130,12 @@ static int parse_buffer(char *buf, size_t n, IniHandler handler, void *user, Ini
         if (strlen(start) != len)
             return ini_fail(err, line, "NUL byte in the text (is this a binary file?)");
         i += len + 1;
+        /* A CR with more text after it on the line means lines that end in CR alone: read
+         * as one line, such a file would be one long comment or one odd error. */
+        const char *cr = memchr(start, '\r', len);
+        if (cr && cr[strspn(cr, "\r")] != '\0')
+            return ini_fail(err, line, "CR in the middle of a line (do the lines end in CR alone? "
+                            "expected LF or CR LF line ends)");
         /* The section name points into an earlier line of buf, which stays intact. */
         int rc = parse_line(start, line, &section, handler, user, err);
         if (rc != 0)

@@ -166,6 +166,9 @@ static void test_ini_errors(void)
         {"\x05\n", 1, "'\\x05' is neither '[section]' nor 'key = value' (missing '=')"},
         {"[a\x1b[2J\n", 1, "unterminated section header '[a\\x1B[2J' (expected ']')"},
         {"[a]\tx\n", 1, "unexpected text '\\tx' after section header"},
+        /* lines that end in CR alone, even behind a comment, are refused, not one line */
+        {"; demo\r[data]\rpath = x\r", 1, "CR in the middle of a line (do the lines end in CR alone? expected LF or CR LF line ends)"},
+        {"[a]\nx = 1\r\r\ny = 2\rz = 3\n", 3, "CR in the middle of a line (do the lines end in CR alone? expected LF or CR LF line ends)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         IniLog L = {{0}, 0, 0};
