@@ -32,6 +32,10 @@ int err_set_key(Err *e, const char *key, const char *fmt, ...)
 #endif
     ;
 
+/* Copies in to out (size n, always terminated) with control characters written
+ * as \xHH, so quoted text cannot break a message's line. */
+void util_escape_controls(char *out, size_t n, const char *in);
+
 /* Out of memory is not a user error: these print "mlptrain: out of memory" and exit(1). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);

@@ -68,6 +68,19 @@ static int is_name_char(int c)
     return isalnum((unsigned char)c) || c == '_';
 }
 
+/* Bytes in the UTF-8 character at s (1 to 4), or 0 when s does not start one: a bad
+ * lead byte or a missing continuation byte (overlong forms are not looked for). */
+static size_t utf8_length(const char *s)
+{
+    unsigned char u = (unsigned char)s[0];
+    size_t n = u < 0x80 ? 1 : u >= 0xC2 && u <= 0xDF ? 2 : u >= 0xE0 && u <= 0xEF ? 3
+             : u >= 0xF0 && u <= 0xF4 ? 4 : 0;
+    for (size_t k = 1; k < n; k++)
+        if (((unsigned char)s[k] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
 /* Reads the token that starts at or after p->pos + p->len. */
 static int next(Parser *p)
 {
@@ -149,9 +162,15 @@ static int next(Parser *p)
         if ((unsigned char)c < 0x20 || c == 0x7f)
             return err_set(p->e, "column %d: unexpected control character 0x%02X, expected a "
                            "number, name, operator or parenthesis", column(p), (unsigned)c);
-        /* show a whole UTF-8 sequence rather than a broken byte */
-        while (((unsigned char)s[i + p->len] & 0xC0) == 0x80)
-            p->len++;
+        /* a whole UTF-8 character is shown as it is; any other byte by its code, so the
+         * message stays short and valid text */
+        p->len = utf8_length(s + i);
+        if (p->len == 0) {
+            p->len = 1;
+            return err_set(p->e, "column %d: unexpected byte 0x%02X (not UTF-8 text), expected "
+                           "a number, name, operator or parenthesis", column(p),
+                           (unsigned)(unsigned char)c);
+        }
         return err_set(p->e, "column %d: unexpected character '%.*s', expected a number, name, "
                        "operator or parenthesis", column(p), (int)p->len, s + i);
     }

@@ -43,6 +43,16 @@ static char *trim(char *s)
     return s;
 }
 
+/* The first 60 bytes of s for a message, control characters written as \xHH so that an
+ * escape sequence cannot garble the terminal line. Returns buf. */
+static const char *quote(const char *s, char *buf, size_t n)
+{
+    char cut[61];
+    snprintf(cut, sizeof cut, "%s", s);
+    util_escape_controls(buf, n, cut);
+    return buf;
+}
+
 /* Cuts s (not empty) at the first ';' or '#' that follows a blank. */
 static void strip_inline_comment(char *s)
 {
@@ -59,6 +69,7 @@ static void strip_inline_comment(char *s)
 static int parse_line(char *raw, int line, char **section, IniHandler handler, void *user,
                       IniError *err)
 {
+    char q[256];
     char *s = trim(raw);
     if (*s == '\0' || *s == ';' || *s == '#')
         return 0;
@@ -67,9 +78,11 @@ static int parse_line(char *raw, int line, char **section, IniHandler handler, v
     if (*s == '[') {
         char *close = strchr(s, ']');
         if (!close)
-            return ini_fail(err, line, "unterminated section header '%.60s' (expected ']')", s);
+            return ini_fail(err, line, "unterminated section header '%s' (expected ']')",
+                            quote(s, q, sizeof q));
         if (close[1] != '\0')
-            return ini_fail(err, line, "unexpected text '%.60s' after section header", close + 1);
+            return ini_fail(err, line, "unexpected text '%s' after section header",
+                            quote(close + 1, q, sizeof q));
         *close = '\0';
         char *name = trim(s + 1);
         if (*name == '\0')
@@ -79,16 +92,16 @@ static int parse_line(char *raw, int line, char **section, IniHandler handler, v
     }
     char *eq = strchr(s, '=');
     if (!eq)
-        return ini_fail(err, line, "'%.60s' is neither '[section]' nor 'key = value' (missing '=')",
-                        s);
+        return ini_fail(err, line, "'%s' is neither '[section]' nor 'key = value' (missing '=')",
+                        quote(s, q, sizeof q));
     *eq = '\0';
     char *key = trim(s);
     char *value = trim(eq + 1);
     if (*key == '\0')
         return ini_fail(err, line, "missing key before '='");
     if (!*section)
-        return ini_fail(err, line, "key '%.60s' outside any section (add a [section] line above it)",
-                        key);
+        return ini_fail(err, line, "key '%s' outside any section (add a [section] line above it)",
+                        quote(key, q, sizeof q));
     return handler(user, *section, key, value, line);
 }
 

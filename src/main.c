@@ -428,10 +428,13 @@ int cli_fail(const Config *c, int code, const Err *e, const char *context)
         n = strlen(w);
         snprintf(w + n, sizeof w - n, ": ");
     }
+    char line[sizeof w + sizeof e->msg + 2400], shown[sizeof line];
     if (context)
-        fprintf(stderr, "mlptrain: %s%s (%s)\n", w, e->msg, context);
+        snprintf(line, sizeof line, "%s%s (%s)", w, e->msg, context);
     else
-        fprintf(stderr, "mlptrain: %s%s\n", w, e->msg);
+        snprintf(line, sizeof line, "%s%s", w, e->msg);
+    util_escape_controls(shown, sizeof shown, line); /* --set text is quoted as given */
+    fprintf(stderr, "mlptrain: %s\n", shown);
     return code;
 }
 

@@ -16,12 +16,39 @@
 #include <time.h>
 #include <unistd.h>
 
+void util_escape_controls(char *out, size_t n, const char *in)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 1 < n; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            if (o + 5 >= n)
+                break;
+            o += (size_t)snprintf(out + o, n - o, "\\x%02X", *p);
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* Formats into e->msg, control characters written as \xHH: a message stays one line,
+ * whatever text from a file or an option it quotes. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 0)))
+#endif
+static void err_format(Err *e, const char *fmt, va_list ap)
+{
+    char raw[sizeof e->msg];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    util_escape_controls(e->msg, sizeof e->msg, raw);
+}
+
 int err_set(Err *e, const char *fmt, ...)
 {
     if (e) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        err_format(e, fmt, ap);
         va_end(ap);
         e->key[0] = '\0';
     }
@@ -33,7 +60,7 @@ int err_set_key(Err *e, const char *key, const char *fmt, ...)
     if (e) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        err_format(e, fmt, ap);
         va_end(ap);
         util_strlcpy(e->key, key, sizeof e->key);
     }

@@ -120,6 +120,19 @@ static int log_handler(void *user, const char *section, const char *key, const c
     return ++L->calls == L->stop_at ? 7 : 0;
 }
 
+/* Lines may end in LF, CR LF or CR alone (old Mac files): each a line of its own, never
+ * one long comment. */
+static void test_ini_line_ends(void)
+{
+    IniLog L = {{0}, 0, 0};
+    IniError err;
+    CHECK(ini_parse_string("; demo\r[data]\rpath = x\r", log_handler, &L, &err) == 0);
+    CHECK_STR("2:[data]|3:data.path=<x>|", L.log);
+    IniLog M = {{0}, 0, 0};
+    CHECK(ini_parse_string("[a]\nx = 1\r\r\ny = 2\rz = 3\n", log_handler, &M, &err) == 0);
+    CHECK_STR("1:[a]|2:a.x=<1>|4:a.y=<2>|5:a.z=<3>|", M.log);
+}
+
 static void test_ini_syntax(void)
 {
     IniLog L = {{0}, 0, 0};
@@ -162,6 +175,10 @@ static void test_ini_errors(void)
         {"[a]\n[]\n", 2, "empty section name"},
         {"[a]\n = 3\n", 2, "missing key before '='"},
         {"[a]\nk ; = 3\n", 2, "'k' is neither '[section]' nor 'key = value' (missing '=')"},
+        /* control characters are shown by their escape, never raw */
+        {"\x05\n", 1, "'\\x05' is neither '[section]' nor 'key = value' (missing '=')"},
+        {"[a\x1b[2J\n", 1, "unterminated section header '[a\\x1B[2J' (expected ']')"},
+        {"[a]\tx\n", 1, "unexpected text '\\x09x' after section header"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         IniLog L = {{0}, 0, 0};
@@ -584,6 +601,9 @@ static void test_expr_errors(void)
         {"1 $ 2", "column 3: unexpected character '$', expected a number, name, operator or parenthesis"},
         {"(\n", "column 2: unexpected control character 0x0A, expected a number, name, operator or parenthesis"},
         {"1 +\x1b[2J", "column 4: unexpected control character 0x1B, expected a number, name, operator or parenthesis"},
+        {"2 * \xc3\xa9", "column 5: unexpected character '\xc3\xa9', expected a number, name, operator or parenthesis"},
+        {"\xff", "column 1: unexpected byte 0xFF (not UTF-8 text), expected a number, name, operator or parenthesis"},
+        {"1 + \xc3(", "column 5: unexpected byte 0xC3 (not UTF-8 text), expected a number, name, operator or parenthesis"},
         {"1e999", "column 1: number '1e999' is out of range, expected a finite double"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -596,6 +616,16 @@ static void test_expr_errors(void)
     /* nesting and length are bounded */
     char buf[1024];
     size_t n = 0;
+    /* so is the message: a run of stray UTF-8 continuation bytes is one bad byte */
+    memset(buf, 0x80, 300);
+    buf[300] = '\0';
+    {
+        Expr x;
+        Err e;
+        CHECK(expr_compile(&x, buf, &e) == -1);
+        CHECK_STR("column 1: unexpected byte 0x80 (not UTF-8 text), expected a number, name, "
+                  "operator or parenthesis", e.msg);
+    }
     for (int i = 0; i < 64; i++)
         buf[n++] = '(';
     buf[n++] = '1';
@@ -634,6 +664,7 @@ int main(int argc, char **argv)
     RUN(test_every_default_passes_its_own_validation);
     RUN(test_defaults);
     RUN(test_ini_syntax);
+    RUN(test_ini_line_ends);
     RUN(test_ini_errors);
     RUN(test_load_values);
     RUN(test_load_errors);
