@@ -34,12 +34,13 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ) | $(BUILD)/tests
 $(BUILD)/bench/%: tests/%.c $(LIB_OBJ) | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
-# Benchmarks: seconds, not minutes; never part of `make test`.
+# Benchmarks: never part of `make test`. ARGS passes options, e.g.
+#   make bench ARGS="--threads 1,2,4 --split A4"   make bench-gemm ARGS="--path avx2"
 bench: $(BUILD)/bench/bench_train
-	./$(BUILD)/bench/bench_train
+	./$(BUILD)/bench/bench_train $(ARGS)
 
 bench-gemm: $(BUILD)/bench/bench_gemm
-	./$(BUILD)/bench/bench_gemm
+	./$(BUILD)/bench/bench_gemm $(ARGS)
 
 $(BUILD)/src $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@

@@ -24,6 +24,7 @@ const char *const gemm_path_names[] = {"auto", "generic", "avx2", "avx512", NULL
 #define KC 256       /* k depth of one packed block: A sliver and B sliver stay in L1/L2 */
 #define MC 120       /* rows of A packed at once (multiple of every MR) */
 #define NC 3072      /* columns of B packed at once (multiple of every NR) */
+#define MIN_FLOPS_PER_THREAD 1e6 /* below it a thread's share costs more than it saves */
 #define MR_MAX 12
 #define NR_MAX 32
 
@@ -41,7 +42,9 @@ struct Gemm {
     KernelInfo k;
     Pool *pool;
     int n_ws;
-    float **apack, **bpack;   /* per task: (MC + MR_MAX) * KC and KC * (NC + NR_MAX) */
+    float **apack, **bpack;   /* per thread: (MC + MR_MAX) * KC and KC * (NC + NR_MAX) */
+    bool stats_on;
+    GemmStats stats;
 };
 
 void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K,
@@ -347,7 +350,7 @@ static void pack_b(float *dst, const float *B, int ldb, bool trans, int p0, int 
 /* ---- the blocked product over one block of C ---- */
 
 typedef struct {
-    const Gemm *g;
+    Gemm *g;
     bool ta, tb, accumulate;
     int M, N, K, lda, ldb, ldc;
     const float *A, *B;
@@ -356,21 +359,28 @@ typedef struct {
     int mstep, nstep;    /* rows / columns per block (multiples of MR / NR) */
 } Job;
 
-static void run_block(const Job *j, int task, int m0, int m1, int n0, int n1)
+static void run_block(const Job *j, int thread, int m0, int m1, int n0, int n1)
 {
     const KernelInfo *ki = &j->g->k;
     int mr = ki->mr, nr = ki->nr;
-    float *ap = j->g->apack[task], *bp = j->g->bpack[task];
+    float *ap = j->g->apack[thread], *bp = j->g->bpack[thread];
     float tile[MR_MAX * NR_MAX];
+    bool timed = j->g->stats_on && thread == 0;
     for (int jc = n0; jc < n1; jc += NC) {
         int nc = n1 - jc < NC ? n1 - jc : NC;
         for (int pc = 0; pc < j->K; pc += KC) {
             int kc = j->K - pc < KC ? j->K - pc : KC;
             int load = j->accumulate || pc > 0;
+            double t0 = timed ? util_now() : 0;
             pack_b(bp, j->B, j->ldb, j->tb, pc, kc, jc, nc, nr);
+            if (timed)
+                j->g->stats.pack_seconds += util_now() - t0;
             for (int ic = m0; ic < m1; ic += MC) {
                 int mc = m1 - ic < MC ? m1 - ic : MC;
+                t0 = timed ? util_now() : 0;
                 pack_a(ap, j->A, j->lda, j->ta, ic, mc, pc, kc, mr);
+                if (timed)
+                    j->g->stats.pack_seconds += util_now() - t0;
                 for (int jr = 0; jr < nc; jr += nr) {
                     int cols = nc - jr < nr ? nc - jr : nr;
                     for (int ir = 0; ir < mc; ir += mr) {
@@ -396,7 +406,7 @@ static void run_block(const Job *j, int task, int m0, int m1, int n0, int n1)
     }
 }
 
-static void gemm_task(void *ctx, int task)
+static void gemm_task(void *ctx, int task, int thread)
 {
     const Job *j = ctx;
     int bm = task / j->tn, bn = task % j->tn;
@@ -404,7 +414,7 @@ static void gemm_task(void *ctx, int task)
     int m1 = m0 + j->mstep < j->M ? m0 + j->mstep : j->M;
     int n1 = n0 + j->nstep < j->N ? n0 + j->nstep : j->N;
     if (m0 < m1 && n0 < n1)
-        run_block(j, task, m0, m1, n0, n1);
+        run_block(j, thread, m0, m1, n0, n1);
 }
 
 static int ceil_div(int a, int b)
@@ -412,8 +422,36 @@ static int ceil_div(int a, int b)
     return (a + b - 1) / b;
 }
 
+static void product(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
+                    const float *A, int lda, const float *B, int ldb, float *C, int ldc, bool accumulate);
+
 void gemm(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
           const float *A, int lda, const float *B, int ldb, float *C, int ldc, bool accumulate)
+{
+    if (g && g->stats_on) {
+        double t0 = util_now();
+        product(g, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        g->stats.seconds += util_now() - t0;
+        g->stats.flops += 2.0 * M * N * K;
+        g->stats.calls++;
+        return;
+    }
+    product(g, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void gemm_stats_reset(Gemm *g)
+{
+    g->stats_on = true;
+    memset(&g->stats, 0, sizeof g->stats);
+}
+
+GemmStats gemm_stats(const Gemm *g)
+{
+    return g->stats;
+}
+
+static void product(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
+                    const float *A, int lda, const float *B, int ldb, float *C, int ldc, bool accumulate)
 {
     if (!g) {
         gemm_ref(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
@@ -428,9 +466,12 @@ void gemm(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
         return;
     }
     Job j = {g, trans_a, trans_b, accumulate, M, N, K, lda, ldb, ldc, A, B, C, 1, 1, M, N};
+    /* Threads this product pays for: each must get at least MIN_FLOPS_PER_THREAD. */
     int threads = pool_threads(g->pool);
-    /* Below ~0.5 MFLOP a dispatch costs more than it saves. */
-    if (threads > 1 && 2.0 * M * N * K >= 5e5) {
+    double flops = 2.0 * M * N * K;
+    if (threads > flops / MIN_FLOPS_PER_THREAD)
+        threads = (int)(flops / MIN_FLOPS_PER_THREAD);
+    if (threads > 1) {
         /* Each block packs all of op(A) for a split along N, all of op(B) for a split along
          * M: split the dimension whose operand is larger, so less is packed twice. */
         int ntiles = ceil_div(N, g->k.nr), mtiles = ceil_div(M, g->k.mr);
@@ -451,5 +492,5 @@ void gemm(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
     if (j.tm * j.tn == 1)
         run_block(&j, 0, 0, M, 0, N);
     else
-        pool_run(g->pool, j.tm * j.tn, gemm_task, &j);
+        pool_run_threads(g->pool, j.tm * j.tn, j.tm * j.tn, gemm_task, &j);
 }
