@@ -19,7 +19,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      = $(if $(filter build,$(BUILD)),mlptrain,$(BUILD)/mlptrain)
 
-.PHONY: all test test-kernels sanitize demo bench bench-gemm clean
+.PHONY: all test test-kernels sanitize demo bench bench-gemm bench-load clean
 all: $(BIN)
 
 $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
@@ -41,6 +41,12 @@ bench: $(BUILD)/bench/bench_train
 
 bench-gemm: $(BUILD)/bench/bench_gemm
 	./$(BUILD)/bench/bench_gemm $(ARGS)
+
+# Under load: other runs and busy loops beside a run (a few minutes); CONFIGS, KS, THREADS
+# and RUN_SECONDS choose the table (scripts/bench-load.sh).
+bench-load: $(BUILD)/bench/bench_train
+	CONFIGS="$(CONFIGS)" KS="$(KS)" THREADS="$(THREADS)" RUN_SECONDS="$(RUN_SECONDS)" \
+	    sh scripts/bench-load.sh ./$(BUILD)/bench/bench_train
 
 $(BUILD)/src $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
