@@ -2,12 +2,15 @@
  * dY^T.X, dY.W) at the benchmark shapes, for every kernel path this CPU runs, on each
  * thread count of a list, as a share of the FMA peak measured here for that many threads.
  * Usage: bench_gemm [--threads 1,2,4] [--path generic|avx2|avx512] [--small | --large]
- *                   [--time SECONDS]
+ *                   [--time SECONDS] [--cpu]
  * Thread counts default to 1 and the CPUs available; counts above the CPUs show what
- * forcing more threads than cores costs. Each figure is the best of 3 timings. */
+ * forcing more threads than cores costs. Each figure is the best of 3 timings. --cpu times
+ * with the process's CPU time (one thread only): steadier on a busy machine, since time
+ * the process spends descheduled does not count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench_peak.h"
 #include "gemm.h"
@@ -29,6 +32,12 @@ static const Shape shapes[] = {
 };
 
 static double seconds = 0.2;
+static bool cpu_time; /* --cpu: process CPU time instead of wall time (one thread only) */
+
+static double now(void)
+{
+    return cpu_time ? (double)clock() / CLOCKS_PER_SEC : util_now();
+}
 
 /* GFLOP/s of one product repeated for `seconds`, best of 3. */
 static double measure(Gemm *g, int which, const Shape *s, float *X, float *W, float *Y, float *dW, float *dX)
@@ -36,7 +45,7 @@ static double measure(Gemm *g, int which, const Shape *s, float *X, float *W, fl
     int N = s->batch, in = s->in, out = s->out;
     double flops = 2.0 * N * in * out, best = 0;
     for (int rep = 0; rep < 3; rep++) {
-        double t0 = util_now(), t;
+        double t0 = now(), t;
         long reps = 0;
         do {
             if (which == 0)
@@ -46,7 +55,7 @@ static double measure(Gemm *g, int which, const Shape *s, float *X, float *W, fl
             else
                 gemm(g, false, false, N, in, out, Y, out, W, in, dX, in, false);
             reps++;
-            t = util_now() - t0;
+            t = now() - t0;
         } while (t < seconds / 3);
         if (flops * reps / t / 1e9 > best)
             best = flops * reps / t / 1e9;
@@ -57,7 +66,7 @@ static double measure(Gemm *g, int which, const Shape *s, float *X, float *W, fl
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_gemm [--threads 1,2,...] [--path generic|avx2|avx512] "
-                    "[--small | --large] [--time SECONDS]\n");
+                    "[--small | --large] [--time SECONDS] [--cpu]\n");
     exit(2);
 }
 
@@ -77,6 +86,8 @@ int main(int argc, char **argv)
                     only_path = p;
             if (only_path < 0)
                 usage();
+        } else if (strcmp(argv[i], "--cpu") == 0) {
+            cpu_time = true;
         } else if (strcmp(argv[i], "--small") == 0) {
             only_small = 1;
         } else if (strcmp(argv[i], "--large") == 0) {
@@ -89,11 +100,12 @@ int main(int argc, char **argv)
             usage();
         }
     }
-    int max_threads = 1;
     for (int t = 0; t < n_threads; t++)
-        if (threads[t] > max_threads)
-            max_threads = threads[t];
+        if (cpu_time && threads[t] > 1)
+            usage();
     bench_print_load("at start");
+    if (cpu_time)
+        peak_clock = now;
     Pool *peak_pool = avail > 1 ? pool_create(avail) : NULL;
     Peak peak = bench_peak(peak_pool);
     pool_free(peak_pool);
