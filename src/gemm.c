@@ -41,8 +41,8 @@ const char *const gemm_path_names[] = {"auto", "generic", "avx2", "avx512", NULL
  * the tile the next call will write (prefetched). */
 typedef void (*MicroKernel)(int kc, const float *a, const float *b, float *c, int ldc, int load,
                             int rows, int cols, const float *c_next);
-/* The sliver of w values per k at dst (k-major, zero past n) from n source rows of length
- * kc with stride ld (transposing), or from kc source rows of length n (copying). */
+/* ceil(n / w) slivers of kc x w values (k-major, zero past n) at dst from n source rows of
+ * length kc with stride ld (transposing), or from kc source rows of length n (copying). */
 typedef void (*PackFn)(float *dst, const float *src, int ld, int n, int kc, int w);
 
 typedef struct {
@@ -102,34 +102,43 @@ static void kernel_generic(int kc, const float *a, const float *b, float *c, int
             c[(size_t)i * ldc + j] = acc[i][j];
 }
 
-/* Where the source runs along k it is read in runs of PACK_K so the scattered writes stay
- * within a few cache lines. */
+/* Packing a block: n rows (transposing: each row runs along k, stride ld) or n columns
+ * (copying: kc rows of n values, stride ld) into ceil(n / w) slivers of kc x w, k-major,
+ * the last zero-padded to w. Copying walks each source row once across all slivers, so
+ * reads stay sequential; transposing reads rows in runs of PACK_K so the scattered writes
+ * stay within a few cache lines. */
 #define PACK_K 8
 
 static void pack_transposing_c(float *dst, const float *src, int ld, int n, int kc, int w)
 {
-    for (int k0 = 0; k0 < kc; k0 += PACK_K) {
-        int kb = kc - k0 < PACK_K ? kc - k0 : PACK_K;
-        for (int i = 0; i < n; i++) {
-            const float *s = src + (size_t)i * ld + k0;
+    for (int s0 = 0; s0 < n; s0 += w, dst += (size_t)kc * w) {
+        int rows = n - s0 < w ? n - s0 : w;
+        for (int k0 = 0; k0 < kc; k0 += PACK_K) {
+            int kb = kc - k0 < PACK_K ? kc - k0 : PACK_K;
+            for (int i = 0; i < rows; i++) {
+                const float *r = src + (size_t)(s0 + i) * ld + k0;
+                for (int kk = 0; kk < kb; kk++)
+                    dst[(size_t)(k0 + kk) * w + i] = r[kk];
+            }
             for (int kk = 0; kk < kb; kk++)
-                dst[(size_t)(k0 + kk) * w + i] = s[kk];
+                for (int i = rows; i < w; i++)
+                    dst[(size_t)(k0 + kk) * w + i] = 0.0f;
         }
-        for (int kk = 0; kk < kb; kk++)
-            for (int i = n; i < w; i++)
-                dst[(size_t)(k0 + kk) * w + i] = 0.0f;
     }
 }
 
 static void pack_copying_c(float *dst, const float *src, int ld, int n, int kc, int w)
 {
     for (int k = 0; k < kc; k++) {
-        const float *s = src + (size_t)k * ld;
-        for (int i = 0; i < n; i++)
-            dst[i] = s[i];
-        for (int i = n; i < w; i++)
-            dst[i] = 0.0f;
-        dst += w;
+        const float *r = src + (size_t)k * ld;
+        for (int s0 = 0; s0 < n; s0 += w) {
+            float *d = dst + (size_t)(s0 / w) * kc * w + (size_t)k * w;
+            int cols = n - s0 < w ? n - s0 : w;
+            for (int i = 0; i < cols; i++)
+                d[i] = r[s0 + i];
+            for (int i = cols; i < w; i++)
+                d[i] = 0.0f;
+        }
     }
 }
 
@@ -161,63 +170,83 @@ __attribute__((target("avx2"))) static inline void transpose8(__m256 r[8])
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-/* Rows in blocks of 8 (8x8 transposes) and 4 (4x4), k in runs of 8; the rest (a few rows
- * at an edge, kc % 8) element by element. */
+/* 8 rows x 8 k of src (row stride ld) into d (k-major, row stride w). */
+__attribute__((target("avx2"), always_inline)) static inline void
+transpose_block8(float *d, int w, const float *src, int ld)
+{
+    __m256 r[8];
+    for (int q = 0; q < 8; q++)
+        r[q] = _mm256_loadu_ps(src + (size_t)q * ld);
+    transpose8(r);
+    for (int q = 0; q < 8; q++)
+        _mm256_storeu_ps(d + (size_t)q * w, r[q]);
+}
+
+/* 4 rows x 8 k. */
+__attribute__((target("avx2"), always_inline)) static inline void
+transpose_block4(float *d, int w, const float *src, int ld)
+{
+    __m128 lo[4], hi[4];
+    for (int q = 0; q < 4; q++) {
+        lo[q] = _mm_loadu_ps(src + (size_t)q * ld);
+        hi[q] = _mm_loadu_ps(src + (size_t)q * ld + 4);
+    }
+    _MM_TRANSPOSE4_PS(lo[0], lo[1], lo[2], lo[3]);
+    _MM_TRANSPOSE4_PS(hi[0], hi[1], hi[2], hi[3]);
+    for (int q = 0; q < 4; q++) {
+        _mm_storeu_ps(d + (size_t)q * w, lo[q]);
+        _mm_storeu_ps(d + (size_t)(q + 4) * w, hi[q]);
+    }
+}
+
+/* Rows in groups of 8 (8x8 transposes) then 4 (4x4); each group is read along all of kc
+ * before the next, so only 8 (or 4) source streams are open at a time and the hardware
+ * prefetchers follow them; the rest (a few rows at an edge, kc % 8) element by element. */
 __attribute__((target("avx2"))) static void pack_transposing_avx(float *dst, const float *src, int ld,
                                                                    int n, int kc, int w)
 {
     int k8 = kc & ~7;
-    for (int k0 = 0; k0 < k8; k0 += 8) {
-        float *d = dst + (size_t)k0 * w;
+    for (int s0 = 0; s0 < n; s0 += w, dst += (size_t)kc * w) {
+        int rows = n - s0 < w ? n - s0 : w;
+        const float *sv = src + (size_t)s0 * ld;
         int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            __m256 r[8];
-            for (int q = 0; q < 8; q++)
-                r[q] = _mm256_loadu_ps(src + (size_t)(i + q) * ld + k0);
-            transpose8(r);
-            for (int q = 0; q < 8; q++)
-                _mm256_storeu_ps(d + (size_t)q * w + i, r[q]);
-        }
-        for (; i + 4 <= n; i += 4) {
-            __m128 lo[4], hi[4];
-            for (int q = 0; q < 4; q++) {
-                lo[q] = _mm_loadu_ps(src + (size_t)(i + q) * ld + k0);
-                hi[q] = _mm_loadu_ps(src + (size_t)(i + q) * ld + k0 + 4);
-            }
-            _MM_TRANSPOSE4_PS(lo[0], lo[1], lo[2], lo[3]);
-            _MM_TRANSPOSE4_PS(hi[0], hi[1], hi[2], hi[3]);
-            for (int q = 0; q < 4; q++) {
-                _mm_storeu_ps(d + (size_t)q * w + i, lo[q]);
-                _mm_storeu_ps(d + (size_t)(q + 4) * w + i, hi[q]);
-            }
-        }
-        for (; i < n; i++)
-            for (int q = 0; q < 8; q++)
-                d[(size_t)q * w + i] = src[(size_t)i * ld + k0 + q];
-        for (int q = 0; q < 8; q++)
-            for (int z = n; z < w; z++)
-                d[(size_t)q * w + z] = 0.0f;
+        for (; i + 8 <= rows; i += 8)
+            for (int k0 = 0; k0 < k8; k0 += 8)
+                transpose_block8(dst + (size_t)k0 * w + i, w, sv + (size_t)i * ld + k0, ld);
+        for (; i + 4 <= rows; i += 4)
+            for (int k0 = 0; k0 < k8; k0 += 8)
+                transpose_block4(dst + (size_t)k0 * w + i, w, sv + (size_t)i * ld + k0, ld);
+        for (; i < rows; i++)
+            for (int k = 0; k < k8; k++)
+                dst[(size_t)k * w + i] = sv[(size_t)i * ld + k];
+        for (int k = 0; k < k8; k++)
+            for (int z = rows; z < w; z++)
+                dst[(size_t)k * w + z] = 0.0f;
+        if (k8 < kc)
+            pack_transposing_c(dst + (size_t)k8 * w, sv + k8, ld, rows, kc - k8, w);
     }
-    if (k8 < kc)
-        pack_transposing_c(dst + (size_t)k8 * w, src + k8, ld, n, kc - k8, w);
 }
 
+/* Full slivers with vector copies; an edge sliver (and slivers of 6) in C. */
 __attribute__((target("avx2"))) static void pack_copying_avx(float *dst, const float *src, int ld,
                                                                int n, int kc, int w)
 {
-    if (n != w || w % 4 != 0) {
-        pack_copying_c(dst, src, ld, n, kc, w);
-        return;
+    int full = w % 4 == 0 ? n / w * w : 0;
+    if (full > 0) {
+        for (int k = 0; k < kc; k++) {
+            const float *r = src + (size_t)k * ld;
+            float *d = dst + (size_t)k * w;
+            for (int s0 = 0; s0 < full; s0 += w, d += (size_t)kc * w) {
+                int i = 0;
+                for (; i + 8 <= w; i += 8)
+                    _mm256_storeu_ps(d + i, _mm256_loadu_ps(r + s0 + i));
+                if (i < w)
+                    _mm_storeu_ps(d + i, _mm_loadu_ps(r + s0 + i));
+            }
+        }
     }
-    for (int k = 0; k < kc; k++) {
-        const float *s = src + (size_t)k * ld;
-        float *d = dst + (size_t)k * w;
-        int i = 0;
-        for (; i + 8 <= w; i += 8)
-            _mm256_storeu_ps(d + i, _mm256_loadu_ps(s + i));
-        if (i < w)
-            _mm_storeu_ps(d + i, _mm_loadu_ps(s + i));
-    }
+    if (full < n)
+        pack_copying_c(dst + (size_t)(full / w) * kc * w, src + full, ld, n - full, kc, w);
 }
 
 /* ---- x86 micro-kernels ---- */
@@ -550,30 +579,20 @@ Pool *gemm_pool(const Gemm *g)
 static void pack_a(const Layout *L, float *dst, const float *A, int lda, bool trans, int i0, int mc,
                    int p0, int kc)
 {
-    int mr = L->mr;
-    for (int ir = 0; ir < mc; ir += mr) {
-        int rows = mc - ir < mr ? mc - ir : mr;
-        if (trans)
-            L->copying(dst, A + (size_t)p0 * lda + i0 + ir, lda, rows, kc, mr);
-        else
-            L->transposing(dst, A + (size_t)(i0 + ir) * lda + p0, lda, rows, kc, mr);
-        dst += (size_t)kc * mr;
-    }
+    if (trans)
+        L->copying(dst, A + (size_t)p0 * lda + i0, lda, mc, kc, L->mr);
+    else
+        L->transposing(dst, A + (size_t)i0 * lda + p0, lda, mc, kc, L->mr);
 }
 
 /* op(B)[p0..p0+kc) x [j0..j0+nc) into NR-column slivers, zero-padded to NR columns. */
 static void pack_b(const Layout *L, float *dst, const float *B, int ldb, bool trans, int p0, int kc,
                    int j0, int nc)
 {
-    int nr = L->nr;
-    for (int jr = 0; jr < nc; jr += nr) {
-        int cols = nc - jr < nr ? nc - jr : nr;
-        if (trans)
-            L->transposing(dst, B + (size_t)(j0 + jr) * ldb + p0, ldb, cols, kc, nr);
-        else
-            L->copying(dst, B + (size_t)p0 * ldb + j0 + jr, ldb, cols, kc, nr);
-        dst += (size_t)kc * nr;
-    }
+    if (trans)
+        L->transposing(dst, B + (size_t)j0 * ldb + p0, ldb, nc, kc, L->nr);
+    else
+        L->copying(dst, B + (size_t)p0 * ldb + j0, ldb, nc, kc, L->nr);
 }
 
 /* ---- the blocked product over one block of C ---- */
