@@ -431,11 +431,12 @@ bool gemm_path_supported(GemmPath p)
 
 /* Block sizes, measured with make bench-gemm on an AMD EPYC Zen 4 (32 KB L1d, 1 MB L2 per
  * core): an A sliver of MR x kc (15 KB at 12 x 320) stays in L1, the packed B block of
- * kc x nc (960 KB at 320 x 768) in L2, the packed A block of mc x kc in L3. BLIS uses the
- * same order on Zen 4 (its A and B are our B and A). The AVX2 and AVX-512 paths share kc,
- * so they add the same terms in the same order and give bit-identical products. */
+ * kc x nc (960 KB at 320 x 768) in L2, the packed A block of mc x kc in L3 (mc 2048, so a
+ * weight gradient of a 2048-wide layer packs its B once). BLIS uses the same order on
+ * Zen 4 (its A and B are our B and A). The AVX2 and AVX-512 paths share kc, so they add
+ * the same terms in the same order and give bit-identical products. */
 #define SIMD_KC 320
-#define SIMD_MC 1024
+#define SIMD_MC 2048
 #define SIMD_NC 768
 
 static Layout layout_for(GemmPath p)
