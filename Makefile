@@ -42,10 +42,10 @@ bench: $(BUILD)/bench/bench_train
 bench-gemm: $(BUILD)/bench/bench_gemm
 	./$(BUILD)/bench/bench_gemm $(ARGS)
 
-# Under load: other runs and busy loops beside a run (a few minutes); CONFIGS, KS, THREADS
-# and RUN_SECONDS choose the table (scripts/bench-load.sh).
+# Under load: other runs and busy loops beside a run (minutes); CONFIGS, KS, THREADS,
+# RUN_SECONDS and REPS choose the table (scripts/bench-load.sh).
 bench-load: $(BUILD)/bench/bench_train
-	CONFIGS="$(CONFIGS)" KS="$(KS)" THREADS="$(THREADS)" RUN_SECONDS="$(RUN_SECONDS)" \
+	CONFIGS="$(CONFIGS)" KS="$(KS)" THREADS="$(THREADS)" RUN_SECONDS="$(RUN_SECONDS)" REPS="$(REPS)" \
 	    sh scripts/bench-load.sh ./$(BUILD)/bench/bench_train
 
 $(BUILD)/src $(BUILD)/tests $(BUILD)/bench:

@@ -4,7 +4,9 @@
  * could do: the caller takes part and runs every task nobody else claimed. A kernel that
  * writes each output element from one task therefore gives bit-identical results for any
  * thread count and any assignment. Each job also says how many threads may take part, so
- * a small operation keeps to the few threads it can pay for. */
+ * a small operation keeps to the few threads it can pay for. When jobs keep waiting for
+ * descheduled threads (other processes on the cores), the pool runs them on the caller
+ * alone for a while. */
 #ifndef MLPTRAIN_POOL_H
 #define MLPTRAIN_POOL_H
 
@@ -30,6 +32,15 @@ void pool_run_threads(Pool *p, int n_tasks, int max_threads, PoolThreadTask fn, 
  * result does not depend on how the range is cut. */
 typedef void (*PoolRange)(void *ctx, int begin, int end);
 void pool_for(Pool *p, int n, int grain, PoolRange fn, void *ctx);
+
+/* What the pool did, for the benchmarks: jobs run on several threads, those of them that
+ * stalled (the caller waited for a descheduled thread) or were starved (no other thread
+ * took a task), jobs run on the caller alone because recent jobs stalled or starved, and
+ * how often that began. */
+typedef struct {
+    long jobs, stalls, starved, solo_jobs, solo_periods;
+} PoolStats;
+PoolStats pool_stats(const Pool *p);
 
 /* Threads in the pool, including the caller (1 for NULL). */
 int pool_threads(const Pool *p);

@@ -37,6 +37,16 @@
 /* The caller waits only for tasks that are already running elsewhere. */
 #define CALLER_SPIN_NS 20000L
 #define CALLER_YIELD_NS 1000000L
+/* Contention: a job stalls when the caller, out of tasks, waits longer than it worked (and
+ * longer than STALL_MIN_NS) for a task another thread holds, and it is starved when the
+ * caller ran every task itself. Both happen when the pool does not own its cores: a
+ * descheduled thread holds a task, or never shows up, while its spinning still takes a share
+ * of a core from the caller. When about a quarter of the recent jobs stalled (or half were
+ * starved), the pool runs jobs on the caller alone for a while (SOLO_MIN_NS, doubling while
+ * contention lasts, up to SOLO_MAX_NS), so its workers sleep, then tries them again. */
+#define STALL_MIN_NS 50000L
+#define SOLO_MIN_NS 20000000LL
+#define SOLO_MAX_NS 640000000LL
 
 typedef struct {
     alignas(64) atomic_int sleeping; /* waiting on cv (set under mu) */
@@ -60,6 +70,11 @@ struct Pool {
     cnd_t done;
     int n_threads;
     Worker *workers;     /* [1, n_threads) used; workers[0] is unused */
+    /* Caller-only state (pool_run is called from one thread). */
+    double stall_score;       /* decaying count of recent stalls */
+    long long solo_until;     /* jobs run on the caller alone until then (ns) */
+    long long solo_ns;        /* length of the next solo period */
+    PoolStats stats;
 };
 
 static long long now_ns(void)
@@ -106,12 +121,13 @@ static uint32_t generation(const Pool *p)
 }
 
 /* Waits until the generation differs from seen or the pool quits; idle_since is when this
- * worker last ran a task, so the stage does not restart on jobs it takes no part in. */
-static void worker_wait(Pool *p, Worker *w, uint32_t seen, long long idle_since)
+ * worker last ran a task (or was woken), so the stage does not restart on jobs it takes no
+ * part in. Returns true when it slept (and was woken). */
+static bool worker_wait(Pool *p, Worker *w, uint32_t seen, long long idle_since)
 {
     for (int i = 0;; i++) {
         if (generation(p) != seen || atomic_load_explicit(&p->quit, memory_order_relaxed))
-            return;
+            return false;
         if ((i & 15) != 15) {
             cpu_relax();
             continue;
@@ -128,6 +144,7 @@ static void worker_wait(Pool *p, Worker *w, uint32_t seen, long long idle_since)
         cnd_wait(&w->cv, &w->mu);
     atomic_store(&w->sleeping, 0);
     mtx_unlock(&w->mu);
+    return true;
 }
 
 static int worker_main(void *arg)
@@ -137,7 +154,9 @@ static int worker_main(void *arg)
     uint32_t seen = 0;
     long long idle_since = now_ns();
     for (;;) {
-        worker_wait(p, w, seen, idle_since);
+        /* Woken for a job: spin again afterwards even if the caller took every task. */
+        if (worker_wait(p, w, seen, idle_since))
+            idle_since = now_ns();
         if (atomic_load(&p->quit))
             return 0;
         seen = generation(p);
@@ -178,6 +197,7 @@ Pool *pool_create(int n_threads)
     memset(ws, 0, sizeof(Worker) * (size_t)n_threads);
     p->n_threads = 1;
     p->workers = ws;
+    p->solo_ns = SOLO_MIN_NS;
     atomic_init(&p->word, 0);
     atomic_init(&p->n_tasks, 0);
     atomic_init(&p->job_threads, 0);
@@ -260,6 +280,28 @@ static void caller_wait(Pool *p, int n_tasks)
     mtx_unlock(&p->mu);
 }
 
+/* Counts a job that took own ns of the caller's tasks and wait ns of waiting for others',
+ * with starved when the caller ran all of them; starts a solo period when recent jobs
+ * stalled or starved often. */
+static void note_job(Pool *p, long long own, long long wait, bool starved, long long t)
+{
+    bool stall = wait > STALL_MIN_NS && wait > own;
+    p->stats.jobs++;
+    p->stats.stalls += stall;
+    p->stats.starved += starved;
+    p->stall_score = p->stall_score * 0.875 + (stall ? 1.0 : 0.0) + (starved ? 0.5 : 0.0);
+    if (p->stall_score < 2.0) {
+        if (t > p->solo_until + 4 * SOLO_MAX_NS)
+            p->solo_ns = SOLO_MIN_NS; /* contention long gone: start short again */
+        return;
+    }
+    p->stall_score = 0;
+    p->solo_until = t + p->solo_ns;
+    p->stats.solo_periods++;
+    if (p->solo_ns < SOLO_MAX_NS)
+        p->solo_ns *= 2;
+}
+
 void pool_run_threads(Pool *p, int n_tasks, int max_threads, PoolThreadTask fn, void *ctx)
 {
     int threads = p ? p->n_threads : 1;
@@ -267,6 +309,11 @@ void pool_run_threads(Pool *p, int n_tasks, int max_threads, PoolThreadTask fn, 
         threads = max_threads < 1 ? 1 : max_threads;
     if (n_tasks < threads)
         threads = n_tasks;
+    long long t0 = threads > 1 ? now_ns() : 0;
+    if (threads > 1 && t0 < p->solo_until) {
+        p->stats.solo_jobs++;
+        threads = 1;
+    }
     if (threads <= 1) {
         for (int t = 0; t < n_tasks; t++)
             fn(ctx, t, 0);
@@ -283,8 +330,18 @@ void pool_run_threads(Pool *p, int n_tasks, int max_threads, PoolThreadTask fn, 
         if (atomic_load(&p->workers[i].sleeping))
             wake(&p->workers[i]);
     int own = run_claims(p, gen, 0);
-    if (atomic_fetch_add(&p->finished, own) + own < n_tasks)
+    long long t1 = now_ns(), t2 = t1;
+    if (atomic_fetch_add(&p->finished, own) + own < n_tasks) {
         caller_wait(p, n_tasks);
+        t2 = now_ns();
+    }
+    note_job(p, t1 - t0, t2 - t1, own == n_tasks, t2);
+}
+
+PoolStats pool_stats(const Pool *p)
+{
+    PoolStats s = {0, 0, 0, 0, 0};
+    return p ? p->stats : s;
 }
 
 typedef struct {

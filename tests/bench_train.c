@@ -15,7 +15,9 @@
  *              products, loss, optimizer, batch assembly)
  *   --seconds  instead of best-of-N, trains for about S seconds and reports the mean
  *              (bench-load runs several of these at once)
- *   --quiet    no peak measurement or header; one line "ID threads s/epoch" per row
+ *   --quiet    no peak measurement or header; one line "ID threads s/epoch solo" per row
+ *              (solo: the share of pool jobs run on the calling thread alone because
+ *              threads were kept waiting; see pool.h)
  *   --cpus     prints the CPUs available (the default thread count) and exits */
 #include <math.h>
 #include <stdio.h>
@@ -172,6 +174,7 @@ static double train_steps(Setup *s, long iters, long *done)
 typedef struct {
     double seconds;     /* per iteration */
     double gemm, pack;  /* shares of the step */
+    double solo;        /* share of the pool's jobs run on the caller alone (contention) */
 } Timing;
 
 /* Best of runs (or, with seconds > 0, the mean over about that long). */
@@ -182,9 +185,10 @@ static Timing time_config(Setup *s, int runs, double seconds)
     /* Warm-up: first-touch page faults of the optimizer state and packing buffers would
      * otherwise weigh on short measurements. */
     train_steps(s, 2, &done);
-    Timing best = {INFINITY, 0, 0};
+    Timing best = {INFINITY, 0, 0, 0};
     double t_total = 0;
     long it_total = 0;
+    PoolStats p0 = pool_stats(gemm_pool(s->g));
     for (int rep = 0; seconds > 0 ? t_total < seconds : rep < runs; rep++) {
         gemm_stats_reset(s->g);
         double t = train_steps(s, c->iters, &done);
@@ -199,6 +203,9 @@ static Timing time_config(Setup *s, int runs, double seconds)
     }
     if (seconds > 0)
         best.seconds = t_total / it_total;
+    PoolStats p1 = pool_stats(gemm_pool(s->g));
+    long jobs = p1.jobs - p0.jobs + p1.solo_jobs - p0.solo_jobs;
+    best.solo = jobs > 0 ? (double)(p1.solo_jobs - p0.solo_jobs) / jobs : 0;
     return best;
 }
 
@@ -353,7 +360,7 @@ int main(int argc, char **argv)
             Timing tm = time_config(&s, runs, seconds);
             double per_epoch = tm.seconds * ceil((double)c->n_full / c->batch);
             if (quiet) {
-                printf("%s %d %.4f\n", c->id, t, per_epoch);
+                printf("%s %d %.4f %.2f\n", c->id, t, per_epoch, tm.solo);
             } else {
                 double gflops = flops_per_sample(c) * c->batch / tm.seconds / 1e9;
                 int cores = t < avail ? t : avail;
