@@ -9,9 +9,9 @@
  * (C), or through a copy in L1 (AVX2, whose registers are all taken). Packing uses SIMD
  * transposes where the source runs along k.
  *
- * Threads: a product takes as many threads as its FLOPs pay for (MIN_FLOPS_PER_THREAD);
- * each task owns one block of C and packs its own operands, so tasks are independent and
- * a product costs one pool dispatch. Every micro-kernel starts each element from C (or 0)
+ * Threads: a product takes as many threads as pay for themselves (choose_grid); each task
+ * owns one block of C and packs its own operands, so tasks are independent and a product
+ * costs one pool dispatch. Every micro-kernel starts each element from C (or 0)
  * and adds the k terms in order, and the k blocks depend on K only, so an element's value
  * does not depend on the thread count. The C kernel adds after rounding each product, like
  * gemm_ref, and is bit-identical to it. Not here: alpha/beta scaling, other types. */
@@ -30,9 +30,6 @@
 
 const char *const gemm_path_names[] = {"auto", "generic", "avx2", "avx512", NULL};
 
-/* A thread's share of a product must be at least this many FLOPs: below it, waking a
- * thread and packing operands twice cost more than the share saves (make bench-gemm). */
-#define MIN_FLOPS_PER_THREAD 1e6
 #define MR_MAX 12
 #define NR_MAX 32
 
@@ -671,6 +668,51 @@ static int ceil_div(int a, int b)
     return (a + b - 1) / b;
 }
 
+/* Splits C into a grid of tm x tn blocks, one task each, for at most `threads` threads:
+ * the grid whose slowest block is expected to finish first. A block of r rows and c
+ * columns multiplies 2 r c K FLOPs and packs (r + c) K values (its share of op(A) and
+ * op(B): both are packed again by every block that needs them), and every thread beyond
+ * the first costs a wake-up; so a small product stays on one thread, and on many cores a
+ * product is cut both ways (a 512 x 2048 output on 64 threads into 4 x 16 blocks, not
+ * 1 x 64 blocks that would each pack all of op(A)). Rates measured on an AMD EPYC Zen 4
+ * (make bench-gemm); only their ratios matter. */
+#define GRID_FLOP_S 1.0e-11       /* seconds per FLOP in the kernel (100 GFLOP/s) */
+#define GRID_PACK_S 3.0e-10       /* seconds per value packed */
+#define GRID_THREAD_S 2.0e-6      /* seconds per extra thread: wake-up and hand-over */
+
+/* Expected seconds of the slowest block when the grid has blocks of mstep x nstep. */
+static double grid_time(const Job *j, int mstep, int nstep)
+{
+    int r = mstep < j->M ? mstep : j->M, c = nstep < j->N ? nstep : j->N;
+    int used = ceil_div(j->M, mstep) * ceil_div(j->N, nstep);
+    return (GRID_FLOP_S * 2.0 * r * c + GRID_PACK_S * (r + c)) * j->K + GRID_THREAD_S * (used - 1);
+}
+
+static void choose_grid(Job *j, int threads)
+{
+    const Layout *L = &j->g->k;
+    int mtiles = ceil_div(j->M, L->mr), ntiles = ceil_div(j->N, L->nr);
+    j->tm = j->tn = 1;
+    j->mstep = j->M;
+    j->nstep = j->N;
+    double best = grid_time(j, j->M, j->N);
+    if (best < 2 * GRID_THREAD_S)
+        return; /* too small for any second thread */
+    for (int tm = 1; tm <= threads && tm <= mtiles; tm++)
+        for (int tn = 1; tm * tn <= threads && tn <= ntiles; tn++) {
+            /* Whole tiles per block. */
+            int mstep = ceil_div(mtiles, tm) * L->mr, nstep = ceil_div(ntiles, tn) * L->nr;
+            double t = grid_time(j, mstep, nstep);
+            if (t < best) {
+                best = t;
+                j->mstep = mstep;
+                j->nstep = nstep;
+                j->tm = ceil_div(j->M, mstep);
+                j->tn = ceil_div(j->N, nstep);
+            }
+        }
+}
+
 static void product(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
                     const float *A, int lda, const float *B, int ldb, float *C, int ldc, bool accumulate)
 {
@@ -689,29 +731,7 @@ static void product(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
     const Layout *L = &g->k;
     Job j = {g, trans_a, trans_b, accumulate, M, N, K, lda, ldb, ldc, A, B, C, 0, 1, 1, M, N};
     j.kc = ceil_div(K, ceil_div(K, L->kc));
-    /* Threads this product pays for: each must get at least MIN_FLOPS_PER_THREAD. */
-    int threads = pool_threads(g->pool);
-    double flops = 2.0 * M * N * K;
-    if (threads > flops / MIN_FLOPS_PER_THREAD)
-        threads = (int)(flops / MIN_FLOPS_PER_THREAD);
-    if (threads > 1) {
-        /* Each block packs all of op(A) for a split along N, all of op(B) for a split along
-         * M: split the dimension whose operand is larger, so less is packed twice. */
-        int ntiles = ceil_div(N, L->nr), mtiles = ceil_div(M, L->mr);
-        if (M > N && mtiles >= threads) {
-            j.tm = threads;
-            j.tn = 1;
-        } else {
-            j.tn = ntiles < threads ? ntiles : threads;
-            j.tm = threads / j.tn;
-            if (j.tm > mtiles)
-                j.tm = mtiles;
-        }
-        j.nstep = ceil_div(ntiles, j.tn) * L->nr;
-        j.mstep = ceil_div(mtiles, j.tm) * L->mr;
-        j.tn = ceil_div(N, j.nstep);
-        j.tm = ceil_div(M, j.mstep);
-    }
+    choose_grid(&j, pool_threads(g->pool));
     if (j.tm * j.tn == 1)
         run_block(&j, 0, 0, M, 0, N);
     else
