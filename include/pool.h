@@ -44,6 +44,10 @@ PoolStats pool_stats(const Pool *p);
 
 /* Threads in the pool, including the caller (1 for NULL). */
 int pool_threads(const Pool *p);
+/* The threads a job started now can use: pool_threads, or 1 while the pool runs jobs on the
+ * caller alone. A kernel that splits its work with a cost (each task packing operands)
+ * splits it for this many. */
+int pool_threads_now(const Pool *p);
 
 /* Online CPUs as the system reports them (/sys/devices/system/cpu/online), at least 1. */
 int pool_online_cpus(void);

@@ -735,7 +735,7 @@ static void product(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
     const Layout *L = &g->k;
     Job j = {g, trans_a, trans_b, accumulate, M, N, K, lda, ldb, ldc, A, B, C, 0, 1, 1, M, N};
     j.kc = ceil_div(K, ceil_div(K, L->kc));
-    choose_grid(&j, pool_threads(g->pool));
+    choose_grid(&j, pool_threads_now(g->pool));
     if (j.tm * j.tn == 1)
         run_block(&j, 0, 0, M, 0, N);
     else

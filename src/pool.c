@@ -397,6 +397,13 @@ int pool_threads(const Pool *p)
     return p ? p->n_threads : 1;
 }
 
+int pool_threads_now(const Pool *p)
+{
+    if (!p || p->n_threads == 1 || now_ns() < p->solo_until)
+        return 1;
+    return p->n_threads;
+}
+
 /* ---- CPU counts ---- */
 
 /* Reads a small text file (a /proc or /sys file reports size 0, so read to the end) into
