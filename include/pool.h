@@ -5,8 +5,8 @@
  * writes each output element from one task therefore gives bit-identical results for any
  * thread count and any assignment. Each job also says how many threads may take part, so
  * a small operation keeps to the few threads it can pay for. When jobs keep waiting for
- * descheduled threads (other processes on the cores), the pool runs them on the caller
- * alone for a while. */
+ * descheduled threads (other processes on the cores), the pool uses fewer threads for a
+ * while (on 2 cores: the caller alone). */
 #ifndef MLPTRAIN_POOL_H
 #define MLPTRAIN_POOL_H
 
@@ -35,19 +35,19 @@ void pool_for(Pool *p, int n, int grain, PoolRange fn, void *ctx);
 
 /* What the pool did, for the benchmarks: jobs run on several threads, those of them that
  * stalled (the caller waited for a descheduled thread) or were starved (no other thread
- * took a task), jobs run on the caller alone because recent jobs stalled or starved, and
- * how often that began. */
+ * took a task), jobs that ran on fewer threads than they could because recent jobs stalled
+ * or starved (on 2 threads: on the caller alone), and how often the limit was cut. */
 typedef struct {
-    long jobs, stalls, starved, solo_jobs, solo_periods;
+    long jobs, stalls, starved, limited_jobs, cuts;
 } PoolStats;
 PoolStats pool_stats(const Pool *p);
 
 /* Threads in the pool, including the caller (1 for NULL). */
 int pool_threads(const Pool *p);
-/* The threads a job started now can use: pool_threads, or 1 while the pool runs jobs on the
- * caller alone. A kernel that splits its work with a cost (each task packing operands)
- * splits it for this many. */
-int pool_threads_now(const Pool *p);
+/* The threads a job started now can use: pool_threads, or fewer while the pool's threads
+ * keep it waiting (see pool_stats). A kernel whose split has a cost (each task packing
+ * operands) splits its work for this many. */
+int pool_threads_now(Pool *p);
 
 /* Online CPUs as the system reports them (/sys/devices/system/cpu/online), at least 1. */
 int pool_online_cpus(void);

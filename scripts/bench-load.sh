@@ -8,9 +8,9 @@
 # Each cell is s/epoch (mean over the k runs for "runs"), from `bench_train --seconds`,
 # the median of REPS repetitions (the thread settings take turns, so slow drifts in the
 # machine's other load hit them alike). "def/best" divides the default setting (all
-# available CPUs) by the best setting of its row: the target is at most 1.2. "solo" is the
-# share of the default runs' pool jobs that ran on the calling thread alone because its
-# threads were kept waiting (pool.h).
+# available CPUs) by the best setting of its row: the target is at most 1.2. "cut" is the
+# share of the default runs' pool jobs that ran on fewer threads (on 2: the caller alone)
+# because its threads kept it waiting (pool.h).
 # Usage: [CONFIGS=...] [KS=...] [THREADS=...] [RUN_SECONDS=...] [REPS=...]
 #        scripts/bench-load.sh BENCH_TRAIN
 #   defaults: CONFIGS "A1 A2 A4", KS "2 4", THREADS "1 C 2C" (C = CPUs available: 2C forces
@@ -36,7 +36,7 @@ echo "CPUs available: $default (the default thread count); cores: $(grep -c ^pro
 echo "load average at start: $(cat /proc/loadavg)"
 echo
 
-# run_many K THREADS ID: K runs at once; prints the mean s/epoch and solo share (or "fail").
+# run_many K THREADS ID: K runs at once; prints the mean s/epoch and cut share (or "fail").
 run_many() {
     i=0
     pids=
@@ -77,7 +77,7 @@ for t in $thread_list; do
     [ "$t" = "$default" ] && label="$t(def)"
     printf " %9s" "$label"
 done
-printf " %9s %5s\n" "def/best" "solo"
+printf " %9s %5s\n" "def/best" "cut"
 
 for id in $configs; do
     for kind in alone runs busy; do
@@ -85,7 +85,7 @@ for id in $configs; do
             [ "$kind" = alone ] && [ "$k" != "$(echo $ks | cut -d' ' -f1)" ] && continue
             [ "$kind" = alone ] && kk=0 || kk=$k
             printf "%-4s %-6s %2s" "$id" "$kind" "$kk"
-            rm -f "$tmp"/cell.* "$tmp"/solo
+            rm -f "$tmp"/cell.* "$tmp"/cut
             r=0
             while [ "$r" -lt "$reps" ]; do
                 for t in $thread_list; do
@@ -100,7 +100,7 @@ for id in $configs; do
                     esac
                     [ "$v" = fail ] && continue
                     echo "$v" | cut -d' ' -f1 >>"$tmp/cell.$t"
-                    [ "$t" = "$default" ] && echo "$v" | cut -d' ' -f2 >>"$tmp/solo"
+                    [ "$t" = "$default" ] && echo "$v" | cut -d' ' -f2 >>"$tmp/cut"
                 done
                 r=$((r + 1))
             done
@@ -114,11 +114,11 @@ for id in $configs; do
                     if [ -z "$best" ] || awk "BEGIN { exit !($v < $best) }"; then best=$v; fi
                 fi
             done
-            solo=$( [ -f "$tmp/solo" ] && awk '{ s += $1; n++ } END { printf "%.0f%%", 100 * s / n }' "$tmp/solo" || echo -)
+            cut=$( [ -f "$tmp/cut" ] && awk '{ s += $1; n++ } END { printf "%.0f%%", 100 * s / n }' "$tmp/cut" || echo -)
             if [ -n "$def" ] && [ -n "$best" ] && [ "$def" != fail ]; then
-                printf " %9s %5s\n" "$(awk "BEGIN { printf \"%.2f\", $def / $best }")" "$solo"
+                printf " %9s %5s\n" "$(awk "BEGIN { printf \"%.2f\", $def / $best }")" "$cut"
             else
-                printf " %9s %5s\n" "-" "$solo"
+                printf " %9s %5s\n" "-" "$cut"
             fi
         done
     done

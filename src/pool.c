@@ -1,6 +1,7 @@
-/* pool.c - see pool.h. A job is published as one atomic word, generation << 32 | next task;
- * threads claim tasks by compare-and-swap on it, so a stale thread (one that wakes after its
- * job ended) can never take a task of the next job. The caller claims tasks too and then
+/* pool.c - see pool.h. A job is published as one atomic word holding its generation, its
+ * task count and the next unclaimed task; threads claim tasks by compare-and-swap on it, so
+ * a stale thread (one that wakes after its job ended) can never take a task of the next job,
+ * and a job is closed once its last task is claimed, while the caller sets up the next. The caller claims tasks too and then
  * waits only for tasks already running elsewhere. Between jobs a worker waits in three
  * stages: it spins (pause) for SPIN_NS, then yields its core between checks (thrd_yield)
  * until YIELD_NS, then sleeps on its own condition variable. Training issues thousands of
@@ -42,11 +43,41 @@
  * caller ran every task itself. Both happen when the pool does not own its cores: a
  * descheduled thread holds a task, or never shows up, while its spinning still takes a share
  * of a core from the caller. When about a quarter of the recent jobs stalled (or half were
- * starved), the pool runs jobs on the caller alone for a while (SOLO_MIN_NS, doubling while
- * contention lasts, up to SOLO_MAX_NS), so its workers sleep, then tries them again. */
+ * starved), the pool halves the threads a job may use (on 2 cores: the caller alone) and
+ * keeps that limit for HOLD_MIN_NS, then doubles it again; the hold doubles while cuts
+ * follow each other, up to HOLD_MAX_NS. Workers left out sleep. */
 #define STALL_MIN_NS 50000L
-#define SOLO_MIN_NS 20000000LL
-#define SOLO_MAX_NS 640000000LL
+#define HOLD_MIN_NS 20000000LL
+#define HOLD_MAX_NS 640000000LL
+
+/* The job word: generation in the top WORD_GEN_BITS, then the task count and the next
+ * unclaimed task in WORD_TASK_BITS each. A job of more tasks runs as several jobs. */
+#define WORD_TASK_BITS 18
+#define WORD_GEN_BITS (64 - 2 * WORD_TASK_BITS)
+#define JOB_MAX_TASKS ((1 << WORD_TASK_BITS) - 1)
+#define WORD_TASK_MASK ((uint_least64_t)JOB_MAX_TASKS)
+#define WORD_GEN_MASK ((1u << WORD_GEN_BITS) - 1)
+
+static uint_least64_t word_make(uint32_t gen, int n_tasks)
+{
+    return (uint_least64_t)(gen & WORD_GEN_MASK) << (2 * WORD_TASK_BITS) |
+           (uint_least64_t)n_tasks << WORD_TASK_BITS;
+}
+
+static uint32_t word_gen(uint_least64_t w)
+{
+    return (uint32_t)(w >> (2 * WORD_TASK_BITS));
+}
+
+static int word_tasks(uint_least64_t w)
+{
+    return (int)(w >> WORD_TASK_BITS & WORD_TASK_MASK);
+}
+
+static int word_next(uint_least64_t w)
+{
+    return (int)(w & WORD_TASK_MASK);
+}
 
 typedef struct {
     alignas(64) atomic_int sleeping; /* waiting on cv (set under mu) */
@@ -58,8 +89,8 @@ typedef struct {
 } Worker;
 
 struct Pool {
-    alignas(64) atomic_uint_least64_t word; /* generation << 32 | next unclaimed task */
-    atomic_int n_tasks, job_threads;
+    alignas(64) atomic_uint_least64_t word; /* generation | task count | next task (WORD_*) */
+    atomic_int job_threads;
     atomic_bool quit;
     PoolThreadTask fn;   /* read only by a thread holding a claimed task */
     PoolTask plain;      /* pool_run's task, called through run_plain */
@@ -72,8 +103,10 @@ struct Pool {
     Worker *workers;     /* [1, n_threads) used; workers[0] is unused */
     /* Caller-only state (pool_run is called from one thread). */
     double stall_score;       /* decaying count of recent stalls */
-    long long solo_until;     /* jobs run on the caller alone until then (ns) */
-    long long solo_ns;        /* length of the next solo period */
+    int limit;                /* threads a job may use now */
+    long long hold_until;     /* the limit stays until then (ns), then doubles */
+    long long hold_ns;        /* how long a cut holds */
+    long long last_cut;       /* when the limit was last cut */
     PoolStats stats;
 };
 
@@ -90,10 +123,8 @@ static bool claim(Pool *p, uint32_t gen, int *task)
 {
     uint_least64_t w = atomic_load_explicit(&p->word, memory_order_acquire);
     for (;;) {
-        if ((uint32_t)(w >> 32) != gen)
-            return false;
-        int next = (int)(uint32_t)w;
-        if (next >= atomic_load_explicit(&p->n_tasks, memory_order_relaxed))
+        int next = word_next(w);
+        if (word_gen(w) != gen || next >= word_tasks(w))
             return false;
         if (atomic_compare_exchange_weak_explicit(&p->word, &w, w + 1, memory_order_acq_rel,
                                                   memory_order_acquire)) {
@@ -117,7 +148,7 @@ static int run_claims(Pool *p, uint32_t gen, int thread)
 
 static uint32_t generation(const Pool *p)
 {
-    return (uint32_t)(atomic_load_explicit(&p->word, memory_order_acquire) >> 32);
+    return word_gen(atomic_load_explicit(&p->word, memory_order_acquire));
 }
 
 /* Waits until the generation differs from seen or the pool quits; idle_since is when this
@@ -140,7 +171,7 @@ static bool worker_wait(Pool *p, Worker *w, uint32_t seen, long long idle_since)
     }
     mtx_lock(&w->mu);
     atomic_store(&w->sleeping, 1);
-    while ((uint32_t)(atomic_load(&p->word) >> 32) == seen && !atomic_load(&p->quit))
+    while (word_gen(atomic_load(&p->word)) == seen && !atomic_load(&p->quit))
         cnd_wait(&w->cv, &w->mu);
     atomic_store(&w->sleeping, 0);
     mtx_unlock(&w->mu);
@@ -159,10 +190,11 @@ static int worker_main(void *arg)
             idle_since = now_ns();
         if (atomic_load(&p->quit))
             return 0;
-        seen = generation(p);
+        uint_least64_t job = atomic_load_explicit(&p->word, memory_order_acquire);
+        seen = word_gen(job);
         if (w->id >= atomic_load_explicit(&p->job_threads, memory_order_relaxed))
             continue; /* a job for fewer threads */
-        int n = atomic_load_explicit(&p->n_tasks, memory_order_relaxed);
+        int n = word_tasks(job);
         int ran = run_claims(p, seen, w->id);
         if (ran == 0)
             continue;
@@ -197,9 +229,8 @@ Pool *pool_create(int n_threads)
     memset(ws, 0, sizeof(Worker) * (size_t)n_threads);
     p->n_threads = 1;
     p->workers = ws;
-    p->solo_ns = SOLO_MIN_NS;
+    p->hold_ns = HOLD_MIN_NS;
     atomic_init(&p->word, 0);
-    atomic_init(&p->n_tasks, 0);
     atomic_init(&p->job_threads, 0);
     atomic_init(&p->quit, false);
     atomic_init(&p->finished, 0);
@@ -232,6 +263,7 @@ Pool *pool_create(int n_threads)
         }
         p->n_threads = i + 1;
     }
+    p->limit = p->n_threads;
     return p;
 }
 
@@ -280,26 +312,72 @@ static void caller_wait(Pool *p, int n_tasks)
     mtx_unlock(&p->mu);
 }
 
-/* Counts a job that took own ns of the caller's tasks and wait ns of waiting for others',
- * with starved when the caller ran all of them; starts a solo period when recent jobs
- * stalled or starved often. */
-static void note_job(Pool *p, long long own, long long wait, bool starved, long long t)
+/* The threads a job may use at time t: the limit, doubled once its hold has passed. */
+static int thread_limit(Pool *p, long long t)
+{
+    if (p->limit < p->n_threads && t >= p->hold_until) {
+        p->limit = 2 * p->limit < p->n_threads ? 2 * p->limit : p->n_threads;
+        p->hold_until = t + p->hold_ns;
+    }
+    return p->limit;
+}
+
+/* Counts a job on `threads` threads that took own ns of the caller's tasks and wait ns of
+ * waiting for others', with starved when the caller ran all of them; cuts the limit when
+ * recent jobs stalled or starved often. */
+static void note_job(Pool *p, int threads, long long own, long long wait, bool starved, long long t)
 {
     bool stall = wait > STALL_MIN_NS && wait > own;
     p->stats.jobs++;
     p->stats.stalls += stall;
     p->stats.starved += starved;
     p->stall_score = p->stall_score * 0.875 + (stall ? 1.0 : 0.0) + (starved ? 0.5 : 0.0);
-    if (p->stall_score < 2.0) {
-        if (t > p->solo_until + 4 * SOLO_MAX_NS)
-            p->solo_ns = SOLO_MIN_NS; /* contention long gone: start short again */
+    if (p->stall_score < 2.0)
         return;
-    }
     p->stall_score = 0;
-    p->solo_until = t + p->solo_ns;
-    p->stats.solo_periods++;
-    if (p->solo_ns < SOLO_MAX_NS)
-        p->solo_ns *= 2;
+    p->stats.cuts++;
+    /* Cuts in a row hold longer; after a quiet spell they start short again. */
+    if (t - p->last_cut < 4 * p->hold_ns)
+        p->hold_ns = 2 * p->hold_ns < HOLD_MAX_NS ? 2 * p->hold_ns : HOLD_MAX_NS;
+    else
+        p->hold_ns = HOLD_MIN_NS;
+    p->last_cut = t;
+    p->limit = threads / 2 > 1 ? threads / 2 : 1;
+    p->hold_until = t + p->hold_ns;
+}
+
+/* One job of n_tasks <= JOB_MAX_TASKS on threads > 1 threads. */
+static void run_job(Pool *p, int n_tasks, int threads, PoolThreadTask fn, void *ctx, long long t0)
+{
+    /* The previous job is closed (all its tasks claimed), so nobody reads these now. */
+    p->fn = fn;
+    p->ctx = ctx;
+    atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->job_threads, threads, memory_order_relaxed);
+    uint32_t gen = (generation(p) + 1) & WORD_GEN_MASK;
+    atomic_store(&p->word, word_make(gen, n_tasks)); /* publishes the fields above */
+    for (int i = 1; i < threads; i++)
+        if (atomic_load(&p->workers[i].sleeping))
+            wake(&p->workers[i]);
+    int own = run_claims(p, gen, 0);
+    long long t1 = now_ns(), t2 = t1;
+    if (atomic_fetch_add(&p->finished, own) + own < n_tasks) {
+        caller_wait(p, n_tasks);
+        t2 = now_ns();
+    }
+    note_job(p, threads, t1 - t0, t2 - t1, own == n_tasks, t2);
+}
+
+typedef struct {
+    PoolThreadTask fn;
+    void *ctx;
+    int offset;
+} Batch;
+
+static void run_batch(void *ctx, int task, int thread)
+{
+    const Batch *b = ctx;
+    b->fn(b->ctx, b->offset + task, thread);
 }
 
 void pool_run_threads(Pool *p, int n_tasks, int max_threads, PoolThreadTask fn, void *ctx)
@@ -310,32 +388,24 @@ void pool_run_threads(Pool *p, int n_tasks, int max_threads, PoolThreadTask fn, 
     if (n_tasks < threads)
         threads = n_tasks;
     long long t0 = threads > 1 ? now_ns() : 0;
-    if (threads > 1 && t0 < p->solo_until) {
-        p->stats.solo_jobs++;
-        threads = 1;
+    if (threads > 1 && threads > thread_limit(p, t0)) {
+        p->stats.limited_jobs++;
+        threads = p->limit;
     }
     if (threads <= 1) {
         for (int t = 0; t < n_tasks; t++)
             fn(ctx, t, 0);
         return;
     }
-    p->fn = fn;
-    p->ctx = ctx;
-    atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->n_tasks, n_tasks, memory_order_relaxed);
-    atomic_store_explicit(&p->job_threads, threads, memory_order_relaxed);
-    uint32_t gen = generation(p) + 1;
-    atomic_store(&p->word, (uint_least64_t)gen << 32); /* publishes the fields above */
-    for (int i = 1; i < threads; i++)
-        if (atomic_load(&p->workers[i].sleeping))
-            wake(&p->workers[i]);
-    int own = run_claims(p, gen, 0);
-    long long t1 = now_ns(), t2 = t1;
-    if (atomic_fetch_add(&p->finished, own) + own < n_tasks) {
-        caller_wait(p, n_tasks);
-        t2 = now_ns();
+    if (n_tasks <= JOB_MAX_TASKS) {
+        run_job(p, n_tasks, threads, fn, ctx, t0);
+        return;
     }
-    note_job(p, t1 - t0, t2 - t1, own == n_tasks, t2);
+    for (int offset = 0; offset < n_tasks; offset += JOB_MAX_TASKS) {
+        Batch b = {fn, ctx, offset};
+        int n = n_tasks - offset < JOB_MAX_TASKS ? n_tasks - offset : JOB_MAX_TASKS;
+        run_job(p, n, threads, run_batch, &b, offset ? now_ns() : t0);
+    }
 }
 
 PoolStats pool_stats(const Pool *p)
@@ -397,11 +467,11 @@ int pool_threads(const Pool *p)
     return p ? p->n_threads : 1;
 }
 
-int pool_threads_now(const Pool *p)
+int pool_threads_now(Pool *p)
 {
-    if (!p || p->n_threads == 1 || now_ns() < p->solo_until)
+    if (!p || p->n_threads == 1)
         return 1;
-    return p->n_threads;
+    return thread_limit(p, now_ns());
 }
 
 /* ---- CPU counts ---- */

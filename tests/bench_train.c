@@ -15,9 +15,9 @@
  *              products, loss, optimizer, batch assembly)
  *   --seconds  instead of best-of-N, trains for about S seconds and reports the mean
  *              (bench-load runs several of these at once)
- *   --quiet    no peak measurement or header; one line "ID threads s/epoch solo" per row
- *              (solo: the share of pool jobs run on the calling thread alone because
- *              threads were kept waiting; see pool.h)
+ *   --quiet    no peak measurement or header; one line "ID threads s/epoch cut" per row
+ *              (cut: the share of pool jobs run on fewer threads because threads kept
+ *              the caller waiting; see pool.h)
  *   --cpus     prints the CPUs available (the default thread count) and exits */
 #include <math.h>
 #include <stdio.h>
@@ -173,7 +173,7 @@ static double train_steps(Setup *s, long iters, long *done)
 typedef struct {
     double seconds;     /* per iteration */
     double gemm, pack;  /* shares of the step */
-    double solo;        /* share of the pool's jobs run on the caller alone (contention) */
+    double cut;         /* share of the pool's jobs run on fewer threads (contention) */
 } Timing;
 
 /* Best of runs (or, with seconds > 0, the mean over about that long). */
@@ -203,8 +203,8 @@ static Timing time_config(Setup *s, int runs, double seconds)
     if (seconds > 0)
         best.seconds = t_total / it_total;
     PoolStats p1 = pool_stats(gemm_pool(s->g));
-    long jobs = p1.jobs - p0.jobs + p1.solo_jobs - p0.solo_jobs;
-    best.solo = jobs > 0 ? (double)(p1.solo_jobs - p0.solo_jobs) / jobs : 0;
+    long jobs = p1.jobs - p0.jobs + p1.limited_jobs - p0.limited_jobs;
+    best.cut = jobs > 0 ? (double)(p1.limited_jobs - p0.limited_jobs) / jobs : 0;
     return best;
 }
 
@@ -335,11 +335,11 @@ int main(int argc, char **argv)
         printf("CPUs available: %d. %%peak: of the peak of min(threads, CPUs) cores. prod: share of\n"
                "the step inside gemm(); pack: the packing part of it (calling thread); other: all\n"
                "but the micro-kernels (packing, optimizer, batch norm, activations, bias sums, loss,\n"
-               "batch assembly). solo: share of pool jobs run on the caller alone because its\n"
-               "threads kept it waiting (other processes on the cores). x: speed-up over the\n"
-               "first thread count.\n\n", avail);
+               "batch assembly). cut: share of pool jobs run on fewer threads (on 2: the caller\n"
+               "alone) because its threads kept it waiting (other processes on the cores). x:\n"
+               "speed-up over the first thread count.\n\n", avail);
         printf("%-3s %-42s %3s %8s %9s %7s %6s %5s %5s %5s %5s %5s\n", "id", "config", "thr",
-               "s/epoch", "samples/s", "GFLOP/s", "%peak", "prod", "pack", "other", "solo", "x");
+               "s/epoch", "samples/s", "GFLOP/s", "%peak", "prod", "pack", "other", "cut", "x");
     }
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         const BenchConfig *c = &configs[i];
@@ -362,7 +362,7 @@ int main(int argc, char **argv)
             Timing tm = time_config(&s, runs, seconds);
             double per_epoch = tm.seconds * ceil((double)c->n_full / c->batch);
             if (quiet) {
-                printf("%s %d %.4f %.2f\n", c->id, t, per_epoch, tm.solo);
+                printf("%s %d %.4f %.2f\n", c->id, t, per_epoch, tm.cut);
             } else {
                 double gflops = flops_per_sample(c) * c->batch / tm.seconds / 1e9;
                 int cores = t < avail ? t : avail;
@@ -371,7 +371,7 @@ int main(int argc, char **argv)
                 printf("%-3s %-42s %3d %8.3f %9.0f %7.1f %5.0f%% %4.0f%% %4.0f%% %4.0f%% %4.0f%% %5.2f\n",
                        c->id, c->desc, t, per_epoch, c->batch / tm.seconds, gflops,
                        100 * gflops / (peak.peak_one * cores), 100 * tm.gemm, 100 * tm.pack,
-                       100 * (1 - tm.gemm + tm.pack), 100 * tm.solo, first / per_epoch);
+                       100 * (1 - tm.gemm + tm.pack), 100 * tm.cut, first / per_epoch);
                 if (split) {
                     double part[N_PARTS], sum = 0;
                     time_parts(&s, runs, part);

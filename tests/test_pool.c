@@ -115,6 +115,36 @@ static void test_sleeping_workers(void)
     pool_free(p);
 }
 
+/* More tasks than one job word holds: run as several jobs, each task once. */
+typedef struct {
+    atomic_int *runs;
+    atomic_int bad;
+} ManyJob;
+
+static void many_task(void *ctx, int task, int thread)
+{
+    ManyJob *j = ctx;
+    if (thread < 0 || thread >= 3)
+        atomic_fetch_add(&j->bad, 1);
+    atomic_fetch_add(&j->runs[task], 1);
+}
+
+static void test_many_tasks(void)
+{
+    enum { N = 600000 };
+    ManyJob j;
+    j.runs = calloc(N, sizeof *j.runs);
+    atomic_init(&j.bad, 0);
+    Pool *p = pool_create(3);
+    pool_run_threads(p, N, 3, many_task, &j);
+    bool ok = atomic_load(&j.bad) == 0;
+    for (int i = 0; i < N; i++)
+        ok = ok && atomic_load(&j.runs[i]) == 1;
+    CHECK(ok);
+    pool_free(p);
+    free(j.runs);
+}
+
 static void test_create_free_idle(void)
 {
     for (int i = 0; i < 20; i++) {
@@ -237,6 +267,7 @@ int main(int argc, char **argv)
     RUN(test_every_task_once);
     RUN(test_slow_tasks);
     RUN(test_sleeping_workers);
+    RUN(test_many_tasks);
     RUN(test_create_free_idle);
     RUN(test_pool_for);
     RUN(test_cpu_list);
