@@ -1,8 +1,8 @@
 /* pool.c - see pool.h. A job is published as one atomic word holding its generation, its
  * task count and the next unclaimed task; threads claim tasks by compare-and-swap on it, so
- * a stale thread (one that wakes after its job ended) can never take a task of the next job,
- * and a job is closed once its last task is claimed, while the caller sets up the next. The caller claims tasks too and then
- * waits only for tasks already running elsewhere. Between jobs a worker waits in three
+ * a stale thread (one that wakes after its job ended) can never take a task of the next
+ * job, and a job is closed once its last task is claimed, while the caller sets up the
+ * next. The caller claims tasks too and then waits only for tasks already running elsewhere. Between jobs a worker waits in three
  * stages: it spins (pause) for SPIN_NS, then yields its core between checks (thrd_yield)
  * until YIELD_NS, then sleeps on its own condition variable. Training issues thousands of
  * small jobs per second: spinning saves a wake-up per job, yielding lets another process on
@@ -31,8 +31,7 @@
 #define cpu_relax() ((void)0)
 #endif
 
-/* Waiting stages, in nanoseconds since the wait began (see the file comment); measured with
- * `make bench` (quiet) and `make bench-load` (competing processes). */
+/* Waiting stages, in nanoseconds since the worker's last task (see the file comment). */
 #define SPIN_NS 20000L
 #define YIELD_NS 1000000L
 /* The caller waits only for tasks that are already running elsewhere. */
@@ -93,7 +92,6 @@ struct Pool {
     atomic_int job_threads;
     atomic_bool quit;
     PoolThreadTask fn;   /* read only by a thread holding a claimed task */
-    PoolTask plain;      /* pool_run's task, called through run_plain */
     void *ctx;
     alignas(64) atomic_int finished; /* tasks of the current job done */
     atomic_int caller_sleeping;
