@@ -19,7 +19,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      = $(if $(filter build,$(BUILD)),mlptrain,$(BUILD)/mlptrain)
 
-.PHONY: all test test-kernels sanitize demo bench bench-gemm bench-load clean
+.PHONY: all test test-kernels sanitize demo bench bench-gemm bench-load bench-pytorch clean
 all: $(BIN)
 
 $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
@@ -47,6 +47,10 @@ bench-gemm: $(BUILD)/bench/bench_gemm
 bench-load: $(BUILD)/bench/bench_train
 	CONFIGS="$(CONFIGS)" KS="$(KS)" THREADS="$(THREADS)" RUN_SECONDS="$(RUN_SECONDS)" REPS="$(REPS)" \
 	    sh scripts/bench-load.sh ./$(BUILD)/bench/bench_train
+
+# Side by side with PyTorch (python3-torch); PYTHON, ROUNDS and IDS as in the script.
+bench-pytorch: $(BUILD)/bench/bench_train
+	PYTHON="$(PYTHON)" ROUNDS="$(ROUNDS)" sh scripts/bench-vs-pytorch.sh ./$(BUILD)/bench/bench_train $(IDS)
 
 $(BUILD)/src $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
