@@ -110,9 +110,11 @@ int main(int argc, char **argv)
     Peak peak = bench_peak(peak_pool);
     pool_free(peak_pool);
     peak_print(&peak);
-    printf("CPUs available: %d. %% = share of the peak of min(threads, CPUs) cores.\n\n", avail);
-    printf("%-8s %-7s %-16s %15s %15s %15s\n", "path", "threads", "N x in . out", "X.W^T",
-           "dY^T.X", "dY.W");
+    printf("CPUs available: %d. %% = share of the peak of min(threads, CPUs) cores. cut: share\n"
+           "of the products run on fewer threads because threads kept the caller waiting (other\n"
+           "processes on the cores; pool.h).\n\n", avail);
+    printf("%-8s %-7s %-16s %15s %15s %15s %5s\n", "path", "threads", "N x in . out", "X.W^T",
+           "dY^T.X", "dY.W", "cut");
     Rng r;
     rng_seed(&r, 1, 0);
     for (int path = GEMM_GENERIC; path <= GEMM_AVX512; path++) {
@@ -149,10 +151,15 @@ int main(int argc, char **argv)
                 for (size_t k = 0; k < ny; k++)
                     Y[k] = (float)rng_uniform(&r);
                 printf("%-8s %-7d %-16s", gemm_path_names[path], t, s->name);
+                PoolStats p0 = pool_stats(p);
                 for (int w = 0; w < 3; w++) {
                     double gf = measure(g, w, s, X, W, Y, dW, dX);
                     printf(" %7.1f (%3.0f%%)", gf, 100 * gf / ref);
                 }
+                PoolStats p1 = pool_stats(p);
+                long jobs = p1.jobs - p0.jobs + p1.limited_jobs - p0.limited_jobs;
+                if (jobs > 0)
+                    printf(" %4.0f%%", 100.0 * (p1.limited_jobs - p0.limited_jobs) / jobs);
                 printf("\n");
                 fflush(stdout);
                 free(X);
