@@ -39,13 +39,15 @@
 #define CALLER_YIELD_NS 1000000L
 /* Contention: a job stalls when the caller, out of tasks, waits longer than it worked (and
  * longer than STALL_MIN_NS) for a task another thread holds, and it is starved when the
- * caller ran every task itself. Both happen when the pool does not own its cores: a
+ * caller ran every task itself over more than STARVE_MIN_NS although no worker had to be
+ * woken (an awake worker notices a job within a microsecond unless it is descheduled). Both happen when the pool does not own its cores: a
  * descheduled thread holds a task, or never shows up, while its spinning still takes a share
  * of a core from the caller. When about a quarter of the recent jobs stalled (or half were
  * starved), the pool halves the threads a job may use (on 2 cores: the caller alone) and
  * keeps that limit for HOLD_MIN_NS, then doubles it again; the hold doubles while cuts
  * follow each other, up to HOLD_MAX_NS. Workers left out sleep. */
 #define STALL_MIN_NS 50000L
+#define STARVE_MIN_NS 5000L
 #define HOLD_MIN_NS 20000000LL
 #define HOLD_MAX_NS 640000000LL
 
@@ -79,7 +81,7 @@ static int word_next(uint_least64_t w)
 }
 
 typedef struct {
-    alignas(64) atomic_int sleeping; /* waiting on cv (set under mu) */
+    alignas(64) atomic_int sleeping; /* waiting on cv and not yet woken (under mu) */
     mtx_t mu;
     cnd_t cv;
     thrd_t thread;
@@ -168,9 +170,12 @@ static bool worker_wait(Pool *p, Worker *w, uint32_t seen, long long idle_since)
             thrd_yield();
     }
     mtx_lock(&w->mu);
-    atomic_store(&w->sleeping, 1);
-    while (word_gen(atomic_load(&p->word)) == seen && !atomic_load(&p->quit))
+    for (;;) {
+        atomic_store(&w->sleeping, 1); /* before the check: a publisher then sees it */
+        if (word_gen(atomic_load(&p->word)) != seen || atomic_load(&p->quit))
+            break;
         cnd_wait(&w->cv, &w->mu);
+    }
     atomic_store(&w->sleeping, 0);
     mtx_unlock(&w->mu);
     return true;
@@ -205,9 +210,12 @@ static int worker_main(void *arg)
     }
 }
 
+/* Wakes a sleeping worker once: it counts as awake from now on, so later jobs neither wake
+ * it again nor excuse its absence while the system has yet to run it. */
 static void wake(Worker *w)
 {
     mtx_lock(&w->mu);
+    atomic_store(&w->sleeping, 0);
     cnd_signal(&w->cv);
     mtx_unlock(&w->mu);
 }
@@ -321,11 +329,12 @@ static int thread_limit(Pool *p, long long t)
 }
 
 /* Counts a job on `threads` threads that took own ns of the caller's tasks and wait ns of
- * waiting for others', with starved when the caller ran all of them; cuts the limit when
- * recent jobs stalled or starved often. */
+ * waiting for others', with starved when the caller ran all of them (no worker had to be
+ * woken); cuts the limit when recent jobs stalled or starved often. */
 static void note_job(Pool *p, int threads, long long own, long long wait, bool starved, long long t)
 {
     bool stall = wait > STALL_MIN_NS && wait > own;
+    starved = starved && own > STARVE_MIN_NS;
     p->stats.jobs++;
     p->stats.stalls += stall;
     p->stats.starved += starved;
@@ -354,16 +363,19 @@ static void run_job(Pool *p, int n_tasks, int threads, PoolThreadTask fn, void *
     atomic_store_explicit(&p->job_threads, threads, memory_order_relaxed);
     uint32_t gen = (generation(p) + 1) & WORD_GEN_MASK;
     atomic_store(&p->word, word_make(gen, n_tasks)); /* publishes the fields above */
+    bool woke = false;
     for (int i = 1; i < threads; i++)
-        if (atomic_load(&p->workers[i].sleeping))
+        if (atomic_load(&p->workers[i].sleeping)) {
             wake(&p->workers[i]);
+            woke = true;
+        }
     int own = run_claims(p, gen, 0);
     long long t1 = now_ns(), t2 = t1;
     if (atomic_fetch_add(&p->finished, own) + own < n_tasks) {
         caller_wait(p, n_tasks);
         t2 = now_ns();
     }
-    note_job(p, threads, t1 - t0, t2 - t1, own == n_tasks, t2);
+    note_job(p, threads, t1 - t0, t2 - t1, own == n_tasks && !woke, t2);
 }
 
 typedef struct {
