@@ -3,8 +3,8 @@
  * thread count of a list, as a share of the FMA peak measured here for that many threads.
  * Usage: bench_gemm [--threads 1,2,4] [--path generic|avx2|avx512] [--small | --large]
  *                   [--time SECONDS] [--cpu]
- * Thread counts default to 1 and the CPUs available; counts above the CPUs show what
- * forcing more threads than cores costs. Each figure is the best of 3 timings. --cpu times
+ * Thread counts default to 1, 2, 4, ... up to the CPUs available; counts above the CPUs
+ * show what forcing more threads than cores costs. Each figure is the best of 3 timings. --cpu times
  * with the process's CPU time (one thread only): steadier on a busy machine, since time
  * the process spends descheduled does not count. */
 #include <stdio.h>
@@ -73,7 +73,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     int avail = pool_available_cpus();
-    int threads[16] = {1, avail}, n_threads = avail > 1 ? 2 : 1;
+    int threads[16], n_threads = bench_default_threads(avail, threads, 16);
     int only_path = -1, only_small = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {

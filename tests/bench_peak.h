@@ -170,6 +170,16 @@ static int bench_thread_list(const char *s, int *threads, int max)
     return *s ? 0 : n;
 }
 
+/* The default thread list: 1, 2, 4, ... below avail, then avail. Returns the count. */
+static int bench_default_threads(int avail, int *threads, int max)
+{
+    int n = 0;
+    for (int t = 1; t < avail && n < max - 1; t *= 2)
+        threads[n++] = t;
+    threads[n++] = avail;
+    return n;
+}
+
 /* The load when a benchmark starts (1-minute average of runnable processes). */
 static void bench_print_load(const char *when)
 {

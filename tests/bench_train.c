@@ -9,8 +9,9 @@
  * F = sum over Linear layers of in*out (the first layer needs no input gradient).
  *
  * Usage: bench_train [--threads 1,2,4] [--split] [--runs N] [--seconds S] [--quiet] [ID...]
- *   --threads  one row per thread count (default: the CPUs available), with the speed-up
- *              over the first count; counts above the CPUs force more threads than cores
+ *   --threads  one row per thread count (default: 1, 2, 4, ... up to the CPUs available),
+ *              with the speed-up over the first; counts above the CPUs force more threads
+ *              than cores (--quiet: the CPUs available only)
  *   --split    also times the parts of a step one by one (forward and backward outside the
  *              products, loss, optimizer, batch assembly)
  *   --seconds  instead of best-of-N, trains for about S seconds and reports the mean
@@ -293,15 +294,16 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     int avail = pool_available_cpus();
-    int threads[16] = {avail}, n_threads = 1, runs = 3;
+    int threads[16], n_threads = bench_default_threads(avail, threads, 16), runs = 3;
     double seconds = 0;
-    bool split = false, quiet = false;
+    bool split = false, quiet = false, threads_given = false;
     const char *only[16];
     int n_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             if (!(n_threads = bench_thread_list(argv[++i], threads, 16)))
                 usage();
+            threads_given = true;
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             if ((runs = atoi(argv[++i])) < 1)
                 usage();
@@ -312,6 +314,10 @@ int main(int argc, char **argv)
             split = true;
         } else if (strcmp(argv[i], "--quiet") == 0) {
             quiet = true;
+            if (!threads_given) {
+                threads[0] = avail;
+                n_threads = 1;
+            }
         } else if (strcmp(argv[i], "--cpus") == 0) {
             printf("%d\n", avail);
             return 0;
