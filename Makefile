@@ -21,7 +21,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      = $(if $(filter build,$(BUILD)),mlptrain,$(BUILD)/mlptrain)
 
-.PHONY: all test test-kernels sanitize demo bench bench-gemm fuzz fuzz-build clean
+.PHONY: all test test-kernels sanitize demo bench bench-gemm bench-load bench-pytorch fuzz fuzz-build clean
 all: $(BIN)
 
 $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
@@ -36,12 +36,23 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ) | $(BUILD)/tests
 $(BUILD)/bench/%: tests/%.c $(LIB_OBJ) | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
-# Benchmarks: seconds, not minutes; never part of `make test`.
+# Benchmarks: never part of `make test`. ARGS passes options, e.g.
+#   make bench ARGS="--threads 1,2,4 --split A4"   make bench-gemm ARGS="--path avx2"
 bench: $(BUILD)/bench/bench_train
-	./$(BUILD)/bench/bench_train
+	./$(BUILD)/bench/bench_train $(ARGS)
 
 bench-gemm: $(BUILD)/bench/bench_gemm
-	./$(BUILD)/bench/bench_gemm
+	./$(BUILD)/bench/bench_gemm $(ARGS)
+
+# Under load: other runs and busy loops beside a run (minutes); CONFIGS, KS, THREADS,
+# RUN_SECONDS and REPS choose the table (scripts/bench-load.sh).
+bench-load: $(BUILD)/bench/bench_train
+	CONFIGS="$(CONFIGS)" KS="$(KS)" THREADS="$(THREADS)" RUN_SECONDS="$(RUN_SECONDS)" REPS="$(REPS)" \
+	    sh scripts/bench-load.sh ./$(BUILD)/bench/bench_train
+
+# Side by side with PyTorch (python3-torch); PYTHON, ROUNDS and IDS as in the script.
+bench-pytorch: $(BUILD)/bench/bench_train
+	PYTHON="$(PYTHON)" ROUNDS="$(ROUNDS)" sh scripts/bench-vs-pytorch.sh ./$(BUILD)/bench/bench_train $(IDS)
 
 $(BUILD)/src $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@

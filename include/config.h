@@ -62,7 +62,7 @@ typedef struct {
     char source[PARAMS_PATH_MAX];          /* config file path, "" when none */
     int n_overrides;
     char *overrides[CONFIG_MAX_OVERRIDES]; /* "section.key=value" as given, owned */
-    char override_kind[CONFIG_MAX_OVERRIDES]; /* 's' --set, 'w' --sweep */
+    char override_kind[CONFIG_MAX_OVERRIDES]; /* 's' --set, 'w' --sweep, 't' --threads */
     ConfigSweep sweep;                     /* [sweep] and --sweep; empty for a single run */
 } Config;
 
@@ -83,6 +83,8 @@ int config_load_string(Config *c, const char *name, const char *text, Err *e);
 /* Applies one "section.key=value" override through the same table and checks. Errors name
  * the override: "--set section.key=value: ...". */
 int config_set(Config *c, const char *assignment, Err *e);
+/* --threads N: the same as config_set "train.threads=N", named "--threads N" in messages. */
+int config_set_threads(Config *c, const char *count, Err *e);
 
 /* After all files and overrides: resolves dependent defaults (AdamW weight decay 0.01
  * when not set, bias_init auto, dataset mean/std to params_channels() values with

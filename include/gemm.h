@@ -44,6 +44,17 @@ Pool *gemm_pool(const Gemm *g);
 void gemm(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
           const float *A, int lda, const float *B, int ldb, float *C, int ldc, bool accumulate);
 
+/* Time spent in gemm() on g, for the benchmarks' split of a training step: wall seconds
+ * inside gemm() as its caller sees them, the part of it the calling thread spent packing
+ * operands, the FLOPs (2*M*N*K) and the calls, since gemm_stats_reset. Counting is off
+ * until the first reset (so training pays nothing for it). */
+typedef struct {
+    double seconds, pack_seconds, flops;
+    long calls;
+} GemmStats;
+void gemm_stats_reset(Gemm *g);
+GemmStats gemm_stats(const Gemm *g);
+
 /* The plain reference: same contract, single thread, simplest loops; each element is
  * C (or 0) + a0*b0 + a1*b1 + ... in k order, rounded after every operation. */
 void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K,

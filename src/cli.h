@@ -30,7 +30,7 @@ typedef struct {
     const char *paths[CLI_MAX_PATHS];
     int n_sets;                        /* --set and --threads, in order */
     const char *sets[CONFIG_MAX_OVERRIDES];
-    char thread_sets[CONFIG_MAX_OVERRIDES][64];
+    bool is_threads[CONFIG_MAX_OVERRIDES]; /* sets[i] is a --threads value */
     int n_sweeps;
     const char *sweeps[CONFIG_MAX_AXES];
     const char *run_dir;               /* -o: the run (or sweep, collect or eval output)

@@ -212,7 +212,7 @@ static const Key keys[] = {
            "cross-entropy label smoothing"),
     ULLONG("train", "seed", train.seed, "1", "seed of every random stream"),
     LONG("train", "threads", train.threads, IN(0, MAX_THREADS) | F_NO_RESULT, "0",
-         "worker threads, 0 = all online CPUs; results are identical for any value"),
+         "worker threads, 0 = the CPUs this process may use (taskset, cgroup quota); results are identical for any value"),
     LONG("train", "checkpoint_every", train.checkpoint_every, IN(0, MAX_EPOCHS) | F_NO_RESULT,
          "0", "epochs between checkpoints (checkpoint.bin); 0 = only on interrupt and at the end"),
     LONG("train", "early_stop_patience", train.early_stop_patience, IN(0, MAX_EPOCHS), "0",
@@ -938,6 +938,17 @@ static int resolve_key(const char *what, const char *section, const char *key, c
 /* Applies "section.key=value" as an override. line > 0: the value comes from that line of
  * the source file (a [sweep] line), which messages then name; else from the command line,
  * as --set (kind 's') or --sweep (kind 'w'). */
+/* The option an override came from as the user typed it: "--set a.b=v", "--sweep a.b=v|w"
+ * or "--threads N". */
+static void option_text(char kind, const char *assignment, char *buf, size_t n)
+{
+    const char *eq = strchr(assignment, '=');
+    if (kind == 't' && eq)
+        snprintf(buf, n, "--threads %.1100s", eq + 1);
+    else
+        snprintf(buf, n, "%s %.1100s", kind == 'w' ? "--sweep" : "--set", assignment);
+}
+
 static int set_override(Config *c, const char *assignment, int line, char kind, Err *e)
 {
     Assignment a;
@@ -946,7 +957,7 @@ static int set_override(Config *c, const char *assignment, int line, char kind, 
     if (line > 0)
         snprintf(what, sizeof what, "%s:%d", c->source, line);
     else
-        snprintf(what, sizeof what, "%s %.1100s", kind == 'w' ? "--sweep" : "--set", assignment);
+        option_text(kind, assignment, what, sizeof what);
     int rc = -1;
     char msg[1024];
     int i;
@@ -975,6 +986,13 @@ static int set_override(Config *c, const char *assignment, int line, char kind, 
 int config_set(Config *c, const char *assignment, Err *e)
 {
     return set_override(c, assignment, 0, 's', e);
+}
+
+int config_set_threads(Config *c, const char *count, Err *e)
+{
+    char assignment[1200];
+    snprintf(assignment, sizeof assignment, "train.threads=%.1100s", count);
+    return set_override(c, assignment, 0, 't', e);
 }
 
 /* ---- sweeps ---- */
@@ -1232,10 +1250,13 @@ int config_sweep_check(const Config *c, long max_runs, long *n_runs, Err *e)
     }
     for (int a = 0; a < sw->n_axes; a++) {
         int k = sw->axes[a].key;
-        if (c->line[k] < 0 && c->override_kind[-c->line[k] - 1] == 's') {
+        int o = -c->line[k] - 1;
+        if (c->line[k] < 0 && c->override_kind[o] != 'w') {
+            char opt[1200];
             axis_where(c, &sw->axes[a], w, sizeof w);
-            return err_set(e, "--set %s: %s.%s is swept (%s); change its values there instead",
-                           c->overrides[-c->line[k] - 1], keys[k].section, keys[k].name, w);
+            option_text(c->override_kind[o], c->overrides[o], opt, sizeof opt);
+            return err_set(e, "%s: %s.%s is swept (%s); change its values there instead", opt,
+                           keys[k].section, keys[k].name, w);
         }
     }
     int first_axis[CONFIG_MAX_AXES];
@@ -1339,8 +1360,7 @@ static void where(const Config *c, int i, char *buf, size_t n)
     if (c->line[i] > 0)
         snprintf(buf, n, "%s:%d", c->source, c->line[i]);
     else if (c->line[i] < 0)
-        snprintf(buf, n, "%s %s", c->override_kind[-c->line[i] - 1] == 'w' ? "--sweep" : "--set",
-                 c->overrides[-c->line[i] - 1]);
+        option_text(c->override_kind[-c->line[i] - 1], c->overrides[-c->line[i] - 1], buf, n);
     else
         snprintf(buf, n, "%s", c->source[0] ? c->source : "config");
 }
@@ -1363,9 +1383,9 @@ static void set_at(const Config *c, int i, char *buf, size_t n)
 {
     if (c->line[i] > 0)
         snprintf(buf, n, "on line %d", c->line[i]);
-    else if (c->line[i] < 0)
-        snprintf(buf, n, "by %s %s", c->override_kind[-c->line[i] - 1] == 'w' ? "--sweep" : "--set",
-                 c->overrides[-c->line[i] - 1]);
+    else if (c->line[i] < 0 && n > 3)
+        option_text(c->override_kind[-c->line[i] - 1], c->overrides[-c->line[i] - 1],
+                    buf + snprintf(buf, n, "by "), n - 3);
     else
         snprintf(buf, n, "by default");
 }

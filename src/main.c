@@ -88,7 +88,7 @@ static void print_help(FILE *f)
           "                           with -2, -3, ... when it exists]\n"
           "  -q, --quiet              nothing on stderr but errors [off]; on a terminal a live\n"
           "                           progress line replaces the per-epoch lines\n"
-          "  --threads N              same as --set train.threads=N (0 = all online CPUs) [0]\n"
+          "  --threads N              same as --set train.threads=N (0 = the CPUs this process may use) [0]\n"
           "  --resume RUN_DIR         continue the run in RUN_DIR from its checkpoint.bin, with\n"
           "                           its config.ini; --set may change only keys that change no\n"
           "                           result (output.*, train.threads, train.checkpoint_every)\n"
@@ -329,12 +329,9 @@ static int parse_args(int argc, char **argv, Cli *cli)
             cli->sets[cli->n_sets++] = value;
             break;
         case OPT_THREADS:
-            /* Through the config table, so the same range check and error text apply. */
-            if (snprintf(cli->thread_sets[cli->n_sets], sizeof cli->thread_sets[0],
-                         "train.threads=%s", value) >= (int)sizeof cli->thread_sets[0])
-                return usage_error("--threads: '%s' is not a thread count", value);
-            cli->sets[cli->n_sets] = cli->thread_sets[cli->n_sets];
-            cli->n_sets++;
+            /* Through the config table, so the same range check applies. */
+            cli->is_threads[cli->n_sets] = true;
+            cli->sets[cli->n_sets++] = value;
             break;
         case OPT_OUTPUT:
             if (!*value)
@@ -402,13 +399,20 @@ static int parse_args(int argc, char **argv, Cli *cli)
     return -1;
 }
 
+/* The i-th --set or --threads onto c. */
+static int cli_set(const Cli *cli, int i, Config *c, Err *e)
+{
+    return cli->is_threads[i] ? config_set_threads(c, cli->sets[i], e)
+                              : config_set(c, cli->sets[i], e);
+}
+
 int cli_load(const Cli *cli, Config *c, bool sweep)
 {
     Err e;
     if (cli->config_path && config_load_file(c, cli->config_path, &e) < 0)
         return fail(EXIT_USAGE, &e);
     for (int i = 0; i < cli->n_sets; i++)
-        if (config_set(c, cli->sets[i], &e) < 0)
+        if (cli_set(cli, i, c, &e) < 0)
             return fail(EXIT_USAGE, &e);
     for (int i = 0; sweep && i < cli->n_sweeps; i++)
         if (config_sweep_add(c, cli->sweeps[i], &e) < 0)
@@ -423,7 +427,7 @@ int cli_fail(const Config *c, int code, const Err *e, const char *context)
         config_locate(c, e->key, w, sizeof w);
         size_t n = strlen(w);
         /* An option names the key already; a file's line does not. */
-        if (strncmp(w, "--set ", 6) != 0 && strncmp(w, "--sweep ", 8) != 0)
+        if (strncmp(w, "--", 2) != 0)
             snprintf(w + n, sizeof w - n, ": %s", e->key);
         n = strlen(w);
         snprintf(w + n, sizeof w - n, ": ");
@@ -440,7 +444,7 @@ int cli_fail(const Config *c, int code, const Err *e, const char *context)
 
 static int resolve_threads(const TrainParams *tp)
 {
-    return tp->threads > 0 ? (int)tp->threads : pool_online_cpus();
+    return tp->threads > 0 ? (int)tp->threads : pool_available_cpus();
 }
 
 static void memory_text(char *buf, size_t n, const MemPlan *m)
@@ -984,7 +988,10 @@ static int load_run_config(const Cli *cli, const char *dir, Config *c, bool (*al
         return fail(EXIT_USAGE, &e);
     for (int i = 0; i < cli->n_sets; i++) {
         char key[128];
-        assignment_key(cli->sets[i], key, sizeof key);
+        if (cli->is_threads[i])
+            snprintf(key, sizeof key, "train.threads");
+        else
+            assignment_key(cli->sets[i], key, sizeof key);
         if (config_locate(c, key, path, sizeof path) == 0 && !allowed(key)) {
             char list[1024] = "";
             const char *section, *name, *def;
@@ -999,7 +1006,7 @@ static int load_run_config(const Cli *cli, const char *dir, Config *c, bool (*al
                     list);
             return EXIT_USAGE;
         }
-        if (config_set(c, cli->sets[i], &e) < 0)
+        if (cli_set(cli, i, c, &e) < 0)
             return fail(EXIT_USAGE, &e);
     }
     if (config_has_sweep(c)) {
@@ -1128,7 +1135,7 @@ static int eval_command(const Cli *cli)
     ClassNames names;
     if (dataset_class_names(&names, &rp->data, &e) < 0)
         goto out_err;
-    int threads = rp->train.threads > 0 ? (int)rp->train.threads : pool_online_cpus();
+    int threads = rp->train.threads > 0 ? (int)rp->train.threads : pool_available_cpus();
     GemmPath kernels;
     if (threads > 1 && !(pool = pool_create(threads))) {
         err_set(&e, "cannot start %d threads", threads);

@@ -1,15 +1,26 @@
-/* pool.c - see pool.h. A dispatch publishes the job and bumps an atomic generation
- * counter; workers spin on it for a short while before sleeping on a condition variable,
- * and the caller spins the same way for the last worker to finish. Training issues
- * thousands of small jobs per second, so the spin saves a futex wake-up per job while
- * the sleep keeps an idle pool from burning CPU. */
+/* pool.c - see pool.h. A job is published as one atomic word holding its generation, its
+ * task count and the next unclaimed task; threads claim tasks by compare-and-swap on it, so
+ * a stale thread (one that wakes after its job ended) can never take a task of the next
+ * job, and a job is closed once its last task is claimed, while the caller sets up the
+ * next. The caller claims tasks too and then waits only for tasks already running elsewhere. Between jobs a worker waits in three
+ * stages: it spins (pause) for SPIN_NS, then yields its core between checks (thrd_yield)
+ * until YIELD_NS, then sleeps on its own condition variable. Training issues thousands of
+ * small jobs per second: spinning saves a wake-up per job, yielding lets another process on
+ * the same core run (a sweep of runs side by side, or any busy program), and sleeping keeps
+ * an idle pool from burning CPU. The caller waits for running tasks the same way.
+ * Not here: work stealing between queues, affinity, NUMA placement. */
 #include "pool.h"
 
+#include <limits.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <threads.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -20,99 +31,245 @@
 #define cpu_relax() ((void)0)
 #endif
 
-#define SPIN_LIMIT 20000
+/* Waiting stages, in nanoseconds since the worker's last task (see the file comment). */
+#define SPIN_NS 20000L
+#define YIELD_NS 1000000L
+/* The caller waits only for tasks that are already running elsewhere. */
+#define CALLER_SPIN_NS 20000L
+#define CALLER_YIELD_NS 1000000L
+/* Contention: a job stalls when the caller, out of tasks, waits longer than it worked (and
+ * longer than STALL_MIN_NS) for a task another thread holds, and it is starved when the
+ * caller ran every task itself over more than STARVE_MIN_NS although no worker had to be
+ * woken (an awake worker notices a job within a microsecond unless it is descheduled). Both happen when the pool does not own its cores: a
+ * descheduled thread holds a task, or never shows up, while its spinning still takes a share
+ * of a core from the caller. When about a quarter of the recent jobs stalled (or half were
+ * starved), the pool halves the threads a job may use (on 2 cores: the caller alone) and
+ * keeps that limit for HOLD_MIN_NS, then doubles it again; the hold doubles while cuts
+ * follow each other, up to HOLD_MAX_NS. Workers left out sleep. */
+#define STALL_MIN_NS 50000L
+#define STARVE_MIN_NS 5000L
+#define HOLD_MIN_NS 20000000LL
+#define HOLD_MAX_NS 640000000LL
 
-struct Pool {
-    int n_threads;
-    thrd_t *workers;
-    mtx_t mu;
-    cnd_t start, done;
-    atomic_ulong generation;
-    atomic_int pending;          /* workers still running the current job */
-    atomic_bool quit;
-    int sleepers;                /* workers waiting on start (under mu) */
-    bool caller_sleeping;        /* pool_run waiting on done (under mu) */
-    PoolTask fn;
-    void *ctx;
-    int n_tasks;
-};
+/* The job word: generation in the top WORD_GEN_BITS, then the task count and the next
+ * unclaimed task in WORD_TASK_BITS each. A job of more tasks runs as several jobs. */
+#define WORD_TASK_BITS 18
+#define WORD_GEN_BITS (64 - 2 * WORD_TASK_BITS)
+#define JOB_MAX_TASKS ((1 << WORD_TASK_BITS) - 1)
+#define WORD_TASK_MASK ((uint_least64_t)JOB_MAX_TASKS)
+#define WORD_GEN_MASK ((1u << WORD_GEN_BITS) - 1)
 
-typedef struct {
-    Pool *pool;
-    int id;
-} WorkerArg;
-
-static void run_share(Pool *p, int id)
+static uint_least64_t word_make(uint32_t gen, int n_tasks)
 {
-    for (int t = id; t < p->n_tasks; t += p->n_threads)
-        p->fn(p->ctx, t);
+    return (uint_least64_t)(gen & WORD_GEN_MASK) << (2 * WORD_TASK_BITS) |
+           (uint_least64_t)n_tasks << WORD_TASK_BITS;
 }
 
-/* Waits until the generation differs from seen (or quit); returns the new generation. */
-static unsigned long wait_for_job(Pool *p, unsigned long seen)
+static uint32_t word_gen(uint_least64_t w)
 {
-    for (int i = 0; i < SPIN_LIMIT; i++) {
-        unsigned long g = atomic_load_explicit(&p->generation, memory_order_acquire);
-        if (g != seen || atomic_load(&p->quit))
-            return g;
-        cpu_relax();
+    return (uint32_t)(w >> (2 * WORD_TASK_BITS));
+}
+
+static int word_tasks(uint_least64_t w)
+{
+    return (int)(w >> WORD_TASK_BITS & WORD_TASK_MASK);
+}
+
+static int word_next(uint_least64_t w)
+{
+    return (int)(w & WORD_TASK_MASK);
+}
+
+typedef struct {
+    alignas(64) atomic_int sleeping; /* waiting on cv and not yet woken (under mu) */
+    mtx_t mu;
+    cnd_t cv;
+    thrd_t thread;
+    struct Pool *pool;
+    int id;
+} Worker;
+
+struct Pool {
+    alignas(64) atomic_uint_least64_t word; /* generation | task count | next task (WORD_*) */
+    atomic_int job_threads;
+    atomic_bool quit;
+    PoolThreadTask fn;   /* read only by a thread holding a claimed task */
+    void *ctx;
+    alignas(64) atomic_int finished; /* tasks of the current job done */
+    atomic_int caller_sleeping;
+    mtx_t mu;
+    cnd_t done;
+    int n_threads;
+    Worker *workers;     /* [1, n_threads) used; workers[0] is unused */
+    /* Caller-only state (pool_run is called from one thread). */
+    double stall_score;       /* decaying count of recent stalls */
+    int limit;                /* threads a job may use now */
+    long long hold_until;     /* the limit stays until then (ns), then doubles */
+    long long hold_ns;        /* how long a cut holds */
+    long long last_cut;       /* when the limit was last cut */
+    PoolStats stats;
+};
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Claims the next task of generation gen; false when it has none left (or a newer job
+ * replaced it). */
+static bool claim(Pool *p, uint32_t gen, int *task)
+{
+    uint_least64_t w = atomic_load_explicit(&p->word, memory_order_acquire);
+    for (;;) {
+        int next = word_next(w);
+        if (word_gen(w) != gen || next >= word_tasks(w))
+            return false;
+        if (atomic_compare_exchange_weak_explicit(&p->word, &w, w + 1, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            *task = next;
+            return true;
+        }
     }
-    mtx_lock(&p->mu);
-    p->sleepers++;
-    while (atomic_load(&p->generation) == seen && !atomic_load(&p->quit))
-        cnd_wait(&p->start, &p->mu);
-    p->sleepers--;
-    mtx_unlock(&p->mu);
-    return atomic_load_explicit(&p->generation, memory_order_acquire);
+}
+
+/* Runs claimed tasks of generation gen as thread `thread`; returns how many. */
+static int run_claims(Pool *p, uint32_t gen, int thread)
+{
+    int task, count = 0;
+    while (claim(p, gen, &task)) {
+        /* A claimed task keeps its job alive, so fn and ctx are this job's. */
+        p->fn(p->ctx, task, thread);
+        count++;
+    }
+    return count;
+}
+
+static uint32_t generation(const Pool *p)
+{
+    return word_gen(atomic_load_explicit(&p->word, memory_order_acquire));
+}
+
+/* Waits until the generation differs from seen or the pool quits; idle_since is when this
+ * worker last ran a task (or was woken), so the stage does not restart on jobs it takes no
+ * part in. Returns true when it slept (and was woken). */
+static bool worker_wait(Pool *p, Worker *w, uint32_t seen, long long idle_since)
+{
+    for (int i = 0;; i++) {
+        if (generation(p) != seen || atomic_load_explicit(&p->quit, memory_order_relaxed))
+            return false;
+        if ((i & 15) != 15) {
+            cpu_relax();
+            continue;
+        }
+        long long idle = now_ns() - idle_since;
+        if (idle >= YIELD_NS)
+            break;
+        if (idle >= SPIN_NS)
+            thrd_yield();
+    }
+    mtx_lock(&w->mu);
+    for (;;) {
+        atomic_store(&w->sleeping, 1); /* before the check: a publisher then sees it */
+        if (word_gen(atomic_load(&p->word)) != seen || atomic_load(&p->quit))
+            break;
+        cnd_wait(&w->cv, &w->mu);
+    }
+    atomic_store(&w->sleeping, 0);
+    mtx_unlock(&w->mu);
+    return true;
 }
 
 static int worker_main(void *arg)
 {
-    WorkerArg *wa = arg;
-    Pool *p = wa->pool;
-    int id = wa->id;
-    free(wa);
-    unsigned long seen = 0;
+    Worker *w = arg;
+    Pool *p = w->pool;
+    uint32_t seen = 0;
+    long long idle_since = now_ns();
     for (;;) {
-        seen = wait_for_job(p, seen);
+        /* Woken for a job: spin again afterwards even if the caller took every task. */
+        if (worker_wait(p, w, seen, idle_since))
+            idle_since = now_ns();
         if (atomic_load(&p->quit))
             return 0;
-        run_share(p, id);
-        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
+        uint_least64_t job = atomic_load_explicit(&p->word, memory_order_acquire);
+        seen = word_gen(job);
+        if (w->id >= atomic_load_explicit(&p->job_threads, memory_order_relaxed))
+            continue; /* a job for fewer threads */
+        int n = word_tasks(job);
+        int ran = run_claims(p, seen, w->id);
+        if (ran == 0)
+            continue;
+        idle_since = now_ns();
+        if (atomic_fetch_add(&p->finished, ran) + ran == n && atomic_load(&p->caller_sleeping)) {
             mtx_lock(&p->mu);
-            if (p->caller_sleeping)
-                cnd_signal(&p->done);
+            cnd_signal(&p->done);
             mtx_unlock(&p->mu);
         }
     }
+}
+
+/* Wakes a sleeping worker once: it counts as awake from now on, so later jobs neither wake
+ * it again nor excuse its absence while the system has yet to run it. */
+static void wake(Worker *w)
+{
+    mtx_lock(&w->mu);
+    atomic_store(&w->sleeping, 0);
+    cnd_signal(&w->cv);
+    mtx_unlock(&w->mu);
 }
 
 Pool *pool_create(int n_threads)
 {
     if (n_threads < 1)
         n_threads = 1;
-    Pool *p = xcalloc(1, sizeof *p);
-    p->n_threads = n_threads;
-    atomic_init(&p->generation, 0);
-    atomic_init(&p->pending, 0);
+    Pool *p = aligned_alloc(alignof(Pool), sizeof(Pool)); /* sizes are multiples of 64 */
+    Worker *ws = aligned_alloc(alignof(Worker), sizeof(Worker) * (size_t)n_threads);
+    if (!p || !ws) {
+        free(p);
+        free(ws);
+        return NULL;
+    }
+    memset(p, 0, sizeof *p);
+    memset(ws, 0, sizeof(Worker) * (size_t)n_threads);
+    p->n_threads = 1;
+    p->workers = ws;
+    p->hold_ns = HOLD_MIN_NS;
+    atomic_init(&p->word, 0);
+    atomic_init(&p->job_threads, 0);
     atomic_init(&p->quit, false);
-    if (mtx_init(&p->mu, mtx_plain) != thrd_success || cnd_init(&p->start) != thrd_success ||
-        cnd_init(&p->done) != thrd_success) {
+    atomic_init(&p->finished, 0);
+    atomic_init(&p->caller_sleeping, 0);
+    if (mtx_init(&p->mu, mtx_plain) != thrd_success) {
+        free(ws);
         free(p);
         return NULL;
     }
-    p->workers = xcalloc((size_t)n_threads, sizeof *p->workers);
+    if (cnd_init(&p->done) != thrd_success) {
+        mtx_destroy(&p->mu);
+        free(ws);
+        free(p);
+        return NULL;
+    }
     for (int i = 1; i < n_threads; i++) {
-        WorkerArg *wa = xmalloc(sizeof *wa);
-        wa->pool = p;
-        wa->id = i;
-        if (thrd_create(&p->workers[i], worker_main, wa) != thrd_success) {
-            free(wa);
-            p->n_threads = i; /* join those that started */
-            pool_free(p);
+        Worker *w = &ws[i];
+        atomic_init(&w->sleeping, 0);
+        w->pool = p;
+        w->id = i;
+        bool mu_ok = mtx_init(&w->mu, mtx_plain) == thrd_success;
+        bool cv_ok = mu_ok && cnd_init(&w->cv) == thrd_success;
+        if (!cv_ok || thrd_create(&w->thread, worker_main, w) != thrd_success) {
+            if (cv_ok)
+                cnd_destroy(&w->cv);
+            if (mu_ok)
+                mtx_destroy(&w->mu);
+            pool_free(p); /* joins the i - 1 workers that started */
             return NULL;
         }
+        p->n_threads = i + 1;
     }
+    p->limit = p->n_threads;
     return p;
 }
 
@@ -120,47 +277,169 @@ void pool_free(Pool *p)
 {
     if (!p)
         return;
-    mtx_lock(&p->mu);
     atomic_store(&p->quit, true);
-    cnd_broadcast(&p->start);
-    mtx_unlock(&p->mu);
     for (int i = 1; i < p->n_threads; i++)
-        thrd_join(p->workers[i], NULL);
-    cnd_destroy(&p->start);
+        wake(&p->workers[i]);
+    for (int i = 1; i < p->n_threads; i++) {
+        thrd_join(p->workers[i].thread, NULL);
+        cnd_destroy(&p->workers[i].cv);
+        mtx_destroy(&p->workers[i].mu);
+    }
     cnd_destroy(&p->done);
     mtx_destroy(&p->mu);
     free(p->workers);
     free(p);
 }
 
-void pool_run(Pool *p, int n_tasks, PoolTask fn, void *ctx)
+/* The caller's wait for tasks other threads claimed: spin, yield, then sleep. */
+static void caller_wait(Pool *p, int n_tasks)
 {
-    if (!p || p->n_threads == 1 || n_tasks <= 1) {
-        for (int t = 0; t < n_tasks; t++)
-            fn(ctx, t);
-        return;
+    long long t0 = 0;
+    for (int i = 0;; i++) {
+        if (atomic_load_explicit(&p->finished, memory_order_acquire) == n_tasks)
+            return;
+        if ((i & 15) != 15) {
+            cpu_relax();
+            continue;
+        }
+        long long t = now_ns();
+        if (t0 == 0)
+            t0 = t;
+        if (t - t0 >= CALLER_YIELD_NS)
+            break;
+        if (t - t0 >= CALLER_SPIN_NS)
+            thrd_yield();
     }
+    mtx_lock(&p->mu);
+    atomic_store(&p->caller_sleeping, 1);
+    while (atomic_load(&p->finished) < n_tasks)
+        cnd_wait(&p->done, &p->mu);
+    atomic_store(&p->caller_sleeping, 0);
+    mtx_unlock(&p->mu);
+}
+
+/* The threads a job may use at time t: the limit, doubled once its hold has passed. */
+static int thread_limit(Pool *p, long long t)
+{
+    if (p->limit < p->n_threads && t >= p->hold_until) {
+        p->limit = 2 * p->limit < p->n_threads ? 2 * p->limit : p->n_threads;
+        p->hold_until = t + p->hold_ns;
+    }
+    return p->limit;
+}
+
+/* Counts a job on `threads` threads that took own ns of the caller's tasks and wait ns of
+ * waiting for others', with starved when the caller ran all of them (no worker had to be
+ * woken); cuts the limit when recent jobs stalled or starved often. */
+static void note_job(Pool *p, int threads, long long own, long long wait, bool starved, long long t)
+{
+    bool stall = wait > STALL_MIN_NS && wait > own;
+    starved = starved && own > STARVE_MIN_NS;
+    p->stats.jobs++;
+    p->stats.stalls += stall;
+    p->stats.starved += starved;
+    p->stall_score = p->stall_score * 0.875 + (stall ? 1.0 : 0.0) + (starved ? 0.5 : 0.0);
+    if (p->stall_score < 2.0)
+        return;
+    p->stall_score = 0;
+    p->stats.cuts++;
+    /* Cuts in a row hold longer; after a quiet spell they start short again. */
+    if (t - p->last_cut < 4 * p->hold_ns)
+        p->hold_ns = 2 * p->hold_ns < HOLD_MAX_NS ? 2 * p->hold_ns : HOLD_MAX_NS;
+    else
+        p->hold_ns = HOLD_MIN_NS;
+    p->last_cut = t;
+    p->limit = threads / 2 > 1 ? threads / 2 : 1;
+    p->hold_until = t + p->hold_ns;
+}
+
+/* One job of n_tasks <= JOB_MAX_TASKS on threads > 1 threads. */
+static void run_job(Pool *p, int n_tasks, int threads, PoolThreadTask fn, void *ctx, long long t0)
+{
+    /* The previous job is closed (all its tasks claimed), so nobody reads these now. */
     p->fn = fn;
     p->ctx = ctx;
-    p->n_tasks = n_tasks;
-    atomic_store_explicit(&p->pending, p->n_threads - 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
-    mtx_lock(&p->mu);
-    if (p->sleepers > 0)
-        cnd_broadcast(&p->start);
-    mtx_unlock(&p->mu);
-    run_share(p, 0);
-    for (int i = 0; i < SPIN_LIMIT; i++) {
-        if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0)
-            return;
-        cpu_relax();
+    atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->job_threads, threads, memory_order_relaxed);
+    uint32_t gen = (generation(p) + 1) & WORD_GEN_MASK;
+    atomic_store(&p->word, word_make(gen, n_tasks)); /* publishes the fields above */
+    bool woke = false;
+    for (int i = 1; i < threads; i++)
+        if (atomic_load(&p->workers[i].sleeping)) {
+            wake(&p->workers[i]);
+            woke = true;
+        }
+    int own = run_claims(p, gen, 0);
+    long long t1 = now_ns(), t2 = t1;
+    if (atomic_fetch_add(&p->finished, own) + own < n_tasks) {
+        caller_wait(p, n_tasks);
+        t2 = now_ns();
     }
-    mtx_lock(&p->mu);
-    p->caller_sleeping = true;
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
-        cnd_wait(&p->done, &p->mu);
-    p->caller_sleeping = false;
-    mtx_unlock(&p->mu);
+    note_job(p, threads, t1 - t0, t2 - t1, own == n_tasks && !woke, t2);
+}
+
+typedef struct {
+    PoolThreadTask fn;
+    void *ctx;
+    int offset;
+} Batch;
+
+static void run_batch(void *ctx, int task, int thread)
+{
+    const Batch *b = ctx;
+    b->fn(b->ctx, b->offset + task, thread);
+}
+
+void pool_run_threads(Pool *p, int n_tasks, int max_threads, PoolThreadTask fn, void *ctx)
+{
+    int threads = p ? p->n_threads : 1;
+    if (max_threads < threads)
+        threads = max_threads < 1 ? 1 : max_threads;
+    if (n_tasks < threads)
+        threads = n_tasks;
+    long long t0 = threads > 1 ? now_ns() : 0;
+    if (threads > 1 && threads > thread_limit(p, t0)) {
+        p->stats.limited_jobs++;
+        threads = p->limit;
+    }
+    if (threads <= 1) {
+        for (int t = 0; t < n_tasks; t++)
+            fn(ctx, t, 0);
+        return;
+    }
+    if (n_tasks <= JOB_MAX_TASKS) {
+        run_job(p, n_tasks, threads, fn, ctx, t0);
+        return;
+    }
+    for (int offset = 0; offset < n_tasks; offset += JOB_MAX_TASKS) {
+        Batch b = {fn, ctx, offset};
+        int n = n_tasks - offset < JOB_MAX_TASKS ? n_tasks - offset : JOB_MAX_TASKS;
+        run_job(p, n, threads, run_batch, &b, offset ? now_ns() : t0);
+    }
+}
+
+PoolStats pool_stats(const Pool *p)
+{
+    PoolStats s = {0, 0, 0, 0, 0};
+    return p ? p->stats : s;
+}
+
+typedef struct {
+    PoolTask fn;
+    void *ctx;
+} PlainJob;
+
+static void run_plain(void *ctx, int task, int thread)
+{
+    (void)thread;
+    const PlainJob *j = ctx;
+    j->fn(j->ctx, task);
+}
+
+void pool_run(Pool *p, int n_tasks, PoolTask fn, void *ctx)
+{
+    PlainJob j = {fn, ctx};
+    pool_run_threads(p, n_tasks, INT_MAX, run_plain, &j);
 }
 
 typedef struct {
@@ -198,27 +477,205 @@ int pool_threads(const Pool *p)
     return p ? p->n_threads : 1;
 }
 
-/* The file lists ranges such as "0-3,5"; count the CPUs in them. */
+int pool_threads_now(Pool *p)
+{
+    if (!p || p->n_threads == 1)
+        return 1;
+    return thread_limit(p, now_ns());
+}
+
+/* ---- CPU counts ---- */
+
+/* Reads a small text file (a /proc or /sys file reports size 0, so read to the end) into
+ * buf; false when unreadable or empty. */
+static bool read_text(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n > 0;
+}
+
+/* A decimal number of at most 9 digits at *s (no sign); advances *s. -1 if none. */
+static long parse_small(const char **s)
+{
+    const char *c = *s;
+    long v = 0;
+    int digits = 0;
+    while (*c >= '0' && *c <= '9') {
+        if (++digits > 9)
+            return -1;
+        v = v * 10 + (*c - '0');
+        c++;
+    }
+    if (digits == 0)
+        return -1;
+    *s = c;
+    return v;
+}
+
+static bool blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static const char *skip_blanks(const char *s)
+{
+    while (blank(*s))
+        s++;
+    return s;
+}
+
+/* The list ends at the end of the text or of its line. */
+int pool_parse_cpu_list(const char *text)
+{
+    const char *s = skip_blanks(text);
+    long long count = 0;
+    for (;;) {
+        long a = parse_small(&s);
+        if (a < 0)
+            return -1;
+        long b = a;
+        if (*s == '-') {
+            s++;
+            if ((b = parse_small(&s)) < 0 || b < a)
+                return -1;
+        }
+        count += b - a + 1;
+        if (count > INT_MAX)
+            return -1;
+        if (*s != ',')
+            break;
+        s++;
+    }
+    s = skip_blanks(s);
+    if (*s != '\0' && *s != '\n')
+        return -1;
+    return (int)count;
+}
+
+int pool_parse_status_cpus(const char *status)
+{
+    static const char key[] = "Cpus_allowed_list:";
+    for (const char *line = status; line && *line;) {
+        if (strncmp(line, key, sizeof key - 1) == 0)
+            return pool_parse_cpu_list(line + sizeof key - 1);
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return -1;
+}
+
+/* ceil(quota / period), both positive. */
+static int quota_cpus(long quota, long period)
+{
+    if (quota <= 0 || period <= 0)
+        return -1;
+    long n = (quota + period - 1) / period;
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* Only blanks and one optional newline remain. */
+static bool at_end(const char *s)
+{
+    s = skip_blanks(s);
+    if (*s == '\n')
+        s++;
+    return *s == '\0';
+}
+
+int pool_parse_cpu_max(const char *text)
+{
+    const char *s = skip_blanks(text);
+    bool unlimited = strncmp(s, "max", 3) == 0;
+    long quota = 0;
+    if (unlimited)
+        s += 3;
+    else if ((quota = parse_small(&s)) < 0)
+        return -1;
+    if (!blank(*s))
+        return -1;
+    s = skip_blanks(s);
+    long period = parse_small(&s);
+    if (period <= 0 || !at_end(s))
+        return -1;
+    return unlimited ? 0 : quota_cpus(quota, period);
+}
+
+int pool_parse_cfs_quota(const char *quota, const char *period)
+{
+    const char *q = skip_blanks(quota), *t = skip_blanks(period);
+    bool unlimited = strncmp(q, "-1", 2) == 0;
+    long qv = 0;
+    if (unlimited)
+        q += 2;
+    else if ((qv = parse_small(&q)) < 0)
+        return -1;
+    long pv = parse_small(&t);
+    if (!at_end(q) || pv <= 0 || !at_end(t))
+        return -1;
+    return unlimited ? 0 : quota_cpus(qv, pv);
+}
+
+/* The tightest cgroup quota on this process (0 = none): cgroup v2 cpu.max in the process's
+ * cgroup (the "0::PATH" line of /proc/self/cgroup) and each parent, else the v1 cpu
+ * controller's CFS quota at its mount. */
+static int cgroup_cpu_limit(void)
+{
+    char cg[4096], path[4400], a[256], b[256];
+    int limit = 0;
+    const char *rel = "";
+    if (read_text("/proc/self/cgroup", cg, sizeof cg)) {
+        for (char *line = cg; line && *line;) {
+            char *end = strchr(line, '\n');
+            if (end)
+                *end = '\0';
+            if (strncmp(line, "0::/", 4) == 0)
+                rel = line + 3;
+            line = end ? end + 1 : NULL;
+        }
+    }
+    char dir[4096];
+    if (util_strlcpy(dir, rel, sizeof dir) < 0)
+        dir[0] = '\0';
+    for (;;) { /* from the process's cgroup up to the root of the mount */
+        snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", dir);
+        int n = read_text(path, a, sizeof a) ? pool_parse_cpu_max(a) : -1;
+        if (n > 0 && (limit == 0 || n < limit))
+            limit = n;
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+    }
+    if (limit == 0 && read_text("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", a, sizeof a) &&
+        read_text("/sys/fs/cgroup/cpu/cpu.cfs_period_us", b, sizeof b)) {
+        int n = pool_parse_cfs_quota(a, b);
+        if (n > 0)
+            limit = n;
+    }
+    return limit;
+}
+
+int pool_available_cpus(void)
+{
+    char status[16384];
+    int n = read_text("/proc/self/status", status, sizeof status) ? pool_parse_status_cpus(status) : -1;
+    if (n <= 0)
+        n = pool_online_cpus();
+    int limit = cgroup_cpu_limit();
+    if (limit > 0 && limit < n)
+        n = limit;
+    return n > 0 ? n : 1;
+}
+
 int pool_online_cpus(void)
 {
-    FILE *f = fopen("/sys/devices/system/cpu/online", "r");
-    if (!f)
-        return 1;
-    int count = 0, a, b;
-    char sep;
-    while (fscanf(f, "%d", &a) == 1) {
-        b = a;
-        if (fscanf(f, "%c", &sep) == 1 && sep == '-') {
-            if (fscanf(f, "%d", &b) != 1)
-                break;
-            if (fscanf(f, "%c", &sep) != 1)
-                sep = '\n';
-        }
-        if (b >= a)
-            count += b - a + 1;
-        if (sep != ',')
-            break;
-    }
-    fclose(f);
-    return count > 0 ? count : 1;
+    char buf[4096];
+    int n = read_text("/sys/devices/system/cpu/online", buf, sizeof buf) ? pool_parse_cpu_list(buf) : -1;
+    return n > 0 ? n : 1;
 }

@@ -381,7 +381,7 @@ int study_sweep(const Cli *cli)
     st.jobs = (int)(cli->jobs < st.n ? cli->jobs : st.n);
     if (index >= 0 || cli->list || cli->status)
         st.jobs = 1;
-    int cpus = pool_online_cpus();
+    int cpus = pool_available_cpus();
     st.threads = cpus / st.jobs > 1 ? cpus / st.jobs : 1;
     st.items = xcalloc((size_t)st.n, sizeof *st.items);
     st.todo = xcalloc((size_t)st.n, sizeof *st.todo);

@@ -337,14 +337,19 @@ t_check "10: a config from a FIFO with a writer: read" grep -qx 'lr = 0.25' "$T/
 # ---- 11: threads: an upper bound, said ----
 expect "11: threads = 2^32 + 2" 2 "mlptrain: --set train.threads=4294967298: '4294967298' is out of range (expected an integer in [0, 1024])" \
     "$MLPTRAIN" configs/demo.ini -q -o "$T/d11" --set train.threads=4294967298
-# message wanting: the user typed --threads 1025, the message says --set train.threads=1025
-expect "11: --threads 1025" 2 "mlptrain: --set train.threads=1025: '1025' is out of range (expected an integer in [0, 1024])" \
+expect "11: --threads 1025" 2 "mlptrain: --threads 1025: '1025' is out of range (expected an integer in [0, 1024])" \
     "$MLPTRAIN" configs/demo.ini -q -o "$T/d11" --threads 1025
 t_run "$MLPTRAIN" --print-config "$T/tiny.ini" --set train.threads=1024
 t_check "11: threads = 1024: exit 0" [ "$rc" -eq 0 ]
 t_check "11: threads = 1024 is kept" grep -qx 'threads = 1024' "$T/out"
 t_run "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/d11t" --threads 1
 t_check "11: result.csv threads column" [ "$(result "$T/d11t/result.csv" threads)" = 1 ]
+# The default (0) is the CPUs the process may use, so a run pinned to one CPU runs one
+# thread, not one per online CPU on a core it does not own.
+if command -v taskset >/dev/null 2>&1; then
+    t_run taskset -c 0 "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/d11a"
+    t_check "11: default threads under taskset -c 0: 1" [ "$(result "$T/d11a/result.csv" threads)" = 1 ]
+fi
 
 # ---- 12: an unwritable output directory: exit 1 however it is reached ----
 : >"$T/plain"
