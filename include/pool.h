@@ -6,7 +6,8 @@
  * thread count and any assignment. Each job also says how many threads may take part, so
  * a small operation keeps to the few threads it can pay for. When jobs keep waiting for
  * descheduled threads (other processes on the cores), the pool uses fewer threads for a
- * while (on 2 cores: the caller alone). */
+ * while (on 2 cores: the caller alone). A pool has no more threads than the CPUs the
+ * process may use: threads beyond them would only wait for each other. */
 #ifndef MLPTRAIN_POOL_H
 #define MLPTRAIN_POOL_H
 
@@ -17,8 +18,12 @@ typedef void (*PoolTask)(void *ctx, int task);
  * tasks run at once with the same thread number (per-thread scratch buffers). */
 typedef void (*PoolThreadTask)(void *ctx, int task, int thread);
 
-/* Starts n_threads - 1 workers (n_threads >= 1). Returns NULL if threads cannot start. */
+/* A pool of min(n_threads, pool_available_cpus()) threads: starts that many - 1 workers
+ * (n_threads >= 1). Returns NULL if threads cannot start. */
 Pool *pool_create(int n_threads);
+/* A pool of exactly n_threads threads, even beyond the CPUs (tests use it to split work
+ * more ways than the machine has CPUs). */
+Pool *pool_create_exact(int n_threads);
 /* Stops and joins the workers; NULL is fine. */
 void pool_free(Pool *p);
 /* Runs fn(ctx, 0..n_tasks-1) on up to min(n_tasks, pool threads) threads. p may be NULL

@@ -88,7 +88,7 @@ static void print_help(FILE *f)
           "                           with -2, -3, ... when it exists]\n"
           "  -q, --quiet              nothing on stderr but errors [off]; on a terminal a live\n"
           "                           progress line replaces the per-epoch lines\n"
-          "  --threads N              same as --set train.threads=N (0 = the CPUs this process may use) [0]\n"
+          "  --threads N              same as --set train.threads=N (0 or more than the CPUs this process may use: those CPUs) [0]\n"
           "  --resume RUN_DIR         continue the run in RUN_DIR from its checkpoint.bin, with\n"
           "                           its config.ini; --set may change only keys that change no\n"
           "                           result (output.*, train.threads, train.checkpoint_every)\n"
@@ -444,7 +444,9 @@ int cli_fail(const Config *c, int code, const Err *e, const char *context)
 
 static int resolve_threads(const TrainParams *tp)
 {
-    return tp->threads > 0 ? (int)tp->threads : pool_available_cpus();
+    int cpus = pool_available_cpus();
+    /* More threads than CPUs would only wait for each other. */
+    return tp->threads > 0 && tp->threads < cpus ? (int)tp->threads : cpus;
 }
 
 static void memory_text(char *buf, size_t n, const MemPlan *m)
@@ -1135,7 +1137,7 @@ static int eval_command(const Cli *cli)
     ClassNames names;
     if (dataset_class_names(&names, &rp->data, &e) < 0)
         goto out_err;
-    int threads = rp->train.threads > 0 ? (int)rp->train.threads : pool_available_cpus();
+    int threads = resolve_threads(&rp->train);
     GemmPath kernels;
     if (threads > 1 && !(pool = pool_create(threads))) {
         err_set(&e, "cannot start %d threads", threads);

@@ -222,6 +222,12 @@ static void wake(Worker *w)
 
 Pool *pool_create(int n_threads)
 {
+    int cpus = pool_available_cpus();
+    return pool_create_exact(n_threads < cpus ? n_threads : cpus);
+}
+
+Pool *pool_create_exact(int n_threads)
+{
     if (n_threads < 1)
         n_threads = 1;
     Pool *p = aligned_alloc(alignof(Pool), sizeof(Pool)); /* sizes are multiples of 64 */

@@ -3,8 +3,8 @@
  * thread count of a list, as a share of the FMA peak measured here for that many threads.
  * Usage: bench_gemm [--threads 1,2,4] [--path generic|avx2|avx512] [--small | --large]
  *                   [--time SECONDS] [--cpu]
- * Thread counts default to 1, 2, 4, ... up to the CPUs available; counts above the CPUs
- * show what forcing more threads than cores costs. Each figure is the best of 3 timings. --cpu times
+ * Thread counts default to 1, 2, 4, ... up to the CPUs available; a count above the CPUs
+ * runs as mlptrain runs it, on as many threads as CPUs (pool_create). Each figure is the best of 3 timings. --cpu times
  * with the process's CPU time (one thread only): steadier on a busy machine, since time
  * the process spends descheduled does not count. */
 #include <stdio.h>
@@ -112,7 +112,8 @@ int main(int argc, char **argv)
     peak_print(&peak);
     printf("CPUs available: %d. %% = share of the peak of min(threads, CPUs) cores. cut: share\n"
            "of the products run on fewer threads because threads kept the caller waiting (other\n"
-           "processes on the cores; pool.h).\n\n", avail);
+           "processes on the cores; pool.h). threads above the CPUs: run as mlptrain runs them, on\n"
+           "as many threads as CPUs.\n\n", avail);
     printf("%-8s %-7s %-16s %15s %15s %15s %5s\n", "path", "threads", "N x in . out", "X.W^T",
            "dY^T.X", "dY.W", "cut");
     Rng r;

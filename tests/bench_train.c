@@ -10,8 +10,9 @@
  *
  * Usage: bench_train [--threads 1,2,4] [--split] [--runs N] [--seconds S] [--quiet] [ID...]
  *   --threads  one row per thread count (default: 1, 2, 4, ... up to the CPUs available),
- *              with the speed-up over the first; counts above the CPUs force more threads
- *              than cores (--quiet: the CPUs available only)
+ *              with the speed-up over the first; a count above the CPUs runs as mlptrain
+ *              runs it, on as many threads as CPUs (pool_create) (--quiet: the CPUs
+ *              available only)
  *   --split    also times the parts of a step one by one (forward and backward outside the
  *              products, loss, optimizer, batch assembly)
  *   --seconds  instead of best-of-N, trains for about S seconds and reports the mean
@@ -343,7 +344,8 @@ int main(int argc, char **argv)
                "but the micro-kernels (packing, optimizer, batch norm, activations, bias sums, loss,\n"
                "batch assembly). cut: share of pool jobs run on fewer threads (on 2: the caller\n"
                "alone) because its threads kept it waiting (other processes on the cores). x:\n"
-               "speed-up over the first thread count.\n\n", avail);
+               "speed-up over the first thread count. thr above the CPUs: run as mlptrain runs\n"
+               "it, on as many threads as CPUs.\n\n", avail);
         printf("%-3s %-42s %3s %8s %9s %7s %6s %5s %5s %5s %5s %5s\n", "id", "config", "thr",
                "s/epoch", "samples/s", "GFLOP/s", "%peak", "prod", "pack", "other", "cut", "x");
     }

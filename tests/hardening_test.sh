@@ -349,6 +349,9 @@ t_check "11: result.csv threads column" [ "$(result "$T/d11t/result.csv" threads
 if command -v taskset >/dev/null 2>&1; then
     t_run taskset -c 0 "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/d11a"
     t_check "11: default threads under taskset -c 0: 1" [ "$(result "$T/d11a/result.csv" threads)" = 1 ]
+    # More threads than CPUs would only wait for each other: they run as many as CPUs.
+    t_run taskset -c 0 "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/d11b" --threads 4
+    t_check "11: --threads 4 under taskset -c 0 runs 1" [ "$(result "$T/d11b/result.csv" threads)" = 1 ]
 fi
 
 # ---- 12: an unwritable output directory: exit 1 however it is reached ----

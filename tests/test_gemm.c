@@ -92,7 +92,7 @@ static void test_exact_against_reference(void)
 {
     Rng r;
     rng_seed(&r, 7, 0);
-    Pool *pool = pool_create(3);
+    Pool *pool = pool_create_exact(3);
     Gemm *gs[N_PATHS][2] = {{NULL}};
     int tested = 0;
     for (int p = 0; p < N_PATHS; p++)
@@ -141,7 +141,7 @@ static void test_threads_bit_identical(void)
     const Shape big[] = {{64, 256, 784}, {512, 300, 200}, {256, 784, 64}, {33, 1000, 500}};
     Pool *pools[7] = {NULL};
     for (int t = 2; t <= 7; t++)
-        pools[t - 1] = pool_create(t);
+        pools[t - 1] = pool_create_exact(t);
     for (int p = 0; p < N_PATHS; p++) {
         if (!gemm_path_supported(paths[p]))
             continue;

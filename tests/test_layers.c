@@ -157,7 +157,7 @@ static void test_gemm_paths(void)
                              {64, 96, 784}, {13, 700, 300}, {250, 33, 600}};
     Rng r;
     rng_seed(&r, 3, 0);
-    Pool *pools[3] = {NULL, pool_create(2), pool_create(3)};
+    Pool *pools[3] = {NULL, pool_create_exact(2), pool_create_exact(3)};
     Gemm *gemms[3][3] = {{NULL}};
     int paths_run = 0;
     for (int path = 0; path < 3; path++)
@@ -234,7 +234,7 @@ static void count_task(void *ctx, int task)
 
 static void test_pool_runs_every_task_once(void)
 {
-    Pool *p = pool_create(3);
+    Pool *p = pool_create_exact(3);
     CHECK(p != NULL);
     CHECK(pool_threads(p) == 3);
     for (int round = 0; round < 50; round++)

@@ -160,7 +160,7 @@ static void test_model_on_pool(void)
                                        128 * 10 + 10, BUFFERS = 4 * 128 };
     static float l0[LOGITS], l1[LOGITS], g0[PARAMS], g1[PARAMS], e0[LOGITS], e1[LOGITS];
     static float b0[BUFFERS], b1[BUFFERS];
-    Pool *pool = pool_create(3);
+    Pool *pool = pool_create_exact(3);
     CHECK(pool != NULL);
     model_pass(NULL, l0, g0, e0, b0);
     model_pass(pool, l1, g1, e1, b1);

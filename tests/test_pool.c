@@ -72,7 +72,7 @@ static void pause_ms(long ms)
 static void test_every_task_once(void)
 {
     for (int threads = 1; threads <= MAX_THREADS; threads++) {
-        Pool *p = pool_create(threads);
+        Pool *p = pool_create_exact(threads);
         CHECK(p != NULL);
         CHECK(pool_threads(p) == threads);
         bool ok = true;
@@ -90,7 +90,7 @@ static void test_every_task_once(void)
 /* Tasks longer than every spin and yield stage: the caller sleeps until the last one ends. */
 static void test_slow_tasks(void)
 {
-    Pool *p = pool_create(MAX_THREADS);
+    Pool *p = pool_create_exact(MAX_THREADS);
     CHECK(p != NULL);
     bool ok = true;
     for (int rep = 0; rep < 4; rep++)
@@ -103,7 +103,7 @@ static void test_slow_tasks(void)
  * be woken, including a job for fewer threads than the pool, then one for all. */
 static void test_sleeping_workers(void)
 {
-    Pool *p = pool_create(4);
+    Pool *p = pool_create_exact(4);
     CHECK(p != NULL);
     bool ok = true;
     for (int rep = 0; rep < 6; rep++) {
@@ -135,7 +135,7 @@ static void test_many_tasks(void)
     ManyJob j;
     j.runs = calloc(N, sizeof *j.runs);
     atomic_init(&j.bad, 0);
-    Pool *p = pool_create(3);
+    Pool *p = pool_create_exact(3);
     pool_run_threads(p, N, 3, many_task, &j);
     bool ok = atomic_load(&j.bad) == 0;
     for (int i = 0; i < N; i++)
@@ -148,7 +148,7 @@ static void test_many_tasks(void)
 static void test_create_free_idle(void)
 {
     for (int i = 0; i < 20; i++) {
-        Pool *p = pool_create(1 + i % 5);
+        Pool *p = pool_create_exact(1 + i % 5);
         CHECK(p != NULL);
         if (i % 3 == 0)
             pause_ms(2);
@@ -173,7 +173,7 @@ static void for_range(void *ctx, int b, int e)
 
 static void test_pool_for(void)
 {
-    Pool *p = pool_create(3);
+    Pool *p = pool_create_exact(3);
     const int sizes[] = {0, 1, 5, 99, 1000};
     const int grains[] = {0, 1, 10, 400, 2000};
     bool ok = true;

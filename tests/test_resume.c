@@ -55,7 +55,7 @@ static int run_build(Run *r, const char *ini, int threads, Err *e)
     if (dataset_split(&r->split, r->train.n, rp->data.val_split, &rng, e) < 0)
         return -1;
     dataset_normalizer(&r->nz, &r->train, &rp->data);
-    r->pool = threads > 1 ? pool_create(threads) : NULL;
+    r->pool = threads > 1 ? pool_create_exact(threads) : NULL;
     GemmPath kernels;
     if (gemm_path_from_env(&kernels, e) < 0 || !(r->gemm = gemm_create(r->pool, kernels, e)))
         return -1;
