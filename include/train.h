@@ -157,6 +157,11 @@ int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int 
 int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sched *s,
               const TrainIO *io, TrainResult *r, Err *e);
 
+/* A batch from records idx[0..n) of d: x (n rows of d->dim) normalized by nz, y the labels;
+ * the rows are split over pool. */
+void train_assemble(Pool *pool, const Dataset *d, const Normalizer *nz, const int *idx, int n,
+                    float *x, int *y);
+
 /* Reads checkpoint path into st, m, o and s, which must be built as for a fresh run of
  * the same config on the same data (the schedule by sched_init): checks the config hash,
  * the data's sizes, every array's length and every index before use, and that epochs_csv

@@ -115,8 +115,8 @@ static void batch_range(void *ctx, int b, int e)
     dataset_batch(j->d, j->nz, j->idx + b, e - b, j->x + (size_t)b * j->d->dim, j->y + b);
 }
 
-static void assemble(Pool *pool, const Dataset *d, const Normalizer *nz, const int *idx, int n,
-                     float *x, int *y)
+void train_assemble(Pool *pool, const Dataset *d, const Normalizer *nz, const int *idx, int n,
+                    float *x, int *y)
 {
     BatchJob j = {d, nz, idx, x, y};
     pool_for(pool, n, 32, batch_range, &j);
@@ -176,7 +176,7 @@ static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int
         if (!idx)
             for (int i = 0; i < rows; i++)
                 seq[i] = start + i;
-        assemble(m->pool, d, nz, ids, rows, w->x, w->y);
+        train_assemble(m->pool, d, nz, ids, rows, w->x, w->y);
         const float *logits = model_forward(m, w->x, rows, false, NULL);
         long c = 0;
         loss += softmax_xent(logits, w->y, rows, C, label_smoothing, NULL, &c);
@@ -757,7 +757,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         while (st->batch < per_epoch && st->iteration < total) {
             int start = (int)(st->batch * B);
             int rows = (int)(n_train - start < B ? n_train - start : B);
-            assemble(m->pool, d->train, d->nz, st->perm + start, rows, w.x, w.y);
+            train_assemble(m->pool, d->train, d->nz, st->perm + start, rows, w.x, w.y);
             const float *logits = model_forward(m, w.x, rows, true, &st->dropout_rng);
             long correct = 0;
             double loss_sum = softmax_xent(logits, w.y, rows, m->n_classes,

@@ -212,20 +212,6 @@ static Timing time_config(Setup *s, int runs, double seconds)
 
 /* ---- --split: the parts of a step, one by one ---- */
 
-typedef struct {
-    const Dataset *d;
-    const Normalizer *nz;
-    const int *idx;
-    float *x;
-    int *y;
-} BatchJob;
-
-static void batch_range(void *ctx, int b, int e)
-{
-    const BatchJob *j = ctx;
-    dataset_batch(j->d, j->nz, j->idx + b, e - b, j->x + (size_t)b * j->d->dim, j->y + b);
-}
-
 enum { PART_BATCH, PART_FWD, PART_LOSS, PART_BWD, PART_OPTIM, PART_GEMM, PART_PACK, N_PARTS };
 static const char *const part_names[N_PARTS] = {
     "batch assembly", "forward outside products", "loss", "backward outside products",
@@ -251,8 +237,7 @@ static void time_parts(Setup *s, int runs, double *best)
         for (long it = 0; it < iters; it++) {
             int start = (int)((it * B) % (s->n_train - B + 1));
             double t0 = util_now();
-            BatchJob bj = {&s->train, &s->nz, s->split.train_idx + start, x, y};
-            pool_for(pool, B, 32, batch_range, &bj);
+            train_assemble(pool, &s->train, &s->nz, s->split.train_idx + start, B, x, y);
             double t1 = util_now();
             const float *logits = model_forward(&s->m, x, B, true, &drop);
             double t2 = util_now();
