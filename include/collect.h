@@ -8,7 +8,7 @@
  * Files written (RFC 4180 via the CSV writer, CRLF, numbers as %.9g, each whole or absent):
  *
  *   summary.csv, one row per run:
- *     the 24 result.csv columns (collect_result_columns), copied as the run wrote them;
+ *     the 24 result.csv columns (train_result_columns), copied as the run wrote them;
  *     one column per swept key, header "section.key", the run's config.ini text;
  *     run_dir: the run's directory relative to the output directory when it lies under it
  *       ("." when it is the output directory), else the path as given or found.
@@ -44,7 +44,6 @@ typedef enum {
     COLLECT_COL_STATUS,
     COLLECT_N_COLUMNS
 } CollectColumn;
-extern const char *const collect_result_columns[]; /* [COLLECT_N_COLUMNS] header names */
 
 /* A run's status column. */
 typedef enum { COLLECT_OK, COLLECT_DIVERGED, COLLECT_INTERRUPTED, COLLECT_N_STATUS } CollectStatus;

@@ -178,6 +178,10 @@ int train_load_checkpoint(TrainState *st, const char *path, uint64_t config_hash
 void train_evaluate(Model *m, const Dataset *d, const Normalizer *nz, int batch,
                     float label_smoothing, long *confusion, double *loss, double *acc);
 
+/* The result.csv header, in file order (collect numbers them: CollectColumn). */
+enum { TRAIN_RESULT_COLUMNS = 24 };
+extern const char *const train_result_columns[TRAIN_RESULT_COLUMNS];
+
 /* Writes result.csv (header + one row) for the run whole or not at all (a temporary file
  * renamed over path). name is the run's directory name, threads the thread count used. */
 int train_write_result(const char *path, const RunParams *rp, const char *name, int threads,

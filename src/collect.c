@@ -14,14 +14,10 @@
 
 #include "csv.h"
 #include "ini.h"
+#include "train.h"
 
-const char *const collect_result_columns[] = {
-    "name", "dataset", "hidden", "activation", "batchnorm", "dropout", "optimizer", "lr",
-    "batch_size", "epochs", "schedule", "seed", "params", "test_acc", "test_loss",
-    "best_val_acc", "best_epoch", "stopped_epoch", "train_seconds",
-    "seconds_per_100_iterations", "peak_rss_bytes", "model_bytes", "threads", "status"};
-_Static_assert(sizeof collect_result_columns / sizeof collect_result_columns[0] ==
-                   COLLECT_N_COLUMNS, "one name per result.csv column");
+/* The names are the writer's (train_result_columns); CollectColumn gives each a number. */
+_Static_assert((int)TRAIN_RESULT_COLUMNS == (int)COLLECT_N_COLUMNS, "one number per result.csv column");
 
 const char *const collect_status_names[] = {"ok", "diverged", "interrupted"};
 _Static_assert(sizeof collect_status_names / sizeof collect_status_names[0] == COLLECT_N_STATUS,
@@ -454,10 +450,10 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
         goto done;
     }
     for (int c = 0; c < t.n_cols && c < COLLECT_N_COLUMNS; c++) {
-        if (strcmp(csv_cell(&t, 0, c), collect_result_columns[c]) != 0) {
+        if (strcmp(csv_cell(&t, 0, c), train_result_columns[c]) != 0) {
             err_set(e, "%s:%d: wrong header: column %d is '%.60s' (expected '%s', as mlptrain "
                     "writes result.csv)", path, t.line[0], c + 1, csv_cell(&t, 0, c),
-                    collect_result_columns[c]);
+                    train_result_columns[c]);
             goto done;
         }
     }
@@ -850,7 +846,7 @@ static int write_summary(const CollectResult *r, const char *path, const char *o
     int n_cols = COLLECT_N_COLUMNS + r->n_keys + 1;
     const char **header = xmalloc((size_t)n_cols * sizeof *header);
     for (int c = 0; c < COLLECT_N_COLUMNS; c++)
-        header[c] = collect_result_columns[c];
+        header[c] = train_result_columns[c];
     for (int k = 0; k < r->n_keys; k++)
         header[COLLECT_N_COLUMNS + k] = r->keys[k].name;
     header[n_cols - 1] = "run_dir";

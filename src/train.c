@@ -866,19 +866,21 @@ done:
     return rc;
 }
 
+const char *const train_result_columns[TRAIN_RESULT_COLUMNS] = {
+    "name", "dataset", "hidden", "activation", "batchnorm", "dropout", "optimizer", "lr",
+    "batch_size", "epochs", "schedule", "seed", "params", "test_acc", "test_loss",
+    "best_val_acc", "best_epoch", "stopped_epoch", "train_seconds",
+    "seconds_per_100_iterations", "peak_rss_bytes", "model_bytes", "threads", "status"};
+
 int train_write_result(const char *path, const RunParams *rp, const char *name, int threads,
                        const Model *m, const TrainResult *r, Err *e)
 {
-    static const char *const cols[] = {
-        "name", "dataset", "hidden", "activation", "batchnorm", "dropout", "optimizer", "lr",
-        "batch_size", "epochs", "schedule", "seed", "params", "test_acc", "test_loss",
-        "best_val_acc", "best_epoch", "stopped_epoch", "train_seconds",
-        "seconds_per_100_iterations", "peak_rss_bytes", "model_bytes", "threads", "status"};
+    const char *const *cols = train_result_columns;
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0)
         return -1;
     CsvWriter c;
-    csv_attach(&c, af.f, cols, (int)(sizeof cols / sizeof cols[0]));
+    csv_attach(&c, af.f, cols, TRAIN_RESULT_COLUMNS);
     char hidden[PARAMS_MAX_HIDDEN * 12 + 1] = "";
     size_t len = 0;
     for (int i = 0; i < rp->model.n_hidden; i++)
