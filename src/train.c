@@ -591,6 +591,13 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
                        "at iteration %ld or stop early in its last epoch)", f->path,
                        li[LI_FINISHED] ? "finished" : "not finished", epoch, iteration,
                        stopped, total);
+    /* The training window since the last row: its samples were trained on in the steps
+     * taken, and it grows by at most a batch a step, so the continued run stays in bounds. */
+    if (li[LI_CORRECT] > li[LI_SEEN] || li[LI_SEEN] > iteration * tp->batch_size)
+        return err_set(e, "%s: damaged: section 'loop.counts' holds %lld correct of %lld "
+                       "samples seen after %lld iterations of batch %ld (expected correct <= "
+                       "seen <= iterations x batch size)", f->path, (long long)li[LI_CORRECT],
+                       (long long)li[LI_SEEN], iteration, (long)tp->batch_size);
     if (li[LI_BEST_EPOCH] > done || li[LI_BAD_EPOCHS] > done)
         return err_set(e, "%s: damaged: section 'loop.counts' holds best epoch %lld and %lld "
                        "epochs without improvement after %lld epochs done (expected at most "
