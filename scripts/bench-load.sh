@@ -8,7 +8,9 @@
 # Each cell is s/epoch (mean over the k runs for "runs"), from `bench_train --seconds`,
 # the median of REPS repetitions (the thread settings take turns, so slow drifts in the
 # machine's other load hit them alike). "def/best" divides the default setting (all
-# available CPUs) by the best setting of its row: the target is at most 1.2. "cut" is the
+# available CPUs) by the best setting of its row: the target is at most 1.2. "%peak" is
+# what the default setting's runs train together (k runs for "runs", one otherwise) as a
+# share of the FP32 peak of all the CPUs, measured at the start. "cut" is the
 # share of the default runs' pool jobs that ran on fewer threads (on 2: the caller alone)
 # because its threads kept it waiting (pool.h).
 # Usage: [CONFIGS=...] [KS=...] [THREADS=...] [RUN_SECONDS=...] [REPS=...]
@@ -33,10 +35,13 @@ trap 'exit 130' INT TERM
 default=$("$bench" --cpus) || exit 1
 if [ "$default" -gt 1 ]; then thread_list=${THREADS:-1 $default $((2 * default))}; else thread_list=${THREADS:-1 2}; fi
 echo "CPUs available: $default (the default thread count); cores: $(grep -c ^processor /proc/cpuinfo)"
+peak=$("$bench" --peak) || exit 1
+echo "FP32 peak of the $default CPUs (FMA loop): $peak GFLOP/s"
 echo "load average at start: $(cat /proc/loadavg)"
 echo
 
-# run_many K THREADS ID: K runs at once; prints the mean s/epoch and cut share (or "fail").
+# run_many K THREADS ID: K runs at once; prints the mean s/epoch, the mean cut share and the
+# GFLOP/s of the K runs together (or "fail").
 run_many() {
     i=0
     pids=
@@ -46,8 +51,8 @@ run_many() {
         i=$((i + 1))
     done
     for p in $pids; do wait "$p"; done
-    cat "$tmp"/out.* | awk 'NF == 4 { s += $3; o += $4; n++ }
-        END { if (n) printf "%.3f %.2f", s / n, o / n; else printf "fail" }'
+    cat "$tmp"/out.* | awk 'NF == 5 { s += $3; o += $4; g += $5; n++ }
+        END { if (n) printf "%.3f %.2f %.1f", s / n, o / n, g; else printf "fail" }'
     rm -f "$tmp"/out.*
 }
 
@@ -77,7 +82,7 @@ for t in $thread_list; do
     [ "$t" = "$default" ] && label="$t(def)"
     printf " %9s" "$label"
 done
-printf " %9s %5s\n" "def/best" "cut"
+printf " %9s %6s %5s\n" "def/best" "%peak" "cut"
 
 for id in $configs; do
     for kind in alone runs busy; do
@@ -85,7 +90,7 @@ for id in $configs; do
             [ "$kind" = alone ] && [ "$k" != "$(echo $ks | cut -d' ' -f1)" ] && continue
             [ "$kind" = alone ] && kk=0 || kk=$k
             printf "%-4s %-6s %2s" "$id" "$kind" "$kk"
-            rm -f "$tmp"/cell.* "$tmp"/cut
+            rm -f "$tmp"/cell.* "$tmp"/cut "$tmp"/gflops
             r=0
             while [ "$r" -lt "$reps" ]; do
                 for t in $thread_list; do
@@ -100,7 +105,10 @@ for id in $configs; do
                     esac
                     [ "$v" = fail ] && continue
                     echo "$v" | cut -d' ' -f1 >>"$tmp/cell.$t"
-                    [ "$t" = "$default" ] && echo "$v" | cut -d' ' -f2 >>"$tmp/cut"
+                    if [ "$t" = "$default" ]; then
+                        echo "$v" | cut -d' ' -f2 >>"$tmp/cut"
+                        echo "$v" | cut -d' ' -f3 >>"$tmp/gflops"
+                    fi
                 done
                 r=$((r + 1))
             done
@@ -115,10 +123,12 @@ for id in $configs; do
                 fi
             done
             cut=$( [ -f "$tmp/cut" ] && awk '{ s += $1; n++ } END { printf "%.0f%%", 100 * s / n }' "$tmp/cut" || echo -)
+            share=$( [ -f "$tmp/gflops" ] && awk -v p="$peak" '{ s += $1; n++ }
+                END { printf "%.0f%%", 100 * s / n / p }' "$tmp/gflops" || echo -)
             if [ -n "$def" ] && [ -n "$best" ] && [ "$def" != fail ]; then
-                printf " %9s %5s\n" "$(awk "BEGIN { printf \"%.2f\", $def / $best }")" "$cut"
+                printf " %9s %6s %5s\n" "$(awk "BEGIN { printf \"%.2f\", $def / $best }")" "$share" "$cut"
             else
-                printf " %9s %5s\n" "-" "$cut"
+                printf " %9s %6s %5s\n" "-" "$share" "$cut"
             fi
         done
     done

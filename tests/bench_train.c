@@ -17,10 +17,11 @@
  *              products, loss, optimizer, batch assembly)
  *   --seconds  instead of best-of-N, trains for about S seconds and reports the mean
  *              (bench-load runs several of these at once)
- *   --quiet    no peak measurement or header; one line "ID threads s/epoch cut" per row
- *              (cut: the share of pool jobs run on fewer threads because threads kept
+ *   --quiet    no peak measurement or header; one line "ID threads s/epoch cut GFLOP/s" per
+ *              row (cut: the share of pool jobs run on fewer threads because threads kept
  *              the caller waiting; see pool.h)
- *   --cpus     prints the CPUs available (the default thread count) and exits */
+ *   --cpus     prints the CPUs available (the default thread count) and exits
+ *   --peak     prints the FP32 peak of those CPUs (GFLOP/s, FMA loop) and exits */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,7 +274,7 @@ static void time_parts(Setup *s, int runs, double *best)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_train [--threads 1,2,...] [--split] [--runs N] [--seconds S] "
-                    "[--quiet] [ID...]\n");
+                    "[--quiet] [--cpus | --peak] [ID...]\n");
     exit(2);
 }
 
@@ -306,6 +307,12 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--cpus") == 0) {
             printf("%d\n", avail);
+            return 0;
+        } else if (strcmp(argv[i], "--peak") == 0) {
+            Pool *pp = avail > 1 ? pool_create(avail) : NULL;
+            Peak pk = bench_peak(pp);
+            pool_free(pp);
+            printf("%.1f\n", pk.peak_all);
             return 0;
         } else if (argv[i][0] != '-' && n_only < 16) {
             only[n_only++] = argv[i];
@@ -354,10 +361,10 @@ int main(int argc, char **argv)
             setup_init(&s, c, g);
             Timing tm = time_config(&s, runs, seconds);
             double per_epoch = tm.seconds * ceil((double)c->n_full / c->batch);
+            double gflops = flops_per_sample(c) * c->batch / tm.seconds / 1e9;
             if (quiet) {
-                printf("%s %d %.4f %.2f\n", c->id, t, per_epoch, tm.cut);
+                printf("%s %d %.4f %.2f %.1f\n", c->id, t, per_epoch, tm.cut, gflops);
             } else {
-                double gflops = flops_per_sample(c) * c->batch / tm.seconds / 1e9;
                 int cores = t < avail ? t : avail;
                 if (ti == 0)
                     first = per_epoch;
