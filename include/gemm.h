@@ -32,9 +32,8 @@ void gemm_free(Gemm *g);
 /* Bytes of packing buffers gemm_create allocates for a pool of threads threads. */
 double gemm_workspace_bytes(int threads);
 
-/* The path actually used (never GEMM_AUTO) and the pool. */
+/* The path actually used (never GEMM_AUTO). */
 GemmPath gemm_path(const Gemm *g);
-Pool *gemm_pool(const Gemm *g);
 
 /* C (M,N) = op(A) (M,K) . op(B) (K,N)  [+ C when accumulate]
  * op(A) = A (M,K), lda >= K   or, with trans_a, A^T where A is (K,M), lda >= M.

@@ -591,11 +591,6 @@ GemmPath gemm_path(const Gemm *g)
     return g ? g->k.path : GEMM_GENERIC;
 }
 
-Pool *gemm_pool(const Gemm *g)
-{
-    return g ? g->pool : NULL;
-}
-
 /* ---- packing a block ---- */
 
 /* op(A)[i0..i0+mc) x [p0..p0+kc) into MR-row slivers, zero-padded to MR rows. */

@@ -75,6 +75,7 @@ static double flops_per_sample(const BenchConfig *c)
 typedef struct {
     const BenchConfig *c;
     Gemm *g;
+    Pool *pool; /* g's, and the other layers' and the optimizer's */
     Rng rng;
     Dataset train, test;
     Normalizer nz;
@@ -90,11 +91,12 @@ static void die(const char *what, const Err *e)
     exit(1);
 }
 
-static void setup_init(Setup *s, const BenchConfig *c, Gemm *g)
+static void setup_init(Setup *s, const BenchConfig *c, Gemm *g, Pool *pool)
 {
     memset(s, 0, sizeof *s);
     s->c = c;
     s->g = g;
+    s->pool = pool;
     rng_seed(&s->rng, 42, 0);
     Err e;
     s->n_train = c->iters * c->batch < c->n_full ? c->iters * c->batch : c->n_full;
@@ -127,7 +129,7 @@ static void setup_init(Setup *s, const BenchConfig *c, Gemm *g)
     mp.activation = c->act;
     mp.batchnorm = c->bn;
     mp.bias_init = BIAS_INIT_DEFAULT;
-    if (model_init(&s->m, &mp, c->n_in, 10, c->batch, g, gemm_pool(g), &s->rng, &e) < 0)
+    if (model_init(&s->m, &mp, c->n_in, 10, c->batch, g, pool, &s->rng, &e) < 0)
         die("model", &e);
     OptimParams op = {0};
     op.optimizer = c->opt;
@@ -135,7 +137,7 @@ static void setup_init(Setup *s, const BenchConfig *c, Gemm *g)
     op.beta1 = 0.9;
     op.beta2 = 0.999;
     op.eps = 1e-8;
-    optim_init(&s->o, &op, s->m.n_params, gemm_pool(g));
+    optim_init(&s->o, &op, s->m.n_params, pool);
 }
 
 static void setup_free(Setup *s)
@@ -190,7 +192,7 @@ static Timing time_config(Setup *s, int runs, double seconds)
     Timing best = {INFINITY, 0, 0, 0};
     double t_total = 0;
     long it_total = 0;
-    PoolStats p0 = pool_stats(gemm_pool(s->g));
+    PoolStats p0 = pool_stats(s->pool);
     for (int rep = 0; seconds > 0 ? t_total < seconds : rep < runs; rep++) {
         gemm_stats_reset(s->g);
         double t = train_steps(s, c->iters, &done);
@@ -205,7 +207,7 @@ static Timing time_config(Setup *s, int runs, double seconds)
     }
     if (seconds > 0)
         best.seconds = t_total / it_total;
-    PoolStats p1 = pool_stats(gemm_pool(s->g));
+    PoolStats p1 = pool_stats(s->pool);
     long jobs = p1.jobs - p0.jobs + p1.limited_jobs - p0.limited_jobs;
     best.cut = jobs > 0 ? (double)(p1.limited_jobs - p0.limited_jobs) / jobs : 0;
     return best;
@@ -227,7 +229,7 @@ static void time_parts(Setup *s, int runs, double *best)
     int *y = xmalloc(sizeof(int) * (size_t)B);
     Rng drop;
     rng_seed(&drop, 1, 4);
-    Pool *pool = gemm_pool(s->g);
+    Pool *pool = s->pool;
     for (int p = 0; p < N_PARTS; p++)
         best[p] = INFINITY;
     for (int rep = 0; rep < runs + 1; rep++) { /* the first is a warm-up */
@@ -358,7 +360,7 @@ int main(int argc, char **argv)
                 return 1;
             }
             Setup s;
-            setup_init(&s, c, g);
+            setup_init(&s, c, g, pool);
             Timing tm = time_config(&s, runs, seconds);
             double per_epoch = tm.seconds * ceil((double)c->n_full / c->batch);
             double gflops = flops_per_sample(c) * c->batch / tm.seconds / 1e9;

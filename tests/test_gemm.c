@@ -115,7 +115,7 @@ static void test_exact_against_reference(void)
                         bool same = memcmp(o.C, o.R, sizeof(float) * o.n_c) == 0;
                         if (!same)
                             fprintf(stderr, "  %s, %d threads: %dx%dx%d ta=%d tb=%d acc=%d differs\n",
-                                    gemm_path_names[paths[p]], pool_threads(gemm_pool(gs[p][gi])),
+                                    gemm_path_names[paths[p]], gi ? pool_threads(pool) : 1,
                                     s->M, s->N, s->K, ta, tb, acc);
                         CHECK(same);
                         tested++;
