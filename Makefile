@@ -67,6 +67,9 @@ test-kernels: $(BIN) $(TEST_BIN)
 	        echo "== MLPTRAIN_KERNEL=$$k"; MLPTRAIN_KERNEL=$$k sh tests/run.sh $(BUILD) $(BIN) || exit 1; \
 	    else echo "== MLPTRAIN_KERNEL=$$k: this CPU cannot run it, skipped"; fi; \
 	done
+	@echo "== SIMD clones against the plain loops"
+	@$(MAKE) -s BUILD=$(BUILD)/plain CFLAGS="$(CFLAGS) -DSIMD_CLONES=" $(BUILD)/plain/mlptrain
+	@MLPTRAIN=./$(BIN) PLAIN=$(BUILD)/plain/mlptrain sh tests/clones.sh
 
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test

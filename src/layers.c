@@ -9,10 +9,11 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "simd.h"
 
 /* The product's instantiation of the kernels: float, external, under their own names. */
 #define REAL float
-#define KERNEL
+#define KERNEL SIMD_CLONES
 #define GEMM gemm
 #define R_EXP expf
 #define R_TANH tanhf
