@@ -17,7 +17,8 @@
 #include "train.h"
 
 /* The names are the writer's (train_result_columns); CollectColumn gives each a number. */
-_Static_assert((int)TRAIN_RESULT_COLUMNS == (int)COLLECT_N_COLUMNS, "one number per result.csv column");
+_Static_assert((int)TRAIN_RESULT_COLUMNS == (int)COLLECT_N_COLUMNS,
+               "one number per result.csv column");
 
 const char *const collect_status_names[] = {"ok", "diverged", "interrupted"};
 _Static_assert(sizeof collect_status_names / sizeof collect_status_names[0] == COLLECT_N_STATUS,

@@ -518,9 +518,9 @@ static Gemm *gemm_alloc(Pool *pool, GemmPath p)
     return g;
 }
 
-/* A product with full and edge tiles in both dimensions, two k blocks and every transpose, compared with gemm_ref: a SIMD kernel is checked on the CPU
- * that runs it, which may not be one its tests ran on. Values are small integers, so every
- * path must agree exactly. */
+/* A product with full and edge tiles in both dimensions, two k blocks and every transpose,
+ * compared with gemm_ref: a SIMD kernel is checked on the CPU that runs it, which may not be
+ * one its tests ran on. Values are small integers, so every path must agree exactly. */
 static bool self_check(Gemm *g)
 {
     const Layout *k = &g->k;
