@@ -21,7 +21,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      = $(if $(filter build,$(BUILD)),mlptrain,$(BUILD)/mlptrain)
 
-.PHONY: all test test-kernels sanitize demo bench bench-gemm bench-load bench-pytorch fuzz fuzz-build clean
+.PHONY: all test test-kernels sanitize tsan demo bench bench-gemm bench-load bench-pytorch fuzz fuzz-build clean
 all: $(BIN)
 
 $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
@@ -74,6 +74,16 @@ test-kernels: $(BIN) $(TEST_BIN)
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
+# ThreadSanitizer over the whole suite. C11 thread calls reach pthreads through
+# tests/tsan_threads.c (ThreadSanitizer intercepts pthreads only); no SIMD clones (their
+# load-time resolvers run before ThreadSanitizer is set up).
+TSAN_WRAP = $(foreach f,call_once thrd_create thrd_join mtx_init mtx_lock mtx_unlock mtx_destroy \
+                cnd_init cnd_wait cnd_signal cnd_broadcast cnd_destroy,-Wl,--wrap=$(f))
+tsan:
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" MLPTRAIN_TSAN=1 $(MAKE) BUILD=build-tsan OPT=-O1 \
+	    CFLAGS="-fsanitize=thread -DSIMD_CLONES=" \
+	    LDLIBS="tests/tsan_threads.c $(TSAN_WRAP) -lm -pthread" test
+
 # Fuzzing: clang + libFuzzer, ASan and UBSan; never part of `make test`. The library is
 # built with coverage instrumentation into build-fuzz/, one binary per harness
 # tests/fuzz/fuzz_TARGET.c. SIMD_CLONES is left empty: the sanitizers and clang need no
@@ -118,7 +128,7 @@ demo: $(BIN)
 
 # Build outputs only: runs/ holds users' results and is never removed here.
 clean:
-	rm -rf build build-san build-fuzz mlptrain
+	rm -rf build build-san build-tsan build-fuzz mlptrain
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
 -include $(wildcard $(FUZZ_DIR)/src/*.d $(FUZZ_DIR)/*.d)

@@ -221,6 +221,9 @@ t_check "5: SIGHUP: epochs.csv whole" whole_csv "$T/d5h/epochs.csv" 11
 t_check "5: SIGHUP: summary.txt written" [ -s "$T/d5h/summary.txt" ]
 t_check "5: SIGHUP: config.ini written" [ -s "$T/d5h/config.ini" ]
 t_check "5: SIGHUP: no temporary files" no_temp "$T/d5h"
+# A full disk is a file-size limit (ulimit -f). Under ThreadSanitizer (make tsan) a limit
+# of 0 stops the runtime before main: those two checks run in the other builds.
+if [ -z "${MLPTRAIN_TSAN:-}" ]; then
 # a full disk at start (a file-size limit of 0): the reason, exit 1, no empty config.ini
 limited 0 "$T/fd0.err" "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/fd0"
 t_check "5: full disk at start: exit 1" [ "$rc" -eq 1 ]
@@ -232,6 +235,7 @@ limited 0 "$T/fd0b.err" "$MLPTRAIN" "$T/tiny.ini" -q --set output.dir="$T/fd0b"
 t_check "5: full disk, output.dir: exit 1" [ "$rc" -eq 1 ]
 t_check "5: full disk, output.dir: the reason" [ "$(cat "$T/fd0b.err")" = "mlptrain: cannot write '$T/fd0b/tiny/config.ini': File too large" ]
 t_check "5: full disk, output.dir: the claimed directory is removed" [ -z "$(ls -A "$T/fd0b")" ]
+fi
 # room for config.ini (about 1.3 KB) but not for summary.txt (50 layers: about 7 KB);
 # `ulimit -f 4` is 2 KB in dash, 4 KB in bash
 wide=8
