@@ -7,6 +7,7 @@
 #ifndef MLPTRAIN_CSV_H
 #define MLPTRAIN_CSV_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "util.h"
@@ -38,6 +39,7 @@ void csv_double_exact(CsvWriter *w, double v); /* %.17g, for values that must ro
 void csv_long(CsvWriter *w, long long v);
 void csv_ullong(CsvWriter *w, unsigned long long v);
 void csv_empty(CsvWriter *w);
+void csv_double_or_empty(CsvWriter *w, double v, bool present); /* v, or empty if !present */
 /* Ends the row (padding missing fields as empty), writes and flushes it. Returns 0, or -1
  * with e naming the file and the reason if this or any earlier write failed. */
 int csv_end_row(CsvWriter *w, Err *e);

@@ -909,21 +909,10 @@ static int write_by_point(const CollectResult *r, const char *path, Err *e)
             for (int m = 0; m < COLLECT_N_METRICS; m++) {
                 const CollectStat *st = &pt->stat[m];
                 csv_long(&w, st->n);
-                if (st->n > 0)
-                    csv_double(&w, st->mean);
-                else
-                    csv_empty(&w);
-                if (st->n > 1)
-                    csv_double(&w, st->std);
-                else
-                    csv_empty(&w);
-                if (st->n > 0) {
-                    csv_double(&w, st->min);
-                    csv_double(&w, st->max);
-                } else {
-                    csv_empty(&w);
-                    csv_empty(&w);
-                }
+                csv_double_or_empty(&w, st->mean, st->n > 0);
+                csv_double_or_empty(&w, st->std, st->n > 1);
+                csv_double_or_empty(&w, st->min, st->n > 0);
+                csv_double_or_empty(&w, st->max, st->n > 0);
             }
             csv_end_row(&w, NULL);
         }

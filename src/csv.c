@@ -172,6 +172,14 @@ void csv_empty(CsvWriter *w)
     put_field(w, "");
 }
 
+void csv_double_or_empty(CsvWriter *w, double v, bool present)
+{
+    if (present)
+        csv_double(w, v);
+    else
+        csv_empty(w);
+}
+
 int csv_end_row(CsvWriter *w, Err *e)
 {
     while (w->col < w->n_cols)

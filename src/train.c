@@ -258,14 +258,6 @@ static Eval validate(Loop *L, long iteration)
     return L->last_val;
 }
 
-static void write_cell(CsvWriter *c, double v, int present)
-{
-    if (present)
-        csv_double(c, v);
-    else
-        csv_empty(c);
-}
-
 /* Evaluates and appends one row to epochs.csv (and the log); confusion as evaluate's. */
 static int write_row(Loop *L, int with_test, long *confusion, Err *e)
 {
@@ -295,12 +287,12 @@ static int write_row(Loop *L, int with_test, long *confusion, Err *e)
     csv_long(c, st->epoch);
     csv_long(c, st->iteration);
     csv_double(c, st->lr_used);
-    write_cell(c, train_loss, st->window_seen > 0);
-    write_cell(c, train_acc, st->window_seen > 0);
-    write_cell(c, val.loss, has_val);
-    write_cell(c, val.acc, has_val);
-    write_cell(c, test.loss, with_test);
-    write_cell(c, test.acc, with_test);
+    csv_double_or_empty(c, train_loss, st->window_seen > 0);
+    csv_double_or_empty(c, train_acc, st->window_seen > 0);
+    csv_double_or_empty(c, val.loss, has_val);
+    csv_double_or_empty(c, val.acc, has_val);
+    csv_double_or_empty(c, test.loss, with_test);
+    csv_double_or_empty(c, test.acc, with_test);
     csv_double(c, st->window_seconds);
     csv_double(c, elapsed);
     if (csv_end_row(c, e) < 0)
@@ -908,7 +900,7 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     csv_long(&c, (long long)m->n_params);
     csv_double(&c, r->test_acc);
     csv_double(&c, r->test_loss);
-    write_cell(&c, r->best_val_acc, !isnan(r->best_val_acc));
+    csv_double_or_empty(&c, r->best_val_acc, !isnan(r->best_val_acc));
     if (r->best_epoch > 0)
         csv_long(&c, r->best_epoch);
     else
@@ -918,7 +910,7 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     else
         csv_empty(&c);
     csv_double(&c, r->train_seconds);
-    write_cell(&c, r->train_seconds * 100.0 / (double)r->iterations, r->iterations > 0);
+    csv_double_or_empty(&c, r->train_seconds * 100.0 / (double)r->iterations, r->iterations > 0);
     long long rss = util_peak_rss_bytes();
     if (rss >= 0)
         csv_long(&c, rss);
@@ -979,8 +971,8 @@ int train_write_confusion(const char *dir, const long *confusion, const ClassNam
         csv_long(&c, records);
         csv_long(&c, predicted_k);
         csv_long(&c, correct);
-        write_cell(&c, (double)correct / (double)records, records > 0);
-        write_cell(&c, (double)correct / (double)predicted_k, predicted_k > 0);
+        csv_double_or_empty(&c, (double)correct / (double)records, records > 0);
+        csv_double_or_empty(&c, (double)correct / (double)predicted_k, predicted_k > 0);
         csv_end_row(&c, NULL);
     }
     csv_close(&c, NULL);
