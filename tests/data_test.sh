@@ -179,12 +179,7 @@ cifar cifar_files_as_mnist
 expect cifar_files_as_mnist mnist "mlptrain: $D/$TI: not found, but data_batch_1.bin is there: the directory holds CIFAR-10 batches (expected data.dataset = cifar10)"
 
 # ---- a file the user may not read (root reads anything: run as nobody where possible) ----
-as_user=""
-if [ "$(id -u)" -eq 0 ]; then
-    command -v setpriv >/dev/null 2>&1 && as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
-else
-    as_user="env"
-fi
+t_unprivileged
 if [ -n "$as_user" ]; then
     chmod 755 "$T"
     mnist unreadable; chmod 755 "$D"; chmod 644 "$D"/*; chmod 000 "$D/$TL"

@@ -368,12 +368,7 @@ expect "12: output.dir is a file" 1 "mlptrain: --set output.dir=$T/plain: $T/pla
     "$MLPTRAIN" "$T/tiny.ini" -q --set output.dir="$T/plain"
 # a read-only directory: as a user who cannot write it (root writes anywhere: run as
 # nobody through setpriv where it exists)
-as_user=""
-if [ "$(id -u)" -eq 0 ]; then
-    command -v setpriv >/dev/null 2>&1 && as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
-else
-    as_user="env"
-fi
+t_unprivileged
 if [ -n "$as_user" ]; then
     chmod 755 "$T"
     mkdir -m 755 "$T/pub"

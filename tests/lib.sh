@@ -24,6 +24,18 @@ t_run() {
     rc=$?
 }
 
+# t_unprivileged: sets $as_user to a command prefix that runs a command without root's
+# right to read and write anything: "env" for a user who is not root, setpriv to nobody for
+# root, "" when root has no setpriv (the caller then skips its checks).
+t_unprivileged() {
+    as_user=""
+    if [ "$(id -u)" -eq 0 ]; then
+        command -v setpriv >/dev/null 2>&1 && as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    else
+        as_user="env"
+    fi
+}
+
 t_done() {
     echo "$suite: $t_pass passed, $t_fail failed"
     [ "$t_fail" -eq 0 ]
