@@ -30,8 +30,8 @@ typedef struct {
     char dir[PARAMS_PATH_MAX + 16]; /* the sweep directory */
     long n;
     Item *items;
-    long *todo;              /* indices still to run, ascending */
-    long n_todo;
+    long *pending;           /* indices still to run, ascending */
+    long n_pending;
     int jobs, threads;       /* runs at once, threads each */
     Progress *progress;
     bool epoch_lines;
@@ -186,14 +186,14 @@ static void write_index(const Study *st)
 static void show_header(Study *st)
 {
     char line[PARAMS_PATH_MAX + 256], eta[32];
-    long running = st->n_todo - st->done;
+    long running = st->n_pending - st->done;
     if (running > st->jobs)
         running = st->jobs;
     double per_run = st->done ? st->busy / (double)st->done : -1;
-    double left = per_run < 0 ? -1 : per_run * (double)(st->n_todo - st->done) / st->jobs;
+    double left = per_run < 0 ? -1 : per_run * (double)(st->n_pending - st->done) / st->jobs;
     progress_format_duration(eta, sizeof eta, left);
     snprintf(line, sizeof line, "sweep %s: %ld/%ld runs done%s, %ld running, ETA %s", st->dir,
-             st->done, st->n_todo, st->failed ? " (some failed)" : "", running, eta);
+             st->done, st->n_pending, st->failed ? " (some failed)" : "", running, eta);
     progress_header(st->progress, line);
 }
 
@@ -201,7 +201,7 @@ static void show_header(Study *st)
 static void job(void *ctx, long k, int slot)
 {
     Study *st = ctx;
-    long i = st->todo[k];
+    long i = st->pending[k];
     Item *it = &st->items[i];
     Config pc;
     ConfigPoint pt;
@@ -301,8 +301,8 @@ static int index_command(Study *st, long index)
                     sweep_status_names[it->status], it->dir);
         return EXIT_OK;
     }
-    st->todo[0] = index;
-    st->n_todo = 1;
+    st->pending[0] = index;
+    st->n_pending = 1;
     cli_catch_signals();
     job(st, 0, 0);
     return st->code;
@@ -384,7 +384,7 @@ int study_sweep(const Cli *cli)
     int cpus = pool_available_cpus();
     st.threads = cpus / st.jobs > 1 ? cpus / st.jobs : 1;
     st.items = xcalloc((size_t)st.n, sizeof *st.items);
-    st.todo = xcalloc((size_t)st.n, sizeof *st.todo);
+    st.pending = xcalloc((size_t)st.n, sizeof *st.pending);
     mtx_init(&st.mu, mtx_plain);
     code = validate(&st);
     if (code >= 0) {
@@ -399,7 +399,7 @@ int study_sweep(const Cli *cli)
     } else {
         for (long i = 0; i < st.n; i++)
             if (!sweep_finished(st.items[i].status))
-                st.todo[st.n_todo++] = i;
+                st.pending[st.n_pending++] = i;
         if (util_mkdirs(st.dir, &e) < 0) {
             fprintf(stderr, "mlptrain: %s\n", e.msg);
             code = EXIT_RUNTIME;
@@ -410,20 +410,20 @@ int study_sweep(const Cli *cli)
                 st.progress = progress_create(stderr, st.jobs, 1, 1);
             if (!cli->quiet)
                 fprintf(stderr, "mlptrain: sweep %s: %ld runs, %ld to run (%ld finished "
-                        "already), %d at once with %d thread%s each\n", st.dir, st.n, st.n_todo,
-                        st.n - st.n_todo, st.jobs, st.threads, st.threads == 1 ? "" : "s");
+                        "already), %d at once with %d thread%s each\n", st.dir, st.n, st.n_pending,
+                        st.n - st.n_pending, st.jobs, st.threads, st.threads == 1 ? "" : "s");
             write_index(&st);
             cli_catch_signals();
             st.t_start = util_now();
             show_header(&st);
-            sweep_run_jobs(st.jobs, st.n_todo, job, &st, &cli_stop_signal);
+            sweep_run_jobs(st.jobs, st.n_pending, job, &st, &cli_stop_signal);
             progress_free(st.progress);
             code = st.code;
             if (cli_stop_signal && code < 128)
                 code = 128 + (int)cli_stop_signal;
             if (!cli->quiet)
                 fprintf(stderr, "mlptrain: sweep %s: %ld of %ld runs done this time%s -> "
-                        "%s/sweep.csv\n", st.dir, st.done, st.n_todo,
+                        "%s/sweep.csv\n", st.dir, st.done, st.n_pending,
                         st.failed ? ", some failed" : "", st.dir);
             const char *dirs[1] = {st.dir};
             int crc = summarize(dirs, 1, st.dir, cli->quiet);
@@ -436,7 +436,7 @@ int study_sweep(const Cli *cli)
         free(st.items[i].text);
     }
     free(st.items);
-    free(st.todo);
+    free(st.pending);
     mtx_destroy(&st.mu);
     config_free(&base);
     return code;
