@@ -111,6 +111,13 @@ int util_atomic_commit_new(AtomicFile *a, Err *e);
  * after a commit. */
 void util_atomic_abort(AtomicFile *a);
 
+/* The process's cgroup v2 directory relative to /sys/fs/cgroup ("/a/b", from the "0::"
+ * line of /proc/self/cgroup) into dir; -1 (dir "") when there is none. A limit may sit on
+ * the directory or any ancestor: util_cgroup_parent cuts dir to its parent, and returns 0
+ * (dir unchanged) at the root's children, since the root holds no limit files. */
+int util_cgroup_dir(char *dir, size_t n);
+int util_cgroup_parent(char *dir);
+
 /* Memory this process can still use, in bytes: MemAvailable from /proc/meminfo, lowered to
  * the cgroup v2 memory.max (minus memory.current) of this process's cgroup or any of its
  * ancestors when that is lower. -1 when nothing is readable. *what receives a short

@@ -633,32 +633,15 @@ int pool_parse_cfs_quota(const char *quota, const char *period)
  * controller's CFS quota at its mount. */
 static int cgroup_cpu_limit(void)
 {
-    char cg[4096], path[4400], a[256], b[256];
+    char dir[4096], path[4400], a[256], b[256];
     int limit = 0;
-    const char *rel = "";
-    if (read_text("/proc/self/cgroup", cg, sizeof cg)) {
-        for (char *line = cg; line && *line;) {
-            char *end = strchr(line, '\n');
-            if (end)
-                *end = '\0';
-            if (strncmp(line, "0::/", 4) == 0)
-                rel = line + 3;
-            line = end ? end + 1 : NULL;
-        }
-    }
-    char dir[4096];
-    if (util_strlcpy(dir, rel, sizeof dir) < 0)
-        dir[0] = '\0';
-    for (;;) { /* from the process's cgroup up to the root of the mount */
-        snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", dir);
-        int n = read_text(path, a, sizeof a) ? pool_parse_cpu_max(a) : -1;
-        if (n > 0 && (limit == 0 || n < limit))
-            limit = n;
-        char *slash = strrchr(dir, '/');
-        if (!slash)
-            break;
-        *slash = '\0';
-    }
+    if (util_cgroup_dir(dir, sizeof dir) == 0)
+        do { /* from the process's cgroup up to the root's child */
+            snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", dir);
+            int n = read_text(path, a, sizeof a) ? pool_parse_cpu_max(a) : -1;
+            if (n > 0 && (limit == 0 || n < limit))
+                limit = n;
+        } while (util_cgroup_parent(dir));
     if (limit == 0 && read_text("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", a, sizeof a) &&
         read_text("/sys/fs/cgroup/cpu/cpu.cfs_period_us", b, sizeof b)) {
         int n = pool_parse_cfs_quota(a, b);

@@ -442,24 +442,41 @@ static long long cgroup_number(const char *dir, const char *file)
     return v;
 }
 
+int util_cgroup_dir(char *dir, size_t n)
+{
+    dir[0] = '\0';
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (!f)
+        return -1;
+    char line[4096];
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "0::/", 4) == 0) {
+            line[strcspn(line, "\n")] = '\0';
+            if (util_strlcpy(dir, line + 3, n) < 0)
+                dir[0] = '\0';
+            break;
+        }
+    fclose(f);
+    return dir[0] ? 0 : -1;
+}
+
+int util_cgroup_parent(char *dir)
+{
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    return 1;
+}
+
 long long util_memory_available(const char **what)
 {
     long long avail = meminfo_bytes("MemAvailable");
     *what = "MemAvailable";
-    /* cgroup v2: "0::/path" in /proc/self/cgroup; the limit may sit on any ancestor. */
-    FILE *f = fopen("/proc/self/cgroup", "r");
-    char line[4096];
-    char dir[4096] = "";
-    if (f) {
-        while (fgets(line, sizeof line, f))
-            if (strncmp(line, "0::", 3) == 0) {
-                util_strlcpy(dir, line + 3, sizeof dir);
-                dir[strcspn(dir, "\n")] = '\0';
-                break;
-            }
-        fclose(f);
-    }
-    while (dir[0] == '/') {
+    char dir[4096];
+    if (util_cgroup_dir(dir, sizeof dir) < 0)
+        return avail;
+    do {
         long long max = cgroup_number(dir, "memory.max");
         if (max >= 0) {
             long long cur = cgroup_number(dir, "memory.current");
@@ -469,11 +486,7 @@ long long util_memory_available(const char **what)
                 *what = "the cgroup's memory.max";
             }
         }
-        char *slash = strrchr(dir, '/');
-        if (slash == dir)
-            break; /* the root cgroup has no memory.max */
-        *slash = '\0';
-    }
+    } while (util_cgroup_parent(dir));
     return avail;
 }
 

@@ -6,10 +6,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <threads.h>
 
 #include "pool.h"
 #include "test.h"
+#include "util.h"
 
 #define MAX_TASKS 64
 #define MAX_THREADS 8
@@ -254,6 +256,25 @@ static void test_cpu_max(void)
     CHECK(pool_parse_cfs_quota("-1x", "100000") == -1);
 }
 
+/* The walk up a cgroup v2 path that the CPU quota and the memory limit share (util.h). */
+static void test_cgroup_parent(void)
+{
+    char dir[64] = "/a/b/c";
+    CHECK(util_cgroup_parent(dir) == 1);
+    CHECK_STR("/a/b", dir);
+    CHECK(util_cgroup_parent(dir) == 1);
+    CHECK_STR("/a", dir);
+    CHECK(util_cgroup_parent(dir) == 0); /* the root itself holds no limit files */
+    CHECK_STR("/a", dir);
+    char root[8] = "/";
+    CHECK(util_cgroup_parent(root) == 0);
+    char here[4096];
+    if (util_cgroup_dir(here, sizeof here) == 0)
+        CHECK(here[0] == '/' && strchr(here, '\n') == NULL);
+    else
+        CHECK(here[0] == '\0');
+}
+
 static void test_counts_on_this_machine(void)
 {
     int online = pool_online_cpus(), avail = pool_available_cpus();
@@ -273,6 +294,7 @@ int main(int argc, char **argv)
     RUN(test_cpu_list);
     RUN(test_status);
     RUN(test_cpu_max);
+    RUN(test_cgroup_parent);
     RUN(test_counts_on_this_machine);
     return test_finish(argv[0]);
 }
