@@ -43,6 +43,12 @@ GemmPath gemm_path(const Gemm *g);
 void gemm(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
           const float *A, int lda, const float *B, int ldb, float *C, int ldc, bool accumulate);
 
+/* C (M,N) = bias + op(A) . op(B), bias (N) added to every row: each element starts from
+ * its bias and adds the k terms in order, the same bits as gemm with accumulate on C
+ * filled with bias rows, without that pass over C (the forward product of a Linear). */
+void gemm_bias(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda,
+               const float *B, int ldb, const float *bias, float *C, int ldc);
+
 /* Time spent in gemm() on g, for the benchmarks' split of a training step: wall seconds
  * inside gemm() as its caller sees them, the part of it the calling thread spent packing
  * operands, the FLOPs (2*M*N*K) and the calls, since gemm_stats_reset. Counting is off

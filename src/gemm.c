@@ -33,11 +33,12 @@ const char *const gemm_path_names[] = {"auto", "generic", "avx2", "avx512", NULL
 #define MR_MAX 12
 #define NR_MAX 32
 
-/* c (MR,NR, row stride ldc) = (load ? c : 0) + a . b over kc, a packed (kc, MR) k-major,
- * b packed (kc, NR) k-major; only rows x cols of the tile are read and written. c_next is
- * the tile the next call will write (prefetched). */
-typedef void (*MicroKernel)(int kc, const float *a, const float *b, float *c, int ldc, int load,
-                            int rows, int cols, const float *c_next);
+/* c (MR,NR, row stride ldc) = (init ? init : 0) + a . b over kc, a packed (kc, MR)
+ * k-major, b packed (kc, NR) k-major; init has row stride init_ld (c itself with ldc, or
+ * with 0 one row for every row: a bias); only rows x cols of the tile are read and
+ * written. c_next is the tile the next call will write (prefetched). */
+typedef void (*MicroKernel)(int kc, const float *a, const float *b, float *c, int ldc,
+                            const float *init, int init_ld, int rows, int cols, const float *c_next);
 /* ceil(n / w) slivers of kc x w values (k-major, zero past n) at dst from n source rows of
  * length kc with stride ld (transposing), or from kc source rows of length n (copying). */
 typedef void (*PackFn)(float *dst, const float *src, int ld, int n, int kc, int w);
@@ -80,14 +81,14 @@ void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K,
 #define GENERIC_MR 4
 #define GENERIC_NR 8
 
-static void kernel_generic(int kc, const float *a, const float *b, float *c, int ldc, int load,
-                           int rows, int cols, const float *c_next)
+static void kernel_generic(int kc, const float *a, const float *b, float *c, int ldc,
+                           const float *init, int init_ld, int rows, int cols, const float *c_next)
 {
     (void)c_next;
     float acc[GENERIC_MR][GENERIC_NR];
     for (int i = 0; i < GENERIC_MR; i++)
         for (int j = 0; j < GENERIC_NR; j++)
-            acc[i][j] = load && i < rows && j < cols ? c[(size_t)i * ldc + j] : 0.0f;
+            acc[i][j] = init && i < rows && j < cols ? init[(size_t)i * init_ld + j] : 0.0f;
     for (int k = 0; k < kc; k++) {
         const float *ak = a + k * GENERIC_MR, *bk = b + k * GENERIC_NR;
         for (int i = 0; i < GENERIC_MR; i++)
@@ -260,14 +261,15 @@ __attribute__((target("avx2"))) static void pack_copying_avx(float *dst, const f
 #define AVX2_NR 16
 
 __attribute__((target("avx2,fma"), always_inline)) static inline void
-avx2_tile(int kc, const float *a, const float *b, float *c, int ldc, int load, const float *c_next)
+avx2_tile(int kc, const float *a, const float *b, float *c, int ldc, const float *init, int init_ld,
+          const float *c_next)
 {
     __m256 c0[AVX2_MR], c1[AVX2_MR];
-    if (load) {
+    if (init) {
         #pragma GCC unroll 6
         for (int i = 0; i < AVX2_MR; i++) {
-            c0[i] = _mm256_loadu_ps(c + (size_t)i * ldc);
-            c1[i] = _mm256_loadu_ps(c + (size_t)i * ldc + 8);
+            c0[i] = _mm256_loadu_ps(init + (size_t)i * init_ld);
+            c1[i] = _mm256_loadu_ps(init + (size_t)i * init_ld + 8);
         }
     } else {
         #pragma GCC unroll 6
@@ -301,15 +303,16 @@ __attribute__((target("avx2,fma"), noinline)) static void avx2_tile_copy(int kc,
                                                                          const float *b, float *tile,
                                                                          const float *c_next)
 {
-    avx2_tile(kc, a, b, tile, AVX2_NR, 1, c_next);
+    avx2_tile(kc, a, b, tile, AVX2_NR, tile, AVX2_NR, c_next);
 }
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float *a, const float *b,
-                                                             float *c, int ldc, int load, int rows,
-                                                             int cols, const float *c_next)
+                                                             float *c, int ldc, const float *init,
+                                                             int init_ld, int rows, int cols,
+                                                             const float *c_next)
 {
     if (rows == AVX2_MR && cols == AVX2_NR) {
-        avx2_tile(kc, a, b, c, ldc, load, c_next);
+        avx2_tile(kc, a, b, c, ldc, init, init_ld, c_next);
         return;
     }
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -318,9 +321,9 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
     _Alignas(32) float tile[AVX2_MR * AVX2_NR];
     for (int i = 0; i < AVX2_MR; i++) {
         __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
-        if (load && i < rows) {
-            v0 = _mm256_maskload_ps(c + (size_t)i * ldc, m0);
-            v1 = _mm256_maskload_ps(c + (size_t)i * ldc + 8, m1);
+        if (init && i < rows) {
+            v0 = _mm256_maskload_ps(init + (size_t)i * init_ld, m0);
+            v1 = _mm256_maskload_ps(init + (size_t)i * init_ld + 8, m1);
         }
         _mm256_store_ps(tile + i * AVX2_NR, v0);
         _mm256_store_ps(tile + i * AVX2_NR + 8, v1);
@@ -338,26 +341,26 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
 #define AVX512_NR 32
 
 __attribute__((target("avx512f"), always_inline)) static inline void
-avx512_tile(int kc, const float *a, const float *b, float *c, int ldc, int load, int rows,
-            __mmask16 m0, __mmask16 m1, bool edge, const float *c_next)
+avx512_tile(int kc, const float *a, const float *b, float *c, int ldc, const float *init,
+            int init_ld, int rows, __mmask16 m0, __mmask16 m1, bool edge, const float *c_next)
 {
     __m512 c0[AVX512_MR], c1[AVX512_MR];
-    if (!load) {
+    if (!init) {
         #pragma GCC unroll 12
         for (int i = 0; i < AVX512_MR; i++)
             c0[i] = c1[i] = _mm512_setzero_ps();
     } else if (!edge) {
         #pragma GCC unroll 12
         for (int i = 0; i < AVX512_MR; i++) {
-            c0[i] = _mm512_loadu_ps(c + (size_t)i * ldc);
-            c1[i] = _mm512_loadu_ps(c + (size_t)i * ldc + 16);
+            c0[i] = _mm512_loadu_ps(init + (size_t)i * init_ld);
+            c1[i] = _mm512_loadu_ps(init + (size_t)i * init_ld + 16);
         }
     } else {
         #pragma GCC unroll 12
         for (int i = 0; i < AVX512_MR; i++) {
             __mmask16 r0 = i < rows ? m0 : 0, r1 = i < rows ? m1 : 0;
-            c0[i] = _mm512_maskz_loadu_ps(r0, c + (size_t)i * ldc);
-            c1[i] = _mm512_maskz_loadu_ps(r1, c + (size_t)i * ldc + 16);
+            c0[i] = _mm512_maskz_loadu_ps(r0, init + (size_t)i * init_ld);
+            c1[i] = _mm512_maskz_loadu_ps(r1, init + (size_t)i * init_ld + 16);
         }
     }
     #pragma GCC unroll 12
@@ -394,16 +397,17 @@ avx512_tile(int kc, const float *a, const float *b, float *c, int ldc, int load,
 }
 
 __attribute__((target("avx512f"))) static void kernel_avx512(int kc, const float *a, const float *b,
-                                                              float *c, int ldc, int load, int rows,
-                                                              int cols, const float *c_next)
+                                                              float *c, int ldc, const float *init,
+                                                              int init_ld, int rows, int cols,
+                                                              const float *c_next)
 {
     if (rows == AVX512_MR && cols == AVX512_NR) {
-        avx512_tile(kc, a, b, c, ldc, load, rows, 0xffff, 0xffff, false, c_next);
+        avx512_tile(kc, a, b, c, ldc, init, init_ld, rows, 0xffff, 0xffff, false, c_next);
         return;
     }
     __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
-    avx512_tile(kc, a, b, c, ldc, load, rows, m0, m1, true, c_next);
+    avx512_tile(kc, a, b, c, ldc, init, init_ld, rows, m0, m1, true, c_next);
 }
 #endif
 
@@ -619,7 +623,7 @@ typedef struct {
     Gemm *g;
     bool ta, tb, accumulate;
     int M, N, K, lda, ldb, ldc;
-    const float *A, *B;
+    const float *A, *B, *bias;   /* bias: NULL, or the row C starts from */
     float *C;
     int kc;              /* k block: K cut into nearly equal blocks of at most layout kc */
     int tm, tn;          /* task grid: tm blocks of rows x tn blocks of columns */
@@ -627,9 +631,10 @@ typedef struct {
 } Job;
 
 /* The tiles of one packed A block (mc rows) x packed B block (nc columns): each A sliver
- * stays in L1 while the B slivers stream past it from L2. */
+ * stays in L1 while the B slivers stream past it from L2. Tiles start from C after the
+ * first k block; on the first, from C (accumulate), the bias row, or zero. */
 static void run_tiles(const Job *j, const float *ap, const float *bp, int ic, int mc, int jc,
-                      int nc, int kc, int load)
+                      int nc, int kc, bool first)
 {
     const Layout *L = &j->g->k;
     int mr = L->mr, nr = L->nr, ldc = j->ldc;
@@ -641,7 +646,13 @@ static void run_tiles(const Job *j, const float *ap, const float *bp, int ic, in
             int cols = nc - jr < nr ? nc - jr : nr;
             float *c = c0 + (size_t)ir * ldc + jr;
             const float *next = jr + nr < nc ? c + nr : ir + mr < mc ? c0 + (size_t)(ir + mr) * ldc : c;
-            L->kernel(kc, a, bp + (size_t)jr * kc, c, ldc, load, rows, cols, next);
+            const float *init = c;
+            int init_ld = ldc;
+            if (first && !j->accumulate) {
+                init = j->bias ? j->bias + jc + jr : NULL;
+                init_ld = 0;
+            }
+            L->kernel(kc, a, bp + (size_t)jr * kc, c, ldc, init, init_ld, rows, cols, next);
         }
     }
 }
@@ -653,7 +664,6 @@ static void run_block(const Job *j, int thread, int m0, int m1, int n0, int n1)
     bool timed = j->g->stats_on && thread == 0;
     for (int pc = 0; pc < j->K; pc += j->kc) {
         int kc = j->K - pc < j->kc ? j->K - pc : j->kc;
-        int load = j->accumulate || pc > 0;
         for (int ic = m0; ic < m1; ic += L->mc) {
             int mc = m1 - ic < L->mc ? m1 - ic : L->mc;
             double t0 = timed ? util_now() : 0;
@@ -666,7 +676,7 @@ static void run_block(const Job *j, int thread, int m0, int m1, int n0, int n1)
                 pack_b(L, bp, j->B, j->ldb, j->tb, pc, kc, jc, nc);
                 if (timed)
                     j->g->stats.pack_seconds += util_now() - t0;
-                run_tiles(j, ap, bp, ic, mc, jc, nc, kc, load);
+                run_tiles(j, ap, bp, ic, mc, jc, nc, kc, pc == 0);
             }
         }
     }
@@ -733,23 +743,27 @@ static void choose_grid(Job *j, int threads)
         }
 }
 
-static void product(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
-                    const float *A, int lda, const float *B, int ldb, float *C, int ldc, bool accumulate)
+static void product(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K, const float *A,
+                    int lda, const float *B, int ldb, const float *bias, float *C, int ldc,
+                    bool accumulate)
 {
-    if (!g) {
-        gemm_ref(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-        return;
-    }
     if (M <= 0 || N <= 0)
         return;
-    if (K <= 0) {
-        if (!accumulate)
+    if (!g || K <= 0) {
+        /* The bias rows first, then the terms added onto them: the same bits as a tile
+         * that starts from the bias. */
+        if (bias)
+            for (int i = 0; i < M; i++)
+                memcpy(C + (size_t)i * ldc, bias, sizeof(float) * (size_t)N);
+        if (!g)
+            gemm_ref(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate || bias);
+        else if (!accumulate && !bias)
             for (int i = 0; i < M; i++)
                 memset(C + (size_t)i * ldc, 0, sizeof(float) * (size_t)N);
         return;
     }
     const Layout *L = &g->k;
-    Job j = {g, trans_a, trans_b, accumulate, M, N, K, lda, ldb, ldc, A, B, C, 0, 1, 1, M, N};
+    Job j = {g, trans_a, trans_b, accumulate, M, N, K, lda, ldb, ldc, A, B, bias, C, 0, 1, 1, M, N};
     j.kc = ceil_div(K, ceil_div(K, L->kc));
     choose_grid(&j, pool_threads_now(g->pool));
     if (j.tm * j.tn == 1)
@@ -758,18 +772,31 @@ static void product(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
         pool_run_threads(g->pool, j.tm * j.tn, j.tm * j.tn, gemm_task, &j);
 }
 
-void gemm(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
-          const float *A, int lda, const float *B, int ldb, float *C, int ldc, bool accumulate)
+static void timed_product(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
+                          const float *A, int lda, const float *B, int ldb, const float *bias,
+                          float *C, int ldc, bool accumulate)
 {
     if (g && g->stats_on) {
         double t0 = util_now();
-        product(g, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        product(g, trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, ldc, accumulate);
         g->stats.seconds += util_now() - t0;
         g->stats.flops += 2.0 * M * N * K;
         g->stats.calls++;
         return;
     }
-    product(g, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    product(g, trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, ldc, accumulate);
+}
+
+void gemm(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K,
+          const float *A, int lda, const float *B, int ldb, float *C, int ldc, bool accumulate)
+{
+    timed_product(g, trans_a, trans_b, M, N, K, A, lda, B, ldb, NULL, C, ldc, accumulate);
+}
+
+void gemm_bias(Gemm *g, bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda,
+               const float *B, int ldb, const float *bias, float *C, int ldc)
+{
+    timed_product(g, trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, ldc, false);
 }
 
 void gemm_stats_reset(Gemm *g)

@@ -15,6 +15,7 @@
 #define REAL float
 #define KERNEL SIMD_CLONES
 #define GEMM gemm
+#define GEMM_BIAS gemm_bias
 #define R_EXP expf
 #define R_TANH tanhf
 #define R_SQRT sqrtf

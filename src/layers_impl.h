@@ -2,17 +2,15 @@
  * real names. layers.c instantiates them for float (the product, layers.h); the
  * gradient-check test instantiates them for double, so finite differences check the same
  * source the product runs. Before including, define REAL; KERNEL (storage class: empty,
- * or static inline); GEMM (a gemm with the gemm.h contract for REAL); and R_EXP, R_TANH,
- * R_SQRT (libm for REAL). An instantiation for another type renames the kernels with
+ * or static inline); GEMM and GEMM_BIAS (gemm and gemm_bias with the gemm.h contracts,
+ * for REAL); and R_EXP, R_TANH, R_SQRT (libm for REAL). An instantiation for another type renames the kernels with
  * #define first (tests/test_gradcheck.c: linear_forward -> linear_forward_f64, ...). */
 
-/* The bias is written first and the product accumulated onto it: one pass over y. */
+/* Each output starts from its bias and adds the products onto it (gemm_bias). */
 KERNEL void linear_forward(Gemm *g, REAL *y, const REAL *x, const REAL *W, const REAL *b,
                            int N, int in, int out)
 {
-    for (int n = 0; n < N; n++)
-        memcpy(y + (size_t)n * out, b, sizeof(REAL) * (size_t)out);
-    GEMM(g, false, true, N, out, in, x, in, W, in, y, out, true);
+    GEMM_BIAS(g, false, true, N, out, in, x, in, W, in, b, y, out);
 }
 
 KERNEL void linear_backward(Gemm *g, REAL *dx, REAL *dW, REAL *db, const REAL *dy,

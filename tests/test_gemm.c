@@ -3,7 +3,7 @@
  * blocking mistake shows), with row strides larger than the rows, every transpose,
  * accumulate on and off, shapes that cross the register tiles and the cache blocks in
  * every dimension; bit-identical results on 1 to 7 threads for real-valued data; nothing
- * written outside C; degenerate sizes. */
+ * written outside C; degenerate sizes; products that start from a bias row. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +212,56 @@ static void test_degenerate_sizes(void)
     }
 }
 
+/* gemm_bias: every row of C starts from the bias. Exact against the bias rows plus
+ * gemm_ref on integers, and on real values the same bits as the same path accumulating
+ * onto bias rows, on 1 and 3 threads and with the reference (g NULL); the padding past N
+ * untouched; K = 0 leaves the bias. */
+static void test_bias_rows(void)
+{
+    Rng r;
+    rng_seed(&r, 17, 0);
+    Pool *pool = pool_create_exact(3);
+    Gemm *gs[1 + 2 * N_PATHS] = {NULL};
+    int n_g = 1, tested = 0;
+    for (int p = 0; p < N_PATHS; p++)
+        if (gemm_path_supported(paths[p])) {
+            gs[n_g++] = gemm_create(NULL, paths[p], NULL);
+            gs[n_g++] = gemm_create(pool, paths[p], NULL);
+        }
+    const Shape more[] = {{30, 800, 700}, {3, 5, 0}};
+    int n_shapes = (int)(sizeof shapes / sizeof shapes[0]);
+    for (int si = 0; si < n_shapes + 2; si++) {
+        const Shape *s = si < n_shapes ? &shapes[si] : &more[si - n_shapes];
+        for (int integers = 0; integers < 2; integers++) {
+            bool ta = si % 2, tb = si % 3 != 0;
+            Operands o;
+            operands_init(&o, s, ta, tb, integers, &r);
+            float *bias = malloc(sizeof(float) * (size_t)s->N);
+            for (int j = 0; j < s->N; j++)
+                bias[j] = o.start[j]; /* row 0 of the start values */
+            for (int gi = 0; gi < n_g; gi++) {
+                memcpy(o.R, o.start, sizeof(float) * o.n_c);
+                for (int i = 0; i < s->M; i++)
+                    memcpy(o.R + (size_t)i * o.ldc, bias, sizeof(float) * (size_t)s->N);
+                if (integers || !gs[gi])
+                    gemm_ref(ta, tb, s->M, s->N, s->K, o.A, o.lda, o.B, o.ldb, o.R, o.ldc, true);
+                else
+                    gemm(gs[gi], ta, tb, s->M, s->N, s->K, o.A, o.lda, o.B, o.ldb, o.R, o.ldc, true);
+                memcpy(o.C, o.start, sizeof(float) * o.n_c);
+                gemm_bias(gs[gi], ta, tb, s->M, s->N, s->K, o.A, o.lda, o.B, o.ldb, bias, o.C, o.ldc);
+                CHECK(memcmp(o.C, o.R, sizeof(float) * o.n_c) == 0);
+                tested++;
+            }
+            free(bias);
+            operands_free(&o);
+        }
+    }
+    CHECK(tested >= 2 * (n_shapes + 2));
+    for (int gi = 0; gi < n_g; gi++)
+        gemm_free(gs[gi]);
+    pool_free(pool);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -219,5 +269,6 @@ int main(int argc, char **argv)
     RUN(test_threads_bit_identical);
     RUN(test_simd_paths_agree);
     RUN(test_degenerate_sizes);
+    RUN(test_bias_rows);
     return test_finish(argv[0]);
 }

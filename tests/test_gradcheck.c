@@ -24,6 +24,14 @@ static void gemm_f64(bool ta, bool tb, int M, int N, int K, const double *A, int
         }
 }
 
+static void gemm_bias_f64(bool ta, bool tb, int M, int N, int K, const double *A, int lda,
+                          const double *B, int ldb, const double *bias, double *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        memcpy(C + (size_t)i * ldc, bias, sizeof(double) * (size_t)N);
+    gemm_f64(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, true);
+}
+
 /* The double instantiation: each kernel gets an _f64 name, so every call below says
  * which precision it checks (the float kernels are linked into this binary too). */
 #define linear_forward linear_forward_f64
@@ -40,6 +48,8 @@ static void gemm_f64(bool ta, bool tb, int M, int N, int K, const double *A, int
 #define KERNEL static inline
 #define GEMM(pool, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc) \
     ((void)(pool), gemm_f64(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc))
+#define GEMM_BIAS(pool, ta, tb, M, N, K, A, lda, B, ldb, bias, C, ldc) \
+    ((void)(pool), gemm_bias_f64(ta, tb, M, N, K, A, lda, B, ldb, bias, C, ldc))
 #define R_EXP exp
 #define R_TANH tanh
 #define R_SQRT sqrt
