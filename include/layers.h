@@ -14,10 +14,14 @@
 void linear_forward(Gemm *g, float *y, const float *x, const float *W, const float *b,
                     int N, int in, int out);
 
-/* dW (out,in) = dy^T . x; db (out) = column sums of dy; dx (N,in) = dy . W unless dx is
- * NULL (the first layer needs no input gradient). dy (N,out) already carries 1/N. */
-void linear_backward(Gemm *g, float *dx, float *dW, float *db, const float *dy,
-                     const float *x, const float *W, int N, int in, int out);
+/* dW (out,in) = dy^T . x; dx (N,in) = dy . W unless dx is NULL (the first layer needs no
+ * input gradient). dy (N,out) already carries 1/N. */
+void linear_backward(Gemm *g, float *dx, float *dW, const float *dy, const float *x,
+                     const float *W, int N, int in, int out);
+
+/* db (F) = column sums of dy (N rows, row stride ld >= F), each adding its rows in order,
+ * so a caller can hand a block of columns to each thread. */
+void linear_bias_backward(float *db, const float *dy, int N, int F, int ld);
 
 /* y = act(x) over n elements (SEMANTICS §2; leaky slope 0.01, exact erf GELU). */
 void act_forward(Activation a, float *y, const float *x, int n);

@@ -13,21 +13,24 @@ KERNEL void linear_forward(Gemm *g, REAL *y, const REAL *x, const REAL *W, const
     GEMM_BIAS(g, false, true, N, out, in, x, in, W, in, b, y, out);
 }
 
-KERNEL void linear_backward(Gemm *g, REAL *dx, REAL *dW, REAL *db, const REAL *dy,
-                            const REAL *x, const REAL *W, int N, int in, int out)
+KERNEL void linear_backward(Gemm *g, REAL *dx, REAL *dW, const REAL *dy, const REAL *x,
+                            const REAL *W, int N, int in, int out)
 {
     GEMM(g, true, false, out, in, N, dy, out, x, in, dW, in, false);
-    for (int j = 0; j < out; j++)
-        db[j] = (REAL)0;
-    for (int n = 0; n < N; n++) {
-        const REAL *row = dy + (size_t)n * out;
-        for (int j = 0; j < out; j++)
-            db[j] += row[j];
-    }
     if (dx)
         GEMM(g, false, false, N, in, out, dy, out, W, in, dx, in, false);
 }
 
+KERNEL void linear_bias_backward(REAL *db, const REAL *dy, int N, int F, int ld)
+{
+    for (int j = 0; j < F; j++)
+        db[j] = (REAL)0;
+    for (int n = 0; n < N; n++) {
+        const REAL *row = dy + (size_t)n * ld;
+        for (int j = 0; j < F; j++)
+            db[j] += row[j];
+    }
+}
 
 static REAL gelu(REAL x)
 {

@@ -250,6 +250,19 @@ static void act_backward_range(void *ctx, int b, int e)
     act_backward(j->a, j->out + b, j->dy + b, j->x + b, j->y + b, e - b);
 }
 
+/* Bias gradients on the pool by blocks of columns, at least ACT_GRAIN values each. */
+typedef struct {
+    float *db;
+    const float *dy;
+    int n, out;
+} BiasJob;
+
+static void bias_backward_range(void *ctx, int b, int e)
+{
+    const BiasJob *j = ctx;
+    linear_bias_backward(j->db + b, j->dy + b, j->n, e - b, j->out);
+}
+
 /* Batch norm on the pool by blocks of features (each feature's statistics are summed over
  * its rows in order, whatever the block). */
 typedef struct {
@@ -357,10 +370,13 @@ void model_backward(Model *m, const float *x, const float *dlogits, int n)
         float *dx = i > 0 ? m->dbuf[which] : NULL;
         int count = n * l->out;
         switch (l->kind) {
-        case LAYER_LINEAR:
-            linear_backward(m->gemm, dx, m->grads + l->w, m->grads + l->b, dy, in,
-                            m->params + l->w, n, l->in, l->out);
+        case LAYER_LINEAR: {
+            BiasJob j = {m->grads + l->b, dy, n, l->out};
+            pool_for(m->pool, l->out, ACT_GRAIN / n + 1, bias_backward_range, &j);
+            linear_backward(m->gemm, dx, m->grads + l->w, dy, in, m->params + l->w, n, l->in,
+                            l->out);
             break;
+        }
         case LAYER_BATCHNORM:
             if (dx) {
                 BnJob j = {l, m, NULL, dy, dx, n, true};

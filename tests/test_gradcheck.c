@@ -36,6 +36,7 @@ static void gemm_bias_f64(bool ta, bool tb, int M, int N, int K, const double *A
  * which precision it checks (the float kernels are linked into this binary too). */
 #define linear_forward linear_forward_f64
 #define linear_backward linear_backward_f64
+#define linear_bias_backward linear_bias_backward_f64
 #define act_forward act_forward_f64
 #define act_backward act_backward_f64
 #define batchnorm_forward_train batchnorm_forward_train_f64
@@ -120,7 +121,8 @@ static void test_linear(void)
     fill(c.b, 3, -1, 1);
     fill(c.R, 12, -1, 1);
     double dx[MAXN], dW[MAXN], db[MAXN];
-    linear_backward_f64(NULL, dx, dW, db, c.R, c.x, c.W, c.N, c.in, c.out);
+    linear_backward_f64(NULL, dx, dW, c.R, c.x, c.W, c.N, c.in, c.out);
+    linear_bias_backward_f64(db, c.R, c.N, c.out, c.out);
     check_grad("linear dx", lin_f, &c, c.x, dx, 20);
     check_grad("linear dW", lin_f, &c, c.W, dW, 15);
     check_grad("linear db", lin_f, &c, c.b, db, 3);
@@ -277,11 +279,13 @@ static void test_whole_net(void)
     double dz[MAXN], d4[MAXN], d3[MAXN], d2[MAXN], d1[MAXN];
     double dW2[MAXN], db2[MAXN], dg[MAXN], dbe[MAXN], dW1[MAXN], db1[MAXN], dx[MAXN];
     softmax_xent_f64(c.z, c.y, c.N, c.C, 0.0, dz, NULL);
-    linear_backward_f64(NULL, d4, dW2, db2, dz, c.h4, c.W2, c.N, c.hid, c.C);
+    linear_backward_f64(NULL, d4, dW2, dz, c.h4, c.W2, c.N, c.hid, c.C);
+    linear_bias_backward_f64(db2, dz, c.N, c.C, c.C);
     dropout_apply_f64(d3, d4, c.mask, 20);
     act_backward_f64(ACT_TANH, d2, d3, c.h2, c.h3, 20);
     batchnorm_backward_f64(d1, dg, dbe, d2, c.xhat, c.g, c.rstd, c.N, c.hid, c.hid);
-    linear_backward_f64(NULL, dx, dW1, db1, d1, c.x, c.W1, c.N, c.in, c.hid);
+    linear_backward_f64(NULL, dx, dW1, d1, c.x, c.W1, c.N, c.in, c.hid);
+    linear_bias_backward_f64(db1, d1, c.N, c.hid, c.hid);
     check_grad("net dW1", net_f, &c, c.W1, dW1, 24);
     check_grad("net dgamma", net_f, &c, c.g, dg, 4);
     check_grad("net dbeta", net_f, &c, c.be, dbe, 4);
