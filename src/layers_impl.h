@@ -217,19 +217,18 @@ KERNEL void dropout_apply(REAL *y, const REAL *x, const REAL *mask, int n)
         y[i] = x[i] * mask[i];
 }
 
-KERNEL double softmax_xent(const REAL *logits, const int *labels, int N, int C, REAL smoothing,
-                           REAL *dlogits, long *correct)
+KERNEL void softmax_xent_rows(const REAL *logits, const int *labels, int r0, int r1, int N, int C,
+                              REAL smoothing, REAL *dlogits, double *row_loss,
+                              unsigned char *row_hit)
 {
-    double total = 0.0;
-    long hits = 0;
-    for (int n = 0; n < N; n++) {
+    for (int n = r0; n < r1; n++) {
         const REAL *z = logits + (size_t)n * C;
         int y = labels[n];
         int arg = 0;
         for (int c = 1; c < C; c++)
             if (!(z[c] <= z[arg]) && !isnan(z[arg]))
                 arg = c; /* strictly greater, or NaN: first maximum wins, NaN is the max */
-        hits += arg == y;
+        row_hit[n - r0] = arg == y;
         double m = z[0];
         for (int c = 1; c < C; c++)
             if (z[c] > m)
@@ -246,7 +245,7 @@ KERNEL double softmax_xent(const REAL *logits, const int *labels, int N, int C, 
                 sum_nlp += lse - z[c];
             loss = (1.0 - smoothing) * nll + smoothing / C * sum_nlp;
         }
-        total += loss;
+        row_loss[n - r0] = loss;
         if (dlogits) {
             REAL *dz = dlogits + (size_t)n * C;
             double q_off = (double)smoothing / C;
@@ -255,6 +254,20 @@ KERNEL double softmax_xent(const REAL *logits, const int *labels, int N, int C, 
                 dz[c] = (REAL)((exp(z[c] - lse) - q) / N);
             }
         }
+    }
+}
+
+KERNEL double softmax_xent(const REAL *logits, const int *labels, int N, int C, REAL smoothing,
+                           REAL *dlogits, long *correct)
+{
+    double total = 0.0;
+    long hits = 0;
+    for (int n = 0; n < N; n++) {
+        double loss;
+        unsigned char hit;
+        softmax_xent_rows(logits, labels, n, n + 1, N, C, smoothing, dlogits, &loss, &hit);
+        total += loss;
+        hits += hit;
     }
     if (correct)
         *correct = hits;

@@ -127,6 +127,8 @@ typedef struct {
     float *x, *dlogits;
     int *y;
     int *order;
+    double *row_loss;        /* per row of a batch, for the loss on the pool */
+    unsigned char *row_hit;
 } Work;
 
 typedef struct {
@@ -140,6 +142,8 @@ static void work_init(Work *w, const Model *m, int dim)
     w->dlogits = xmalloc(rows * (size_t)m->n_classes * sizeof(float));
     w->y = xmalloc(rows * sizeof(int));
     w->order = xmalloc(rows * sizeof(int));
+    w->row_loss = xmalloc(rows * sizeof(double));
+    w->row_hit = xmalloc(rows);
 }
 
 static void work_free(Work *w)
@@ -148,6 +152,41 @@ static void work_free(Work *w)
     free(w->dlogits);
     free(w->y);
     free(w->order);
+    free(w->row_loss);
+    free(w->row_hit);
+}
+
+/* The loss on the pool by blocks of rows. */
+typedef struct {
+    const float *logits;
+    const int *y;
+    int N, C;
+    float smoothing;
+    float *dlogits;
+    double *row_loss;
+    unsigned char *row_hit;
+} LossJob;
+
+static void loss_range(void *ctx, int b, int e)
+{
+    const LossJob *j = ctx;
+    softmax_xent_rows(j->logits, j->y, b, e, j->N, j->C, j->smoothing, j->dlogits,
+                      j->row_loss + b, j->row_hit + b);
+}
+
+double train_loss(Pool *pool, const float *logits, const int *y, int n, int C, float smoothing,
+                  float *dlogits, double *row_loss, unsigned char *row_hit, long *correct)
+{
+    LossJob j = {logits, y, n, C, smoothing, dlogits, row_loss, row_hit};
+    pool_for(pool, n, 32, loss_range, &j);
+    double total = 0.0;
+    long hits = 0;
+    for (int i = 0; i < n; i++) {
+        total += row_loss[i];
+        hits += row_hit[i];
+    }
+    *correct = hits;
+    return total;
 }
 
 /* The predicted class of a row of logits: softmax_xent's rule (the first maximum; a NaN
@@ -179,7 +218,8 @@ static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int
         train_assemble(m->pool, d, nz, ids, rows, w->x, w->y);
         const float *logits = model_forward(m, w->x, rows, false, NULL);
         long c = 0;
-        loss += softmax_xent(logits, w->y, rows, C, label_smoothing, NULL, &c);
+        loss += train_loss(m->pool, logits, w->y, rows, C, label_smoothing, NULL, w->row_loss,
+                           w->row_hit, &c);
         hits += c;
         if (confusion)
             for (int i = 0; i < rows; i++)
@@ -759,8 +799,9 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
             train_assemble(m->pool, d->train, d->nz, st->perm + start, rows, w.x, w.y);
             const float *logits = model_forward(m, w.x, rows, true, &st->dropout_rng);
             long correct = 0;
-            double loss_sum = softmax_xent(logits, w.y, rows, m->n_classes,
-                                           (float)tp->label_smoothing, w.dlogits, &correct);
+            double loss_sum = train_loss(m->pool, logits, w.y, rows, m->n_classes,
+                                         (float)tp->label_smoothing, w.dlogits, w.row_loss,
+                                         w.row_hit, &correct);
             double loss = loss_sum / rows + optim_l1_penalty(o, m->params);
             st->window_loss += loss * rows;
             st->window_correct += correct;

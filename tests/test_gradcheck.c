@@ -45,6 +45,7 @@ static void gemm_bias_f64(bool ta, bool tb, int M, int N, int K, const double *A
 #define batchnorm_backward batchnorm_backward_f64
 #define dropout_apply dropout_apply_f64
 #define softmax_xent softmax_xent_f64
+#define softmax_xent_rows softmax_xent_rows_f64
 #define REAL double
 #define KERNEL static inline
 #define GEMM(pool, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc) \

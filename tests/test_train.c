@@ -1,10 +1,11 @@
 /* test_train.c - the training loop on small synthetic data: rows written per epoch and
  * per eval_every, statuses, the stop flag, write failures, the batch-norm batch-of-1 check,
- * and that a learnable problem is learned. */
+ * that a learnable problem is learned, and the loss on the pool giving softmax_xent's bits. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "layers.h"
 #include "test.h"
 #include "train.h"
 
@@ -198,6 +199,37 @@ static void test_batchnorm_batch_of_one(void)
     CHECK(train_check(&tp, &mp, 0, &e) < 0);
 }
 
+/* train_loss on 1 and 3 threads: softmax_xent's sum, hits and dlogits, bit for bit, with
+ * and without label smoothing (200 rows: several blocks of rows per thread). */
+static void test_loss_on_pool(void)
+{
+    enum { N = 200, C = 10 };
+    static float z[N * C], d0[N * C], d1[N * C];
+    static double row_loss[N];
+    static unsigned char row_hit[N];
+    int y[N];
+    Rng r;
+    rng_seed(&r, 3, 0);
+    for (int i = 0; i < N * C; i++)
+        z[i] = (float)(3 * rng_normal(&r));
+    for (int i = 0; i < N; i++)
+        y[i] = (int)rng_below(&r, C);
+    Pool *pool = pool_create_exact(3);
+    for (int smooth = 0; smooth < 2; smooth++) {
+        float ls = smooth ? 0.1f : 0.0f;
+        long c0 = -1, c1 = -2;
+        double l0 = softmax_xent(z, y, N, C, ls, d0, &c0);
+        for (int t = 0; t < 2; t++) {
+            memset(d1, 0, sizeof d1);
+            double l1 = train_loss(t ? pool : NULL, z, y, N, C, ls, d1, row_loss, row_hit, &c1);
+            CHECK(memcmp(&l0, &l1, sizeof l0) == 0);
+            CHECK(c0 == c1 && c0 > 0);
+            CHECK(memcmp(d0, d1, sizeof d0) == 0);
+        }
+    }
+    pool_free(pool);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -207,5 +239,6 @@ int main(int argc, char **argv)
     RUN(test_stop_flag);
     RUN(test_write_failure_is_reported);
     RUN(test_batchnorm_batch_of_one);
+    RUN(test_loss_on_pool);
     return test_finish(argv[0]);
 }
