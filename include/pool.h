@@ -54,6 +54,10 @@ int pool_threads(const Pool *p);
  * operands) splits its work for this many. */
 int pool_threads_now(Pool *p);
 
+/* Jobs started from now on use at most n threads (1 .. pool_threads; the contention
+ * limit above applies below it). The training loop sets it from measured step times. */
+void pool_cap(Pool *p, int n);
+
 /* Online CPUs as the system reports them (/sys/devices/system/cpu/online), at least 1. */
 int pool_online_cpus(void);
 

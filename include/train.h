@@ -88,6 +88,30 @@ typedef struct {
 /* Safe on a zeroed state. */
 void train_state_free(TrainState *st);
 
+/* How many of the pool's threads training steps use, chosen by timing steps: now and then
+ * a probe runs a few steps on one thread and a few on all, and all are kept unless one is
+ * clearly faster (a host whose CPUs are far apart, where every job's data crosses between
+ * distant caches; a model too small to split). Results do not depend on it. */
+typedef struct ThreadChoice {
+    Pool *pool;
+    int all, cap;          /* the pool's threads; the threads steps use now */
+    bool off;              /* never probes (one thread, or first infinite) */
+    double next;           /* util_now() of the next probe */
+    double gap, min_gap;   /* seconds between probes: doubles while the choice holds */
+    int step;              /* 0: not probing; else the probe's step, from 1 */
+    double seconds[2];     /* the probe's timed steps so far: on one thread, on all */
+    double t0;             /* when the current step began */
+    long probes, one_thread; /* probes done, and those that chose one thread */
+} ThreadChoice;
+
+/* A choice for pool's threads that probes first after `first` seconds (INFINITY: never,
+ * all threads always) and then at least `gap` seconds apart. */
+void thread_choice_init(ThreadChoice *c, Pool *pool, double first, double gap);
+/* Around each step, with now = util_now(): before caps the pool for the step and returns
+ * its threads; after records the step's time and, at the end of a probe, decides. */
+int thread_choice_before(ThreadChoice *c, double now);
+void thread_choice_after(ThreadChoice *c, double now);
+
 typedef struct {
     FILE *log;                       /* one line per evaluation row; NULL = quiet */
     const char *prefix;              /* put before each log line ("" or NULL: nothing) */
@@ -107,6 +131,8 @@ typedef struct {
     void (*on_step)(void *ctx, long iteration); /* after every optimizer step (before the
                                       * stop flag is read); NULL = never */
     void *step_ctx;
+    struct ThreadChoice *threads;    /* how many threads the steps use (below); NULL =
+                                      * train_run's own: first probe after 1 s, gap 4 s */
 } TrainIO;
 
 /* Optimizer steps per epoch, for the whole run, and the epochs the run touches (the last
@@ -153,7 +179,10 @@ int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int 
  * epoch are decided at each epoch's end on the validation split. With tp->restore_best
  * the best epoch's weights are put back after the final row, and the test evaluation that
  * r (and io->confusion) report is of them; the final row of epochs.csv is always of the
- * last weights. */
+ * last weights.
+ *
+ * Steps use all of the model's pool threads, or one thread while timing steps shows it
+ * clearly faster (io->threads, ThreadChoice). The results are the same either way. */
 int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sched *s,
               const TrainIO *io, TrainResult *r, Err *e);
 

@@ -104,7 +104,8 @@ struct Pool {
     Worker *workers;     /* [1, n_threads) used; workers[0] is unused */
     /* Caller-only state (pool_run is called from one thread). */
     double stall_score;       /* decaying count of recent stalls */
-    int limit;                /* threads a job may use now */
+    int limit;                /* threads a job may use now (contention) */
+    int cap;                  /* threads a job may use at most (pool_cap) */
     long long hold_until;     /* the limit stays until then (ns), then doubles */
     long long hold_ns;        /* how long a cut holds */
     long long last_cut;       /* when the limit was last cut */
@@ -277,6 +278,7 @@ Pool *pool_create_exact(int n_threads)
         p->n_threads = i + 1;
     }
     p->limit = p->n_threads;
+    p->cap = p->n_threads;
     return p;
 }
 
@@ -405,6 +407,8 @@ void pool_run_threads(Pool *p, int n_tasks, int max_threads, PoolThreadTask fn, 
     if (n_tasks < threads)
         threads = n_tasks;
     long long t0 = threads > 1 ? now_ns() : 0;
+    if (p && threads > p->cap)
+        threads = p->cap;
     if (threads > 1 && threads > thread_limit(p, t0)) {
         p->stats.limited_jobs++;
         threads = p->limit;
@@ -488,7 +492,14 @@ int pool_threads_now(Pool *p)
 {
     if (!p || p->n_threads == 1)
         return 1;
-    return thread_limit(p, now_ns());
+    int n = thread_limit(p, now_ns());
+    return n < p->cap ? n : p->cap;
+}
+
+void pool_cap(Pool *p, int n)
+{
+    if (p)
+        p->cap = n < 1 ? 1 : n > p->n_threads ? p->n_threads : n;
 }
 
 /* ---- CPU counts ---- */

@@ -735,6 +735,74 @@ static int open_rows(Loop *L, const TrainIO *io, bool resumed, Err *e)
     return 0;
 }
 
+/* The thread choice (train.h). A probe runs PROBE_RUN steps on one thread, then as many
+ * on all (the first step of each run only brings the data to the caches it will use), and
+ * all threads are kept unless one is clearly faster. It stops after a round when one side
+ * is clearly faster, so it costs a few steps' difference; the next comes after PROBE_COST
+ * times that cost and at least the gap, which doubles while the choice holds. */
+#define PROBE_MAX_S 512.0
+#define PROBE_COST 100.0   /* probes cost at most about 1% of the time */
+#define PROBE_RUN 3        /* steps in a row on one setting, the first untimed */
+#define PROBE_ROUNDS 2     /* rounds (one thread, then all) when no side wins early */
+#define PROBE_CLEAR 1.25   /* a side this many times faster after a round wins at once */
+#define PROBE_MARGIN 0.9   /* otherwise one thread is kept when under 0.9x the time of all */
+
+void thread_choice_init(ThreadChoice *c, Pool *pool, double first, double gap)
+{
+    int all = pool_threads(pool);
+    *c = (ThreadChoice){pool, all, all, all < 2 || !isfinite(first), util_now() + first, gap, gap,
+                        0, {0, 0}, 0, 0, 0};
+}
+
+/* Which setting step s of a probe runs: 0 one thread, 1 all. */
+static int probe_side(int s)
+{
+    return (s - 1) / PROBE_RUN % 2;
+}
+
+int thread_choice_before(ThreadChoice *c, double now)
+{
+    if (c->off)
+        return c->cap;
+    if (c->step == 0 && now >= c->next) {
+        c->step = 1;
+        c->seconds[0] = c->seconds[1] = 0;
+    }
+    int n = c->step > 0 && !probe_side(c->step) ? 1 : c->step > 0 ? c->all : c->cap;
+    pool_cap(c->pool, n);
+    c->t0 = now;
+    return n;
+}
+
+void thread_choice_after(ThreadChoice *c, double now)
+{
+    if (c->off || c->step == 0)
+        return;
+    int s = c->step++;
+    if ((s - 1) % PROBE_RUN)
+        c->seconds[probe_side(s)] += now - c->t0;
+    if (s % (2 * PROBE_RUN))
+        return; /* the round goes on */
+    double one = c->seconds[0], all = c->seconds[1];
+    int cap;
+    if (one >= PROBE_CLEAR * all)
+        cap = c->all;
+    else if (PROBE_CLEAR * one <= all && c->cap == 1)
+        cap = 1;
+    else if (s < 2 * PROBE_RUN * PROBE_ROUNDS)
+        return;
+    else
+        cap = one < PROBE_MARGIN * all ? 1 : c->all;
+    double wait = PROBE_COST * fabs(one - all) * PROBE_RUN / (PROBE_RUN - 1);
+    c->gap = cap != c->cap ? c->min_gap : 2 * c->gap < PROBE_MAX_S ? 2 * c->gap : PROBE_MAX_S;
+    c->cap = cap;
+    pool_cap(c->pool, cap);
+    c->probes++;
+    c->one_thread += cap == 1;
+    c->step = 0;
+    c->next = now + (wait > c->gap ? wait : c->gap);
+}
+
 int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sched *s,
               const TrainIO *io, TrainResult *r, Err *e)
 {
@@ -755,6 +823,9 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         st = &fresh;
     }
 
+    ThreadChoice own, *choice = io->threads ? io->threads : &own;
+    if (!io->threads)
+        thread_choice_init(&own, m->pool, 1.0, 4.0);
     Loop L;
     memset(&L, 0, sizeof L);
     L.tp = tp;
@@ -794,6 +865,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         }
         double t0 = util_now();
         while (st->batch < per_epoch && st->iteration < total) {
+            thread_choice_before(choice, util_now());
             int start = (int)(st->batch * B);
             int rows = (int)(n_train - start < B ? n_train - start : B);
             train_assemble(m->pool, d->train, d->nz, st->perm + start, rows, w.x, w.y);
@@ -815,6 +887,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
             model_backward(m, w.x, w.dlogits, rows);
             st->lr_used = sched_lr(s);
             optim_step(o, m->params, m->grads, st->lr_used);
+            thread_choice_after(choice, util_now());
             st->iteration++;
             st->batch++;
             sched_after_iteration(s);
@@ -893,6 +966,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         r->restored = true;
     }
 done:
+    pool_cap(m->pool, pool_threads(m->pool));
     r->iterations = st->iteration;
     r->best_val_acc = st->best_val_acc;
     r->best_epoch = st->best_epoch;

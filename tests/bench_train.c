@@ -15,7 +15,8 @@
  *              available only)
  *   --split    also times the parts of a step one by one (forward and backward outside the
  *              products, loss, optimizer, batch assembly)
- *   --seconds  instead of best-of-N, trains for about S seconds and reports the mean
+ *   --seconds  instead of best-of-N, one run of about S seconds as mlptrain runs it (on
+ *              one thread while timing steps shows that faster; see train_run) and the mean
  *              (bench-load runs several of these at once)
  *   --quiet    no peak measurement or header; one line "ID threads s/epoch cut GFLOP/s" per
  *              row (cut: the share of pool jobs run on fewer threads because threads kept
@@ -149,8 +150,24 @@ static void setup_free(Setup *s)
     free(s->train.labels);
 }
 
-/* Trains iters steps through train_run; returns seconds of training (evaluation excluded). */
-static double train_steps(Setup *s, long iters, long *done)
+/* Stops a run once its steps have taken the bench's seconds. */
+typedef struct {
+    double until;
+    volatile sig_atomic_t stop;
+} Timer;
+
+static void timer_step(void *ctx, long iteration)
+{
+    (void)iteration;
+    Timer *t = ctx;
+    if (util_now() >= t->until)
+        t->stop = 1;
+}
+
+/* Trains iters steps through train_run, all on the pool's threads (a row of a fixed thread
+ * count), or with seconds > 0 as one run of about that long as mlptrain runs it (threads
+ * chosen by timing steps); returns seconds of training (evaluation excluded). */
+static double train_steps(Setup *s, long iters, double seconds, long *done)
 {
     const BenchConfig *c = s->c;
     Err e;
@@ -159,15 +176,23 @@ static double train_steps(Setup *s, long iters, long *done)
     Sched sc;
     TrainParams tp = {0};
     tp.epochs = 1;
-    tp.max_iterations = iters;
+    tp.max_iterations = seconds > 0 ? 1000000 : iters;
     tp.batch_size = c->batch;
     tp.eval_batch_size = c->batch;
     tp.seed = 1;
     long per_epoch = train_steps_per_epoch(&tp, s->n_train), epochs = train_epochs(&tp, s->n_train);
-    if (sched_init(&sc, &sp, c->lr, epochs, per_epoch, iters, &e) < 0)
+    if (sched_init(&sc, &sp, c->lr, epochs, per_epoch, tp.max_iterations, &e) < 0)
         die("schedule", &e);
     TrainData td = {&s->train, &s->test, &s->split, &s->nz};
-    TrainIO io = {.epochs_csv = "/dev/null"};
+    Timer timer = {util_now() + seconds, 0};
+    ThreadChoice all;
+    thread_choice_init(&all, s->pool, INFINITY, 0);
+    TrainIO io = {.epochs_csv = "/dev/null", .threads = seconds > 0 ? NULL : &all};
+    if (seconds > 0) {
+        io.on_step = timer_step;
+        io.step_ctx = &timer;
+        io.stop = &timer.stop;
+    }
     TrainResult r;
     if (train_run(&tp, &td, &s->m, &s->o, &sc, &io, &r, &e) < 0)
         die("train", &e);
@@ -188,14 +213,14 @@ static Timing time_config(Setup *s, int runs, double seconds)
     long done;
     /* Warm-up: first-touch page faults of the optimizer state and packing buffers would
      * otherwise weigh on short measurements. */
-    train_steps(s, 2, &done);
+    train_steps(s, 2, 0, &done);
     Timing best = {INFINITY, 0, 0, 0};
     double t_total = 0;
     long it_total = 0;
     PoolStats p0 = pool_stats(s->pool);
-    for (int rep = 0; seconds > 0 ? t_total < seconds : rep < runs; rep++) {
+    for (int rep = 0; seconds > 0 ? rep < 1 : rep < runs; rep++) {
         gemm_stats_reset(s->g);
-        double t = train_steps(s, c->iters, &done);
+        double t = train_steps(s, c->iters, seconds, &done);
         GemmStats gs = gemm_stats(s->g);
         t_total += t;
         it_total += done;

@@ -1,7 +1,8 @@
 /* test_pool.c - the thread pool: every task of every job runs exactly once, on a thread
  * number no other running task holds, whatever the pool size (more threads than CPUs
  * included), when workers and the caller have gone to sleep between or during jobs, and
- * for jobs that limit their threads; pool_for covers its range; and the parsing behind
+ * for jobs that limit their threads and under pool_cap; pool_for covers its range; and the
+ * parsing behind
  * pool_available_cpus on texts. */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -65,6 +66,26 @@ static bool run_job(Pool *p, int n_tasks, int max_threads, long sleep_ns)
     return ok;
 }
 
+/* A job asking for every thread, run under a cap of `cap`: its tasks must see thread
+ * numbers below the cap. */
+static bool run_job_capped(Pool *p, int n_tasks, int cap)
+{
+    Job j;
+    for (int i = 0; i < MAX_TASKS; i++)
+        atomic_init(&j.runs[i], 0);
+    for (int i = 0; i < MAX_THREADS; i++)
+        atomic_init(&j.busy[i], 0);
+    atomic_init(&j.bad_thread, 0);
+    atomic_init(&j.overlap, 0);
+    j.max_threads = cap;
+    j.sleep_ns = 0;
+    pool_run_threads(p, n_tasks, MAX_THREADS, job_task, &j);
+    bool ok = atomic_load(&j.bad_thread) == 0 && atomic_load(&j.overlap) == 0;
+    for (int i = 0; i < n_tasks; i++)
+        ok = ok && atomic_load(&j.runs[i]) == 1;
+    return ok;
+}
+
 static void pause_ms(long ms)
 {
     struct timespec ts = {0, ms * 1000000L};
@@ -87,6 +108,32 @@ static void test_every_task_once(void)
         pool_free(p);
     }
     CHECK(run_job(NULL, 17, 4, 0));
+}
+
+/* pool_cap: jobs use at most the cap's threads (thread numbers below it), the cap is
+ * clamped to 1 .. pool_threads, and lifting it gives jobs all threads again. */
+static void test_cap(void)
+{
+    Pool *p = pool_create_exact(4);
+    CHECK(p != NULL);
+    bool ok = true;
+    pool_cap(p, 1);
+    CHECK(pool_threads_now(p) == 1);
+    for (int rep = 0; rep < 50; rep++)
+        ok = ok && run_job(p, 1 + rep % MAX_TASKS, 1, 0) && run_job_capped(p, 1 + rep % MAX_TASKS, 1);
+    pool_cap(p, 3);
+    CHECK(pool_threads_now(p) == 3);
+    for (int rep = 0; rep < 50; rep++)
+        ok = ok && run_job_capped(p, 1 + rep % MAX_TASKS, 3);
+    pool_cap(p, 0);
+    CHECK(pool_threads_now(p) == 1);
+    pool_cap(p, 99);
+    CHECK(pool_threads_now(p) == 4);
+    for (int rep = 0; rep < 50; rep++)
+        ok = ok && run_job(p, 1 + rep % MAX_TASKS, MAX_THREADS, 0);
+    CHECK(ok);
+    pool_cap(NULL, 2);
+    pool_free(p);
 }
 
 /* Tasks longer than every spin and yield stage: the caller sleeps until the last one ends. */
@@ -286,6 +333,7 @@ int main(int argc, char **argv)
 {
     (void)argc;
     RUN(test_every_task_once);
+    RUN(test_cap);
     RUN(test_slow_tasks);
     RUN(test_sleeping_workers);
     RUN(test_many_tasks);

@@ -41,7 +41,8 @@ static void make_data(Dataset *d, int n, Rng *r)
     }
 }
 
-static void setup(Fixture *f, double lr, long epochs, double val_split)
+static void setup_on(Fixture *f, double lr, long epochs, double val_split, int width, Gemm *g,
+                     Pool *pool)
 {
     memset(f, 0, sizeof *f);
     Rng r;
@@ -55,14 +56,14 @@ static void setup(Fixture *f, double lr, long epochs, double val_split)
     dataset_normalizer(&f->nz, &f->train, &dp);
     ModelParams mp = {0};
     mp.n_hidden = 1;
-    mp.hidden[0] = 32;
+    mp.hidden[0] = width;
     mp.bias_init = BIAS_INIT_DEFAULT;
-    CHECK(model_init(&f->m, &mp, 16, 4, 100, NULL, NULL, &r, &e) == 0);
+    CHECK(model_init(&f->m, &mp, 16, 4, 100, g, pool, &r, &e) == 0);
     OptimParams op = {0};
     op.optimizer = OPTIM_SGD;
     op.lr = lr;
     op.momentum = 0.9;
-    optim_init(&f->o, &op, f->m.n_params, NULL);
+    optim_init(&f->o, &op, f->m.n_params, pool);
     f->tp.epochs = epochs;
     f->tp.batch_size = 50;
     f->tp.eval_batch_size = 100;
@@ -73,6 +74,11 @@ static void setup(Fixture *f, double lr, long epochs, double val_split)
     sp.type = SCHED_CONSTANT;
     CHECK(sched_init(&f->s, &sp, lr, epochs, per, 0, &e) == 0);
     f->td = (TrainData){&f->train, &f->test, &f->split, &f->nz};
+}
+
+static void setup(Fixture *f, double lr, long epochs, double val_split)
+{
+    setup_on(f, lr, epochs, val_split, 32, NULL, NULL);
 }
 
 static void teardown(Fixture *f)
@@ -230,6 +236,82 @@ static void test_loss_on_pool(void)
     pool_free(pool);
 }
 
+/* A run on 3 threads whose thread choice probes from its first step (one thread, then
+ * all, and a choice): the parameters and results are those of the same run kept on all
+ * threads. */
+static void test_thread_choice_same_result(void)
+{
+    Pool *pool = pool_create_exact(3);
+    Err e;
+    Gemm *g = gemm_create(pool, GEMM_AUTO, &e);
+    CHECK(pool && g);
+    enum { EPOCHS = 100, WIDTH = 256 };
+    static float params[2][16 * WIDTH + WIDTH + WIDTH * 4 + 4];
+    double loss[2];
+    for (int fixed = 0; fixed < 2; fixed++) {
+        Fixture f;
+        setup_on(&f, 0.01, EPOCHS, 0.2, WIDTH, g, pool);
+        CHECK(f.m.n_params == sizeof params[0] / sizeof params[0][0]);
+        /* Probing from the first step, as often as its cost allows; or never. */
+        ThreadChoice choice;
+        thread_choice_init(&choice, pool, fixed ? INFINITY : 0, 0);
+        TrainIO io = {.epochs_csv = "/dev/null", .threads = &choice};
+        TrainResult r;
+        CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
+        CHECK(r.status == RUN_OK && r.iterations == EPOCHS * 10);
+        memcpy(params[fixed], f.m.params, sizeof params[0]);
+        loss[fixed] = r.test_loss;
+        CHECK(pool_threads_now(pool) == 3); /* the run gives the pool back whole */
+        CHECK(fixed ? choice.probes == 0 : choice.probes >= 1);
+        teardown(&f);
+    }
+    CHECK(memcmp(params[0], params[1], sizeof params[0]) == 0);
+    CHECK(memcmp(&loss[0], &loss[1], sizeof loss[0]) == 0);
+    gemm_free(g);
+    pool_free(pool);
+}
+
+/* The thread choice on made-up step times: one thread 20% faster is chosen after two
+ * rounds; all threads twice as fast win after one round and the gap doubles; back on
+ * all threads when they turn clearly faster; never probes with first = INFINITY. */
+static void probe_round(ThreadChoice *c, double *t, double one, double all, int *caps)
+{
+    for (int i = 0; i < 6; i++) {
+        caps[i] = thread_choice_before(c, *t);
+        *t += caps[i] == 1 ? one : all;
+        thread_choice_after(c, *t);
+    }
+}
+
+static void test_thread_choice_decisions(void)
+{
+    Pool *pool = pool_create_exact(2);
+    ThreadChoice c;
+    thread_choice_init(&c, pool, 0, 10);
+    double t = util_now();
+    int caps[6];
+    probe_round(&c, &t, 0.8, 1.0, caps);
+    CHECK(caps[0] == 1 && caps[1] == 1 && caps[2] == 1 && caps[3] == 2 && caps[5] == 2);
+    CHECK(c.probes == 0 && c.step == 7); /* 0.8x: not clear after one round */
+    probe_round(&c, &t, 0.8, 1.0, caps);
+    CHECK(c.probes == 1 && c.cap == 1 && c.one_thread == 1 && c.gap == 10);
+    CHECK(thread_choice_before(&c, t) == 1 && pool_threads_now(pool) == 1);
+    thread_choice_after(&c, t + 1);
+    double next = c.next;
+    CHECK(next >= t + 10);
+    t = next;
+    probe_round(&c, &t, 1.0, 0.5, caps); /* all threads twice as fast: clear at once */
+    CHECK(c.probes == 2 && c.cap == 2 && c.step == 0 && c.gap == 10);
+    t = c.next;
+    probe_round(&c, &t, 1.0, 0.5, caps);
+    CHECK(c.probes == 3 && c.cap == 2 && c.gap == 20);
+    CHECK(thread_choice_before(&c, t) == 2 && pool_threads_now(pool) == 2);
+    thread_choice_init(&c, pool, INFINITY, 0);
+    probe_round(&c, &t, 0.1, 1.0, caps);
+    CHECK(c.probes == 0 && caps[0] == 2 && caps[5] == 2);
+    pool_free(pool);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -240,5 +322,7 @@ int main(int argc, char **argv)
     RUN(test_write_failure_is_reported);
     RUN(test_batchnorm_batch_of_one);
     RUN(test_loss_on_pool);
+    RUN(test_thread_choice_same_result);
+    RUN(test_thread_choice_decisions);
     return test_finish(argv[0]);
 }
