@@ -92,7 +92,7 @@ void train_state_free(TrainState *st);
  * a probe runs a few steps on one thread and a few on all, and all are kept unless one is
  * clearly faster (a host whose CPUs are far apart, where every job's data crosses between
  * distant caches; a model too small to split). Results do not depend on it. */
-typedef struct ThreadChoice {
+typedef struct TrainThreads {
     Pool *pool;
     int all, cap;          /* the pool's threads; the threads steps use now */
     bool off;              /* never probes (one thread, or first infinite) */
@@ -102,15 +102,15 @@ typedef struct ThreadChoice {
     double seconds[2];     /* the probe's timed steps so far: on one thread, on all */
     double t0;             /* when the current step began */
     long probes, one_thread; /* probes done, and those that chose one thread */
-} ThreadChoice;
+} TrainThreads;
 
 /* A choice for pool's threads that probes first after `first` seconds (INFINITY: never,
  * all threads always) and then at least `gap` seconds apart. */
-void thread_choice_init(ThreadChoice *c, Pool *pool, double first, double gap);
+void train_threads_init(TrainThreads *c, Pool *pool, double first, double gap);
 /* Around each step, with now = util_now(): before caps the pool for the step and returns
  * its threads; after records the step's time and, at the end of a probe, decides. */
-int thread_choice_before(ThreadChoice *c, double now);
-void thread_choice_after(ThreadChoice *c, double now);
+int train_threads_before(TrainThreads *c, double now);
+void train_threads_after(TrainThreads *c, double now);
 
 typedef struct {
     FILE *log;                       /* one line per evaluation row; NULL = quiet */
@@ -131,7 +131,7 @@ typedef struct {
     void (*on_step)(void *ctx, long iteration); /* after every optimizer step (before the
                                       * stop flag is read); NULL = never */
     void *step_ctx;
-    struct ThreadChoice *threads;    /* how many threads the steps use (below); NULL =
+    struct TrainThreads *threads;    /* how many threads the steps use (below); NULL =
                                       * train_run's own: first probe after 1 s, gap 4 s */
 } TrainIO;
 
@@ -182,7 +182,7 @@ int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int 
  * last weights.
  *
  * Steps use all of the model's pool threads, or one thread while timing steps shows it
- * clearly faster (io->threads, ThreadChoice). The results are the same either way. */
+ * clearly faster (io->threads, TrainThreads). The results are the same either way. */
 int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sched *s,
               const TrainIO *io, TrainResult *r, Err *e);
 

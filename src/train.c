@@ -747,10 +747,10 @@ static int open_rows(Loop *L, const TrainIO *io, bool resumed, Err *e)
 #define PROBE_CLEAR 1.25   /* a side this many times faster after a round wins at once */
 #define PROBE_MARGIN 0.9   /* otherwise one thread is kept when under 0.9x the time of all */
 
-void thread_choice_init(ThreadChoice *c, Pool *pool, double first, double gap)
+void train_threads_init(TrainThreads *c, Pool *pool, double first, double gap)
 {
     int all = pool_threads(pool);
-    *c = (ThreadChoice){pool, all, all, all < 2 || !isfinite(first), util_now() + first, gap, gap,
+    *c = (TrainThreads){pool, all, all, all < 2 || !isfinite(first), util_now() + first, gap, gap,
                         0, {0, 0}, 0, 0, 0};
 }
 
@@ -760,7 +760,7 @@ static int probe_side(int s)
     return (s - 1) / PROBE_RUN % 2;
 }
 
-int thread_choice_before(ThreadChoice *c, double now)
+int train_threads_before(TrainThreads *c, double now)
 {
     if (c->off)
         return c->cap;
@@ -774,7 +774,7 @@ int thread_choice_before(ThreadChoice *c, double now)
     return n;
 }
 
-void thread_choice_after(ThreadChoice *c, double now)
+void train_threads_after(TrainThreads *c, double now)
 {
     if (c->off || c->step == 0)
         return;
@@ -823,9 +823,9 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         st = &fresh;
     }
 
-    ThreadChoice own, *choice = io->threads ? io->threads : &own;
+    TrainThreads own, *choice = io->threads ? io->threads : &own;
     if (!io->threads)
-        thread_choice_init(&own, m->pool, 1.0, 4.0);
+        train_threads_init(&own, m->pool, 1.0, 4.0);
     Loop L;
     memset(&L, 0, sizeof L);
     L.tp = tp;
@@ -865,7 +865,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         }
         double t0 = util_now();
         while (st->batch < per_epoch && st->iteration < total) {
-            thread_choice_before(choice, util_now());
+            train_threads_before(choice, util_now());
             int start = (int)(st->batch * B);
             int rows = (int)(n_train - start < B ? n_train - start : B);
             train_assemble(m->pool, d->train, d->nz, st->perm + start, rows, w.x, w.y);
@@ -887,7 +887,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
             model_backward(m, w.x, w.dlogits, rows);
             st->lr_used = sched_lr(s);
             optim_step(o, m->params, m->grads, st->lr_used);
-            thread_choice_after(choice, util_now());
+            train_threads_after(choice, util_now());
             st->iteration++;
             st->batch++;
             sched_after_iteration(s);

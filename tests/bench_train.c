@@ -185,8 +185,8 @@ static double train_steps(Setup *s, long iters, double seconds, long *done)
         die("schedule", &e);
     TrainData td = {&s->train, &s->test, &s->split, &s->nz};
     Timer timer = {util_now() + seconds, 0};
-    ThreadChoice all;
-    thread_choice_init(&all, s->pool, INFINITY, 0);
+    TrainThreads all;
+    train_threads_init(&all, s->pool, INFINITY, 0);
     TrainIO io = {.epochs_csv = "/dev/null", .threads = seconds > 0 ? NULL : &all};
     if (seconds > 0) {
         io.on_step = timer_step;

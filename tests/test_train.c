@@ -239,7 +239,7 @@ static void test_loss_on_pool(void)
 /* A run on 3 threads whose thread choice probes from its first step (one thread, then
  * all, and a choice): the parameters and results are those of the same run kept on all
  * threads. */
-static void test_thread_choice_same_result(void)
+static void test_threads_choice_same_result(void)
 {
     Pool *pool = pool_create_exact(3);
     Err e;
@@ -253,8 +253,8 @@ static void test_thread_choice_same_result(void)
         setup_on(&f, 0.01, EPOCHS, 0.2, WIDTH, g, pool);
         CHECK(f.m.n_params == sizeof params[0] / sizeof params[0][0]);
         /* Probing from the first step, as often as its cost allows; or never. */
-        ThreadChoice choice;
-        thread_choice_init(&choice, pool, fixed ? INFINITY : 0, 0);
+        TrainThreads choice;
+        train_threads_init(&choice, pool, fixed ? INFINITY : 0, 0);
         TrainIO io = {.epochs_csv = "/dev/null", .threads = &choice};
         TrainResult r;
         CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
@@ -273,20 +273,20 @@ static void test_thread_choice_same_result(void)
 /* The thread choice on made-up step times: one thread 20% faster is chosen after two
  * rounds; all threads twice as fast win after one round and the gap doubles; back on
  * all threads when they turn clearly faster; never probes with first = INFINITY. */
-static void probe_round(ThreadChoice *c, double *t, double one, double all, int *caps)
+static void probe_round(TrainThreads *c, double *t, double one, double all, int *caps)
 {
     for (int i = 0; i < 6; i++) {
-        caps[i] = thread_choice_before(c, *t);
+        caps[i] = train_threads_before(c, *t);
         *t += caps[i] == 1 ? one : all;
-        thread_choice_after(c, *t);
+        train_threads_after(c, *t);
     }
 }
 
-static void test_thread_choice_decisions(void)
+static void test_threads_choice_decisions(void)
 {
     Pool *pool = pool_create_exact(2);
-    ThreadChoice c;
-    thread_choice_init(&c, pool, 0, 10);
+    TrainThreads c;
+    train_threads_init(&c, pool, 0, 10);
     double t = util_now();
     int caps[6];
     probe_round(&c, &t, 0.8, 1.0, caps);
@@ -294,8 +294,8 @@ static void test_thread_choice_decisions(void)
     CHECK(c.probes == 0 && c.step == 7); /* 0.8x: not clear after one round */
     probe_round(&c, &t, 0.8, 1.0, caps);
     CHECK(c.probes == 1 && c.cap == 1 && c.one_thread == 1 && c.gap == 10);
-    CHECK(thread_choice_before(&c, t) == 1 && pool_threads_now(pool) == 1);
-    thread_choice_after(&c, t + 1);
+    CHECK(train_threads_before(&c, t) == 1 && pool_threads_now(pool) == 1);
+    train_threads_after(&c, t + 1);
     double next = c.next;
     CHECK(next >= t + 10);
     t = next;
@@ -304,8 +304,8 @@ static void test_thread_choice_decisions(void)
     t = c.next;
     probe_round(&c, &t, 1.0, 0.5, caps);
     CHECK(c.probes == 3 && c.cap == 2 && c.gap == 20);
-    CHECK(thread_choice_before(&c, t) == 2 && pool_threads_now(pool) == 2);
-    thread_choice_init(&c, pool, INFINITY, 0);
+    CHECK(train_threads_before(&c, t) == 2 && pool_threads_now(pool) == 2);
+    train_threads_init(&c, pool, INFINITY, 0);
     probe_round(&c, &t, 0.1, 1.0, caps);
     CHECK(c.probes == 0 && caps[0] == 2 && caps[5] == 2);
     pool_free(pool);
@@ -321,7 +321,7 @@ int main(int argc, char **argv)
     RUN(test_write_failure_is_reported);
     RUN(test_batchnorm_batch_of_one);
     RUN(test_loss_on_pool);
-    RUN(test_thread_choice_same_result);
-    RUN(test_thread_choice_decisions);
+    RUN(test_threads_choice_same_result);
+    RUN(test_threads_choice_decisions);
     return test_finish(argv[0]);
 }
