@@ -768,7 +768,7 @@ int train_threads_before(TrainThreads *c, double now)
         c->step = 1;
         c->seconds[0] = c->seconds[1] = 0;
     }
-    int n = c->step > 0 && !probe_side(c->step) ? 1 : c->step > 0 ? c->all : c->cap;
+    int n = c->step == 0 ? c->cap : probe_side(c->step) ? c->all : 1;
     pool_cap(c->pool, n);
     c->t0 = now;
     return n;

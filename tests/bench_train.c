@@ -206,7 +206,7 @@ typedef struct {
     double cut;         /* share of the pool's jobs run on fewer threads (contention) */
 } Timing;
 
-/* Best of runs (or, with seconds > 0, the mean over about that long). */
+/* Best of runs (or, with seconds > 0, the one run of about that long). */
 static Timing time_config(Setup *s, int runs, double seconds)
 {
     const BenchConfig *c = s->c;
@@ -215,23 +215,17 @@ static Timing time_config(Setup *s, int runs, double seconds)
      * otherwise weigh on short measurements. */
     train_steps(s, 2, 0, &done);
     Timing best = {INFINITY, 0, 0, 0};
-    double t_total = 0;
-    long it_total = 0;
     PoolStats p0 = pool_stats(s->pool);
-    for (int rep = 0; seconds > 0 ? rep < 1 : rep < runs; rep++) {
+    for (int rep = 0; rep < (seconds > 0 ? 1 : runs); rep++) {
         gemm_stats_reset(s->g);
         double t = train_steps(s, c->iters, seconds, &done);
         GemmStats gs = gemm_stats(s->g);
-        t_total += t;
-        it_total += done;
         if (t / done < best.seconds) {
             best.seconds = t / done;
             best.gemm = gs.seconds / t;
             best.pack = gs.pack_seconds / t;
         }
     }
-    if (seconds > 0)
-        best.seconds = t_total / it_total;
     PoolStats p1 = pool_stats(s->pool);
     long jobs = p1.jobs - p0.jobs + p1.limited_jobs - p0.limited_jobs;
     best.cut = jobs > 0 ? (double)(p1.limited_jobs - p0.limited_jobs) / jobs : 0;

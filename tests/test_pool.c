@@ -42,8 +42,9 @@ static void job_task(void *ctx, int task, int thread)
     atomic_fetch_sub(&j->busy[thread], 1);
 }
 
-/* Runs one job and checks it; returns false on any fault. */
-static bool run_job(Pool *p, int n_tasks, int max_threads, long sleep_ns)
+/* Runs a job asking for ask threads and checks it: every task once, none past n_tasks,
+ * thread numbers below allowed, none shared by two running tasks. */
+static bool run_checked(Pool *p, int n_tasks, int ask, int allowed, long sleep_ns)
 {
     Job j;
     for (int i = 0; i < MAX_TASKS; i++)
@@ -52,12 +53,9 @@ static bool run_job(Pool *p, int n_tasks, int max_threads, long sleep_ns)
         atomic_init(&j.busy[i], 0);
     atomic_init(&j.bad_thread, 0);
     atomic_init(&j.overlap, 0);
-    int pool_t = pool_threads(p);
-    j.max_threads = max_threads < pool_t ? max_threads : pool_t;
-    if (j.max_threads < 1)
-        j.max_threads = 1;
+    j.max_threads = allowed;
     j.sleep_ns = sleep_ns;
-    pool_run_threads(p, n_tasks, max_threads, job_task, &j);
+    pool_run_threads(p, n_tasks, ask, job_task, &j);
     bool ok = atomic_load(&j.bad_thread) == 0 && atomic_load(&j.overlap) == 0;
     for (int i = 0; i < n_tasks; i++)
         ok = ok && atomic_load(&j.runs[i]) == 1;
@@ -66,24 +64,19 @@ static bool run_job(Pool *p, int n_tasks, int max_threads, long sleep_ns)
     return ok;
 }
 
+/* A job for at most max_threads threads of the pool; returns false on any fault. */
+static bool run_job(Pool *p, int n_tasks, int max_threads, long sleep_ns)
+{
+    int pool_t = pool_threads(p);
+    int allowed = max_threads < pool_t ? max_threads : pool_t;
+    return run_checked(p, n_tasks, max_threads, allowed < 1 ? 1 : allowed, sleep_ns);
+}
+
 /* A job asking for every thread, run under a cap of `cap`: its tasks must see thread
  * numbers below the cap. */
 static bool run_job_capped(Pool *p, int n_tasks, int cap)
 {
-    Job j;
-    for (int i = 0; i < MAX_TASKS; i++)
-        atomic_init(&j.runs[i], 0);
-    for (int i = 0; i < MAX_THREADS; i++)
-        atomic_init(&j.busy[i], 0);
-    atomic_init(&j.bad_thread, 0);
-    atomic_init(&j.overlap, 0);
-    j.max_threads = cap;
-    j.sleep_ns = 0;
-    pool_run_threads(p, n_tasks, MAX_THREADS, job_task, &j);
-    bool ok = atomic_load(&j.bad_thread) == 0 && atomic_load(&j.overlap) == 0;
-    for (int i = 0; i < n_tasks; i++)
-        ok = ok && atomic_load(&j.runs[i]) == 1;
-    return ok;
+    return run_checked(p, n_tasks, MAX_THREADS, cap, 0);
 }
 
 static void pause_ms(long ms)
