@@ -70,9 +70,10 @@ double softmax_xent(const float *logits, const int *labels, int N, int C, float 
                     float *dlogits, long *correct);
 
 /* Rows r0..r1-1 of softmax_xent's batch of N rows: row r0 + i's loss into row_loss[i] and
- * 1 into row_hit[i] when its argmax is its label, dlogits (N,C) as above for those rows.
- * Threads can take blocks of rows; the losses added in row order give softmax_xent's sum. */
+ * its predicted class (softmax_xent's argmax) into row_pred[i], dlogits (N,C) as above for
+ * those rows. Threads can take blocks of rows; the losses added in row order give
+ * softmax_xent's sum. */
 void softmax_xent_rows(const float *logits, const int *labels, int r0, int r1, int N, int C,
-                       float smoothing, float *dlogits, double *row_loss, unsigned char *row_hit);
+                       float smoothing, float *dlogits, double *row_loss, int *row_pred);
 
 #endif

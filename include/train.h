@@ -192,10 +192,10 @@ void train_assemble(Pool *pool, const Dataset *d, const Normalizer *nz, const in
                     float *x, int *y);
 
 /* softmax_xent of a batch of n rows of logits (labels y) with its rows split over pool:
- * row_loss and row_hit (n each) hold the rows' losses and hits, which are then added in
- * row order, so the sum is softmax_xent's for any thread count. */
+ * row_loss and row_pred (n each) receive the rows' losses, added in row order so the sum
+ * is softmax_xent's for any thread count, and predicted classes. */
 double train_loss(Pool *pool, const float *logits, const int *y, int n, int C, float smoothing,
-                  float *dlogits, double *row_loss, unsigned char *row_hit, long *correct);
+                  float *dlogits, double *row_loss, int *row_pred, long *correct);
 
 /* Reads checkpoint path into st, m, o and s, which must be built as for a fresh run of
  * the same config on the same data (the schedule by sched_init): checks the config hash,

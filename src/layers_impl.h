@@ -3,8 +3,8 @@
  * gradient-check test instantiates them for double, so finite differences check the same
  * source the product runs. Before including, define REAL; KERNEL (storage class: empty,
  * or static inline); GEMM and GEMM_BIAS (gemm and gemm_bias with the gemm.h contracts,
- * for REAL); and R_EXP, R_TANH, R_SQRT (libm for REAL). An instantiation for another type renames the kernels with
- * #define first (tests/test_gradcheck.c: linear_forward -> linear_forward_f64, ...). */
+ * for REAL); and R_EXP, R_TANH, R_SQRT (libm for REAL). An instantiation for another type
+ * renames the kernels with #define first (tests/test_gradcheck.c: linear_forward -> linear_forward_f64, ...). */
 
 /* Each output starts from its bias and adds the products onto it (gemm_bias). */
 KERNEL void linear_forward(Gemm *g, REAL *y, const REAL *x, const REAL *W, const REAL *b,
@@ -218,8 +218,7 @@ KERNEL void dropout_apply(REAL *y, const REAL *x, const REAL *mask, int n)
 }
 
 KERNEL void softmax_xent_rows(const REAL *logits, const int *labels, int r0, int r1, int N, int C,
-                              REAL smoothing, REAL *dlogits, double *row_loss,
-                              unsigned char *row_hit)
+                              REAL smoothing, REAL *dlogits, double *row_loss, int *row_pred)
 {
     for (int n = r0; n < r1; n++) {
         const REAL *z = logits + (size_t)n * C;
@@ -228,7 +227,7 @@ KERNEL void softmax_xent_rows(const REAL *logits, const int *labels, int r0, int
         for (int c = 1; c < C; c++)
             if (!(z[c] <= z[arg]) && !isnan(z[arg]))
                 arg = c; /* strictly greater, or NaN: first maximum wins, NaN is the max */
-        row_hit[n - r0] = arg == y;
+        row_pred[n - r0] = arg;
         double m = z[0];
         for (int c = 1; c < C; c++)
             if (z[c] > m)
@@ -264,10 +263,10 @@ KERNEL double softmax_xent(const REAL *logits, const int *labels, int N, int C, 
     long hits = 0;
     for (int n = 0; n < N; n++) {
         double loss;
-        unsigned char hit;
-        softmax_xent_rows(logits, labels, n, n + 1, N, C, smoothing, dlogits, &loss, &hit);
+        int pred;
+        softmax_xent_rows(logits, labels, n, n + 1, N, C, smoothing, dlogits, &loss, &pred);
         total += loss;
-        hits += hit;
+        hits += pred == labels[n];
     }
     if (correct)
         *correct = hits;

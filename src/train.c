@@ -128,7 +128,7 @@ typedef struct {
     int *y;
     int *order;
     double *row_loss;        /* per row of a batch, for the loss on the pool */
-    unsigned char *row_hit;
+    int *row_pred;
 } Work;
 
 typedef struct {
@@ -143,7 +143,7 @@ static void work_init(Work *w, const Model *m, int dim)
     w->y = xmalloc(rows * sizeof(int));
     w->order = xmalloc(rows * sizeof(int));
     w->row_loss = xmalloc(rows * sizeof(double));
-    w->row_hit = xmalloc(rows);
+    w->row_pred = xmalloc(rows * sizeof(int));
 }
 
 static void work_free(Work *w)
@@ -153,7 +153,7 @@ static void work_free(Work *w)
     free(w->y);
     free(w->order);
     free(w->row_loss);
-    free(w->row_hit);
+    free(w->row_pred);
 }
 
 /* The loss on the pool by blocks of rows. */
@@ -164,40 +164,29 @@ typedef struct {
     float smoothing;
     float *dlogits;
     double *row_loss;
-    unsigned char *row_hit;
+    int *row_pred;
 } LossJob;
 
 static void loss_range(void *ctx, int b, int e)
 {
     const LossJob *j = ctx;
     softmax_xent_rows(j->logits, j->y, b, e, j->N, j->C, j->smoothing, j->dlogits,
-                      j->row_loss + b, j->row_hit + b);
+                      j->row_loss + b, j->row_pred + b);
 }
 
 double train_loss(Pool *pool, const float *logits, const int *y, int n, int C, float smoothing,
-                  float *dlogits, double *row_loss, unsigned char *row_hit, long *correct)
+                  float *dlogits, double *row_loss, int *row_pred, long *correct)
 {
-    LossJob j = {logits, y, n, C, smoothing, dlogits, row_loss, row_hit};
+    LossJob j = {logits, y, n, C, smoothing, dlogits, row_loss, row_pred};
     pool_for(pool, n, 32, loss_range, &j);
     double total = 0.0;
     long hits = 0;
     for (int i = 0; i < n; i++) {
         total += row_loss[i];
-        hits += row_hit[i];
+        hits += row_pred[i] == y[i];
     }
     *correct = hits;
     return total;
-}
-
-/* The predicted class of a row of logits: softmax_xent's rule (the first maximum; a NaN
- * counts as the maximum), so the confusion matrix's diagonal is its hit count. */
-static int predicted(const float *z, int C)
-{
-    int arg = 0;
-    for (int c = 1; c < C; c++)
-        if (!(z[c] <= z[arg]) && !isnan(z[arg]))
-            arg = c;
-    return arg;
 }
 
 /* Eval-mode pass over records idx[0..n) of d (all records when idx is NULL); confusion
@@ -219,11 +208,11 @@ static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int
         const float *logits = model_forward(m, w->x, rows, false, NULL);
         long c = 0;
         loss += train_loss(m->pool, logits, w->y, rows, C, label_smoothing, NULL, w->row_loss,
-                           w->row_hit, &c);
+                           w->row_pred, &c);
         hits += c;
-        if (confusion)
+        if (confusion) /* the loss's predictions: the diagonal is its hit count */
             for (int i = 0; i < rows; i++)
-                confusion[(size_t)w->y[i] * C + predicted(logits + (size_t)i * C, C)]++;
+                confusion[(size_t)w->y[i] * C + w->row_pred[i]]++;
     }
     Eval r = {n ? loss / n : NAN, n ? (double)hits / n : NAN};
     return r;
@@ -873,7 +862,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
             long correct = 0;
             double loss_sum = train_loss(m->pool, logits, w.y, rows, m->n_classes,
                                          (float)tp->label_smoothing, w.dlogits, w.row_loss,
-                                         w.row_hit, &correct);
+                                         w.row_pred, &correct);
             double loss = loss_sum / rows + optim_l1_penalty(o, m->params);
             st->window_loss += loss * rows;
             st->window_correct += correct;

@@ -247,7 +247,7 @@ static void time_parts(Setup *s, int runs, double *best)
     float *x = xmalloc(sizeof(float) * (size_t)B * c->n_in), *dl = xmalloc(sizeof(float) * (size_t)B * 10);
     int *y = xmalloc(sizeof(int) * (size_t)B);
     double *row_loss = xmalloc(sizeof(double) * (size_t)B);
-    unsigned char *row_hit = xmalloc((size_t)B);
+    int *row_pred = xmalloc(sizeof(int) * (size_t)B);
     Rng drop;
     rng_seed(&drop, 1, 4);
     Pool *pool = s->pool;
@@ -267,7 +267,7 @@ static void time_parts(Setup *s, int runs, double *best)
             double t2 = util_now();
             GemmStats g2 = gemm_stats(s->g);
             long correct;
-            train_loss(pool, logits, y, B, 10, 0.0f, dl, row_loss, row_hit, &correct);
+            train_loss(pool, logits, y, B, 10, 0.0f, dl, row_loss, row_pred, &correct);
             double t3 = util_now();
             model_backward(&s->m, x, dl, B);
             double t4 = util_now();
@@ -293,7 +293,7 @@ static void time_parts(Setup *s, int runs, double *best)
     free(dl);
     free(y);
     free(row_loss);
-    free(row_hit);
+    free(row_pred);
 }
 
 static void usage(void)

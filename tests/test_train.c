@@ -212,7 +212,7 @@ static void test_loss_on_pool(void)
     enum { N = 200, C = 10 };
     static float z[N * C], d0[N * C], d1[N * C];
     static double row_loss[N];
-    static unsigned char row_hit[N];
+    static int row_pred[N];
     int y[N];
     Rng r;
     rng_seed(&r, 3, 0);
@@ -227,7 +227,7 @@ static void test_loss_on_pool(void)
         double l0 = softmax_xent(z, y, N, C, ls, d0, &c0);
         for (int t = 0; t < 2; t++) {
             memset(d1, 0, sizeof d1);
-            double l1 = train_loss(t ? pool : NULL, z, y, N, C, ls, d1, row_loss, row_hit, &c1);
+            double l1 = train_loss(t ? pool : NULL, z, y, N, C, ls, d1, row_loss, row_pred, &c1);
             CHECK(memcmp(&l0, &l1, sizeof l0) == 0);
             CHECK(c0 == c1 && c0 > 0);
             CHECK(memcmp(d0, d1, sizeof d0) == 0);
