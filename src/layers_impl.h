@@ -108,9 +108,12 @@ KERNEL void act_backward(Activation a, REAL *dx, const REAL *dy, const REAL *x, 
 
 /* Features are taken in blocks of BN_BLOCK so the inner loops run along rows (unit
  * stride) with per-feature sums kept in double; each feature's sums still add its rows in
- * order. */
+ * order. A block is wide so each row's part is a long contiguous run: narrow blocks of a
+ * wide layer read runs of a few cache lines a power of two apart, which the caches and
+ * prefetchers serve poorly (512 x 2048, one thread: forward 0.89 -> 0.59 ms, backward
+ * 0.94 -> 0.70 ms with 1024 instead of 64 on an AMD EPYC Zen 4). */
 #ifndef BN_BLOCK
-#define BN_BLOCK 64
+#define BN_BLOCK 1024
 #endif
 
 KERNEL void batchnorm_forward_train(REAL *y, REAL *xhat, REAL *mean, REAL *var, REAL *rstd,

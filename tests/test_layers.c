@@ -88,6 +88,49 @@ static void test_batchnorm_vector(void)
     CHECK_NEAR(3.9148250564124765, ye[1], 1e-6, 1e-6);
 }
 
+/* A wide layer is cut into blocks of features: each feature's statistics, output and
+ * gradients are the same bits as when that feature is normalized alone. */
+static void test_batchnorm_blocks(void)
+{
+    enum { N = 5, F = 2500 };
+    size_t n_all = (size_t)N * F;
+    float *x = malloc(sizeof(float) * n_all), *dy = malloc(sizeof(float) * n_all);
+    float *y = malloc(sizeof(float) * 6 * n_all), *xhat = y + n_all, *dx = y + 2 * n_all;
+    float *y1 = y + 3 * n_all, *xhat1 = y + 4 * n_all, *dx1 = y + 5 * n_all;
+    float *gamma = malloc(sizeof(float) * 7 * F), *beta = gamma + F;
+    float *mean = gamma + 2 * F, *var = gamma + 3 * F, *rstd = gamma + 4 * F;
+    float *dg = gamma + 5 * F, *db = gamma + 6 * F;
+    Rng r;
+    rng_seed(&r, 7, 0);
+    for (size_t i = 0; i < n_all; i++) {
+        x[i] = (float)rng_uniform(&r) * 4.0f - 2.0f;
+        dy[i] = (float)rng_uniform(&r) - 0.5f;
+    }
+    for (int f = 0; f < F; f++) {
+        gamma[f] = 0.5f + (float)f / F;
+        beta[f] = (float)f / F - 0.25f;
+    }
+    batchnorm_forward_train(y, xhat, mean, var, rstd, x, gamma, beta, N, F, F, 1e-5f);
+    batchnorm_backward(dx, dg, db, dy, xhat, gamma, rstd, N, F, F);
+    const int feats[] = {0, 63, 64, 1023, 1024, 1025, 2047, 2048, F - 1};
+    for (size_t q = 0; q < sizeof feats / sizeof feats[0]; q++) {
+        int f = feats[q];
+        float m1, v1, r1, g1, b1;
+        batchnorm_forward_train(y1 + f, xhat1 + f, &m1, &v1, &r1, x + f, gamma + f, beta + f, N,
+                                1, F, 1e-5f);
+        batchnorm_backward(dx1 + f, &g1, &b1, dy + f, xhat1 + f, gamma + f, &r1, N, 1, F);
+        CHECK(m1 == mean[f] && v1 == var[f] && r1 == rstd[f] && g1 == dg[f] && b1 == db[f]);
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)n * F + f;
+            CHECK(y1[i] == y[i] && xhat1[i] == xhat[i] && dx1[i] == dx[i]);
+        }
+    }
+    free(x);
+    free(dy);
+    free(y);
+    free(gamma);
+}
+
 /* SEMANTICS §5.1 test vectors. */
 static void test_softmax_xent_vectors(void)
 {
@@ -250,6 +293,7 @@ int main(int argc, char **argv)
     (void)argc;
     RUN(test_activation_vectors);
     RUN(test_batchnorm_vector);
+    RUN(test_batchnorm_blocks);
     RUN(test_softmax_xent_vectors);
     RUN(test_argmax_rules);
     RUN(test_dropout);
