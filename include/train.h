@@ -89,9 +89,11 @@ typedef struct {
 void train_state_free(TrainState *st);
 
 /* How many of the pool's threads training steps use, chosen by timing steps: now and then
- * a probe runs a few steps on one thread and a few on all, and all are kept unless one is
- * clearly faster (a host whose CPUs are far apart, where every job's data crosses between
- * distant caches; a model too small to split). Results do not depend on it. */
+ * a probe runs a few steps on the current count and a few on half or twice it, and the
+ * more threads are kept unless the fewer are clearly faster (a host whose CPUs are far
+ * apart, where every job's data crosses between distant caches; a model too small to
+ * split; many cores, of which a small model uses a few well). Results do not depend on
+ * it. */
 typedef struct TrainThreads {
     Pool *pool;
     int all, cap;          /* the pool's threads; the threads steps use now */
@@ -99,9 +101,11 @@ typedef struct TrainThreads {
     double next;           /* util_now() of the next probe */
     double gap, min_gap;   /* seconds between probes: doubles while the choice holds */
     int step;              /* 0: not probing; else the probe's step, from 1 */
-    double seconds[2];     /* the probe's timed steps so far: on one thread, on all */
+    int side[2];           /* the probe's thread counts: fewer, more */
+    bool went_down;        /* the last probe compared the count with its half */
+    double seconds[2];     /* the probe's timed steps so far on each side */
     double t0;             /* when the current step began */
-    long probes, one_thread; /* probes done, and those that chose one thread */
+    long probes, fewer;    /* probes done, and those that chose the fewer threads */
 } TrainThreads;
 
 /* A choice for pool's threads that probes first after `first` seconds (INFINITY: never,
@@ -181,7 +185,7 @@ int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int 
  * r (and io->confusion) report is of them; the final row of epochs.csv is always of the
  * last weights.
  *
- * Steps use all of the model's pool threads, or one thread while timing steps shows it
+ * Steps use all of the model's pool threads, or fewer while timing steps shows them
  * clearly faster (io->threads, TrainThreads). The results are the same either way. */
 int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sched *s,
               const TrainIO *io, TrainResult *r, Err *e);

@@ -213,7 +213,7 @@ static const Key keys[] = {
     ULLONG("train", "seed", train.seed, "1", "seed of every random stream"),
     LONG("train", "threads", train.threads, IN(0, MAX_THREADS) | F_NO_RESULT, "0",
          "worker threads, at most the CPUs this process may use (taskset, cgroup quota), "
-         "0 = all of them; a run uses one while timing its steps shows that faster; results "
+         "0 = all of them; a run uses fewer while timing its steps shows that faster; results "
          "are identical for any value"),
     LONG("train", "checkpoint_every", train.checkpoint_every, IN(0, MAX_EPOCHS) | F_NO_RESULT,
          "0", "epochs between checkpoints (checkpoint.bin); 0 = only on interrupt and at the end"),

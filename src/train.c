@@ -724,29 +724,46 @@ static int open_rows(Loop *L, const TrainIO *io, bool resumed, Err *e)
     return 0;
 }
 
-/* The thread choice (train.h). A probe runs PROBE_RUN steps on one thread, then as many
- * on all (the first step of each run only brings the data to the caches it will use), and
- * all threads are kept unless one is clearly faster. It stops after a round when one side
- * is clearly faster, so it costs a few steps' difference; the next comes after PROBE_COST
- * times that cost and at least the gap, which doubles while the choice holds. */
+/* The thread choice (train.h). A probe compares two thread counts a factor of two apart,
+ * one of them the current count (on 2 CPUs always 1 and 2): PROBE_RUN steps on the fewer,
+ * then as many on the more (the first step of each run only brings the data to the caches
+ * it will use); the more are kept unless the fewer are clearly faster. From the pool's
+ * size probes go down, from one thread up, and between they alternate, so the choice
+ * walks to the count that pays on any number of CPUs. A probe stops after a round when
+ * one side is clearly faster, so it costs a few steps' difference; the next comes after
+ * PROBE_COST times that cost and at least the gap, which doubles while the choice holds. */
 #define PROBE_MAX_S 512.0
 #define PROBE_COST 100.0   /* probes cost at most about 1% of the time */
 #define PROBE_RUN 3        /* steps in a row on one setting, the first untimed */
 #define PROBE_ROUNDS 2     /* rounds (one thread, then all) when no side wins early */
 #define PROBE_CLEAR 1.25   /* a side this many times faster after a round wins at once */
-#define PROBE_MARGIN 0.9   /* otherwise one thread is kept when under 0.9x the time of all */
+#define PROBE_MARGIN 0.9   /* otherwise the fewer are kept when under 0.9x the time of the more */
 
 void train_threads_init(TrainThreads *c, Pool *pool, double first, double gap)
 {
     int all = pool_threads(pool);
     *c = (TrainThreads){pool, all, all, all < 2 || !isfinite(first), util_now() + first, gap, gap,
-                        0, {0, 0}, 0, 0, 0};
+                        0, {1, all}, false, {0, 0}, 0, 0, 0};
 }
 
-/* Which setting step s of a probe runs: 0 one thread, 1 all. */
+/* Which side step s of a probe runs: 0 the fewer threads, 1 the more. */
 static int probe_side(int s)
 {
     return (s - 1) / PROBE_RUN % 2;
+}
+
+/* The two counts the next probe compares: the current one and half or twice it. */
+static void probe_sides(TrainThreads *c)
+{
+    bool down = c->cap == c->all || (c->cap > 1 && !c->went_down);
+    c->went_down = down;
+    if (down) {
+        c->side[0] = c->cap / 2 > 1 ? c->cap / 2 : 1;
+        c->side[1] = c->cap;
+    } else {
+        c->side[0] = c->cap;
+        c->side[1] = 2 * c->cap < c->all ? 2 * c->cap : c->all;
+    }
 }
 
 int train_threads_before(TrainThreads *c, double now)
@@ -756,8 +773,9 @@ int train_threads_before(TrainThreads *c, double now)
     if (c->step == 0 && now >= c->next) {
         c->step = 1;
         c->seconds[0] = c->seconds[1] = 0;
+        probe_sides(c);
     }
-    int n = c->step == 0 ? c->cap : probe_side(c->step) ? c->all : 1;
+    int n = c->step == 0 ? c->cap : c->side[probe_side(c->step)];
     pool_cap(c->pool, n);
     c->t0 = now;
     return n;
@@ -772,22 +790,22 @@ void train_threads_after(TrainThreads *c, double now)
         c->seconds[probe_side(s)] += now - c->t0;
     if (s % (2 * PROBE_RUN))
         return; /* the round goes on */
-    double one = c->seconds[0], all = c->seconds[1];
+    double fewer = c->seconds[0], more = c->seconds[1];
     int cap;
-    if (one >= PROBE_CLEAR * all)
-        cap = c->all;
-    else if (PROBE_CLEAR * one <= all && c->cap == 1)
-        cap = 1;
+    if (fewer >= PROBE_CLEAR * more)
+        cap = c->side[1];
+    else if (PROBE_CLEAR * fewer <= more && c->cap == c->side[0])
+        cap = c->side[0];
     else if (s < 2 * PROBE_RUN * PROBE_ROUNDS)
         return;
     else
-        cap = one < PROBE_MARGIN * all ? 1 : c->all;
-    double wait = PROBE_COST * fabs(one - all) * PROBE_RUN / (PROBE_RUN - 1);
+        cap = fewer < PROBE_MARGIN * more ? c->side[0] : c->side[1];
+    double wait = PROBE_COST * fabs(fewer - more) * PROBE_RUN / (PROBE_RUN - 1);
     c->gap = cap != c->cap ? c->min_gap : 2 * c->gap < PROBE_MAX_S ? 2 * c->gap : PROBE_MAX_S;
     c->cap = cap;
     pool_cap(c->pool, cap);
     c->probes++;
-    c->one_thread += cap == 1;
+    c->fewer += cap < c->side[1];
     c->step = 0;
     c->next = now + (wait > c->gap ? wait : c->gap);
 }

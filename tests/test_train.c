@@ -293,7 +293,7 @@ static void test_threads_choice_decisions(void)
     CHECK(caps[0] == 1 && caps[1] == 1 && caps[2] == 1 && caps[3] == 2 && caps[5] == 2);
     CHECK(c.probes == 0 && c.step == 7); /* 0.8x: not clear after one round */
     probe_round(&c, &t, 0.8, 1.0, caps);
-    CHECK(c.probes == 1 && c.cap == 1 && c.one_thread == 1 && c.gap == 10);
+    CHECK(c.probes == 1 && c.cap == 1 && c.fewer == 1 && c.gap == 10);
     CHECK(train_threads_before(&c, t) == 1 && pool_threads_now(pool) == 1);
     train_threads_after(&c, t + 1);
     double next = c.next;
@@ -311,6 +311,39 @@ static void test_threads_choice_decisions(void)
     pool_free(pool);
 }
 
+/* On 16 threads, made-up step times by thread count (1, 2, 4, 8, 16): the choice walks
+ * down by halves to the fastest count, 4, and stays there; when more threads turn faster
+ * it walks back up to all of them. */
+static void run_probes(TrainThreads *c, double *t, const double by_count[5], long probes)
+{
+    for (long i = 0; i < 100000 && c->probes < probes; i++) {
+        int n = train_threads_before(c, *t), k = 0;
+        while (1 << k < n)
+            k++;
+        *t += by_count[k];
+        train_threads_after(c, *t);
+    }
+}
+
+static void test_threads_choice_ladder(void)
+{
+    Pool *pool = pool_create_exact(16);
+    TrainThreads c;
+    train_threads_init(&c, pool, 0, 10);
+    double t = util_now();
+    const double best4[5] = {1.0, 0.6, 0.4, 0.5, 0.7};
+    run_probes(&c, &t, best4, 1);
+    CHECK(c.probes == 1 && c.cap == 8 && c.side[0] == 8 && c.side[1] == 16);
+    run_probes(&c, &t, best4, 6);
+    CHECK(c.probes == 6 && c.cap == 4 && c.fewer >= 2);
+    CHECK(train_threads_before(&c, t) == 4 && pool_threads_now(pool) == 4);
+    train_threads_after(&c, t + 0.4);
+    const double best16[5] = {1.0, 0.6, 0.4, 0.3, 0.2};
+    run_probes(&c, &t, best16, 12);
+    CHECK(c.probes == 12 && c.cap == 16);
+    pool_free(pool);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -323,5 +356,6 @@ int main(int argc, char **argv)
     RUN(test_loss_on_pool);
     RUN(test_threads_choice_same_result);
     RUN(test_threads_choice_decisions);
+    RUN(test_threads_choice_ladder);
     return test_finish(argv[0]);
 }
