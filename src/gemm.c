@@ -336,35 +336,38 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
 }
 
 /* 12 x 32: 24 zmm accumulators, 2 zmm of B, one broadcast of A per row; edge tiles load
- * and store through lane masks (k registers, so the body stays the same). */
+ * and store through lane masks (k registers, so the body stays the same), and an edge
+ * tile of at most 4 or 8 rows computes only those (the last rows of a batch of 64: 4 of
+ * 12). */
 #define AVX512_MR 12
 #define AVX512_NR 32
 
 __attribute__((target("avx512f"), always_inline)) static inline void
 avx512_tile(int kc, const float *a, const float *b, float *c, int ldc, const float *init,
-            int init_ld, int rows, __mmask16 m0, __mmask16 m1, bool edge, const float *c_next)
+            int init_ld, int rows, __mmask16 m0, __mmask16 m1, bool edge, int R,
+            const float *c_next)
 {
     __m512 c0[AVX512_MR], c1[AVX512_MR];
     if (!init) {
         #pragma GCC unroll 12
-        for (int i = 0; i < AVX512_MR; i++)
+        for (int i = 0; i < R; i++)
             c0[i] = c1[i] = _mm512_setzero_ps();
     } else if (!edge) {
         #pragma GCC unroll 12
-        for (int i = 0; i < AVX512_MR; i++) {
+        for (int i = 0; i < R; i++) {
             c0[i] = _mm512_loadu_ps(init + (size_t)i * init_ld);
             c1[i] = _mm512_loadu_ps(init + (size_t)i * init_ld + 16);
         }
     } else {
         #pragma GCC unroll 12
-        for (int i = 0; i < AVX512_MR; i++) {
+        for (int i = 0; i < R; i++) {
             __mmask16 r0 = i < rows ? m0 : 0, r1 = i < rows ? m1 : 0;
             c0[i] = _mm512_maskz_loadu_ps(r0, init + (size_t)i * init_ld);
             c1[i] = _mm512_maskz_loadu_ps(r1, init + (size_t)i * init_ld + 16);
         }
     }
     #pragma GCC unroll 12
-    for (int i = 0; i < AVX512_MR; i++) {
+    for (int i = 0; i < R; i++) {
         _mm_prefetch((const char *)(c_next + (size_t)i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c_next + (size_t)i * ldc + 16), _MM_HINT_T0);
     }
@@ -372,7 +375,7 @@ avx512_tile(int kc, const float *a, const float *b, float *c, int ldc, const flo
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         #pragma GCC unroll 12
-        for (int i = 0; i < AVX512_MR; i++) {
+        for (int i = 0; i < R; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
             c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
             c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
@@ -382,13 +385,13 @@ avx512_tile(int kc, const float *a, const float *b, float *c, int ldc, const flo
     }
     if (!edge) {
         #pragma GCC unroll 12
-        for (int i = 0; i < AVX512_MR; i++) {
+        for (int i = 0; i < R; i++) {
             _mm512_storeu_ps(c + (size_t)i * ldc, c0[i]);
             _mm512_storeu_ps(c + (size_t)i * ldc + 16, c1[i]);
         }
     } else {
         #pragma GCC unroll 12
-        for (int i = 0; i < AVX512_MR; i++) {
+        for (int i = 0; i < R; i++) {
             __mmask16 r0 = i < rows ? m0 : 0, r1 = i < rows ? m1 : 0;
             _mm512_mask_storeu_ps(c + (size_t)i * ldc, r0, c0[i]);
             _mm512_mask_storeu_ps(c + (size_t)i * ldc + 16, r1, c1[i]);
@@ -402,12 +405,18 @@ __attribute__((target("avx512f"))) static void kernel_avx512(int kc, const float
                                                               const float *c_next)
 {
     if (rows == AVX512_MR && cols == AVX512_NR) {
-        avx512_tile(kc, a, b, c, ldc, init, init_ld, rows, 0xffff, 0xffff, false, c_next);
+        avx512_tile(kc, a, b, c, ldc, init, init_ld, rows, 0xffff, 0xffff, false, AVX512_MR,
+                    c_next);
         return;
     }
     __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
-    avx512_tile(kc, a, b, c, ldc, init, init_ld, rows, m0, m1, true, c_next);
+    if (rows <= 4)
+        avx512_tile(kc, a, b, c, ldc, init, init_ld, rows, m0, m1, true, 4, c_next);
+    else if (rows <= 8)
+        avx512_tile(kc, a, b, c, ldc, init, init_ld, rows, m0, m1, true, 8, c_next);
+    else
+        avx512_tile(kc, a, b, c, ldc, init, init_ld, rows, m0, m1, true, AVX512_MR, c_next);
 }
 #endif
 
