@@ -262,28 +262,28 @@ __attribute__((target("avx2"))) static void pack_copying_avx(float *dst, const f
 
 __attribute__((target("avx2,fma"), always_inline)) static inline void
 avx2_tile(int kc, const float *a, const float *b, float *c, int ldc, const float *init, int init_ld,
-          const float *c_next)
+          int R, const float *c_next)
 {
     __m256 c0[AVX2_MR], c1[AVX2_MR];
     if (init) {
         #pragma GCC unroll 6
-        for (int i = 0; i < AVX2_MR; i++) {
+        for (int i = 0; i < R; i++) {
             c0[i] = _mm256_loadu_ps(init + (size_t)i * init_ld);
             c1[i] = _mm256_loadu_ps(init + (size_t)i * init_ld + 8);
         }
     } else {
         #pragma GCC unroll 6
-        for (int i = 0; i < AVX2_MR; i++)
+        for (int i = 0; i < R; i++)
             c0[i] = c1[i] = _mm256_setzero_ps();
     }
     #pragma GCC unroll 6
-    for (int i = 0; i < AVX2_MR; i++)
+    for (int i = 0; i < R; i++)
         _mm_prefetch((const char *)(c_next + (size_t)i * ldc), _MM_HINT_T0);
 #pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         #pragma GCC unroll 6
-        for (int i = 0; i < AVX2_MR; i++) {
+        for (int i = 0; i < R; i++) {
             __m256 ai = _mm256_broadcast_ss(a + i);
             c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
             c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
@@ -292,18 +292,25 @@ avx2_tile(int kc, const float *a, const float *b, float *c, int ldc, const float
         b += AVX2_NR;
     }
     #pragma GCC unroll 6
-    for (int i = 0; i < AVX2_MR; i++) {
+    for (int i = 0; i < R; i++) {
         _mm256_storeu_ps(c + (size_t)i * ldc, c0[i]);
         _mm256_storeu_ps(c + (size_t)i * ldc + 8, c1[i]);
     }
 }
 
-/* The tile body out of line, so the edge masks are not live across its loop. */
+/* The tile body out of line, so the edge masks are not live across its loop; a tile of at
+ * most 2 or 4 rows computes only those (the last rows of a batch of 64: 4 of 6). */
 __attribute__((target("avx2,fma"), noinline)) static void avx2_tile_copy(int kc, const float *a,
                                                                          const float *b, float *tile,
+                                                                         int rows,
                                                                          const float *c_next)
 {
-    avx2_tile(kc, a, b, tile, AVX2_NR, tile, AVX2_NR, c_next);
+    if (rows <= 2)
+        avx2_tile(kc, a, b, tile, AVX2_NR, tile, AVX2_NR, 2, c_next);
+    else if (rows <= 4)
+        avx2_tile(kc, a, b, tile, AVX2_NR, tile, AVX2_NR, 4, c_next);
+    else
+        avx2_tile(kc, a, b, tile, AVX2_NR, tile, AVX2_NR, AVX2_MR, c_next);
 }
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float *a, const float *b,
@@ -312,7 +319,7 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
                                                              const float *c_next)
 {
     if (rows == AVX2_MR && cols == AVX2_NR) {
-        avx2_tile(kc, a, b, c, ldc, init, init_ld, c_next);
+        avx2_tile(kc, a, b, c, ldc, init, init_ld, AVX2_MR, c_next);
         return;
     }
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -328,7 +335,7 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
         _mm256_store_ps(tile + i * AVX2_NR, v0);
         _mm256_store_ps(tile + i * AVX2_NR + 8, v1);
     }
-    avx2_tile_copy(kc, a, b, tile, c_next);
+    avx2_tile_copy(kc, a, b, tile, rows, c_next);
     for (int i = 0; i < rows; i++) {
         _mm256_maskstore_ps(c + (size_t)i * ldc, m0, _mm256_load_ps(tile + i * AVX2_NR));
         _mm256_maskstore_ps(c + (size_t)i * ldc + 8, m1, _mm256_load_ps(tile + i * AVX2_NR + 8));
