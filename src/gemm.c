@@ -300,10 +300,8 @@ avx2_tile(int kc, const float *a, const float *b, float *c, int ldc, const float
 
 /* The tile body out of line, so the edge masks are not live across its loop; a tile of at
  * most 2 or 4 rows computes only those (the last rows of a batch of 64: 4 of 6). */
-__attribute__((target("avx2,fma"), noinline)) static void avx2_tile_copy(int kc, const float *a,
-                                                                         const float *b, float *tile,
-                                                                         int rows,
-                                                                         const float *c_next)
+__attribute__((target("avx2,fma"), noinline)) static void
+avx2_tile_copy(int kc, const float *a, const float *b, float *tile, int rows, const float *c_next)
 {
     if (rows <= 2)
         avx2_tile(kc, a, b, tile, AVX2_NR, tile, AVX2_NR, 2, c_next);

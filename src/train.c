@@ -735,9 +735,9 @@ static int open_rows(Loop *L, const TrainIO *io, bool resumed, Err *e)
 #define PROBE_MAX_S 512.0
 #define PROBE_COST 100.0   /* probes cost at most about 1% of the time */
 #define PROBE_RUN 3        /* steps in a row on one setting, the first untimed */
-#define PROBE_ROUNDS 2     /* rounds (one thread, then all) when no side wins early */
+#define PROBE_ROUNDS 2     /* rounds (the fewer, then the more) when no side wins early */
 #define PROBE_CLEAR 1.25   /* a side this many times faster after a round wins at once */
-#define PROBE_MARGIN 0.9   /* otherwise the fewer are kept when under 0.9x the time of the more */
+#define PROBE_MARGIN 0.9   /* otherwise the fewer are kept when under 0.9x the more's time */
 
 void train_threads_init(TrainThreads *c, Pool *pool, double first, double gap)
 {

@@ -270,16 +270,26 @@ static void test_threads_choice_same_result(void)
     pool_free(pool);
 }
 
+/* One step at made-up time t, taking by_count[k] seconds on 2^k threads; returns the
+ * threads it ran on. */
+static int made_up_step(TrainThreads *c, double *t, const double *by_count)
+{
+    int n = train_threads_before(c, *t), k = 0;
+    while (1 << k < n)
+        k++;
+    *t += by_count[k];
+    train_threads_after(c, *t);
+    return n;
+}
+
 /* The thread choice on made-up step times: one thread 20% faster is chosen after two
  * rounds; all threads twice as fast win after one round and the gap doubles; back on
  * all threads when they turn clearly faster; never probes with first = INFINITY. */
 static void probe_round(TrainThreads *c, double *t, double one, double all, int *caps)
 {
-    for (int i = 0; i < 6; i++) {
-        caps[i] = train_threads_before(c, *t);
-        *t += caps[i] == 1 ? one : all;
-        train_threads_after(c, *t);
-    }
+    const double by_count[2] = {one, all};
+    for (int i = 0; i < 6; i++)
+        caps[i] = made_up_step(c, t, by_count);
 }
 
 static void test_threads_choice_decisions(void)
@@ -316,13 +326,8 @@ static void test_threads_choice_decisions(void)
  * it walks back up to all of them. */
 static void run_probes(TrainThreads *c, double *t, const double by_count[5], long probes)
 {
-    for (long i = 0; i < 100000 && c->probes < probes; i++) {
-        int n = train_threads_before(c, *t), k = 0;
-        while (1 << k < n)
-            k++;
-        *t += by_count[k];
-        train_threads_after(c, *t);
-    }
+    for (long i = 0; i < 100000 && c->probes < probes; i++)
+        made_up_step(c, t, by_count);
 }
 
 static void test_threads_choice_ladder(void)
