@@ -765,8 +765,9 @@ static void prefetch_record(const uint8_t *p, size_t n)
 #endif
 }
 
-/* One channel plane of a record through its table; restrict lets the loop keep the table
- * and the bytes in registers' reach instead of reloading after every store. */
+/* One channel plane of a record through its table. restrict: a store to dst changes
+ * neither the bytes nor the table (a byte pointer may alias anything), so the compiler may
+ * unroll and load ahead of the stores. */
 static void plane_through(float *restrict dst, const uint8_t *restrict src,
                           const float *restrict lut, size_t n)
 {

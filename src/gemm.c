@@ -262,28 +262,28 @@ __attribute__((target("avx2"))) static void pack_copying_avx(float *dst, const f
 
 __attribute__((target("avx2,fma"), always_inline)) static inline void
 avx2_tile(int kc, const float *a, const float *b, float *c, int ldc, const float *init, int init_ld,
-          int R, const float *c_next)
+          int tile_rows, const float *c_next)
 {
     __m256 c0[AVX2_MR], c1[AVX2_MR];
     if (init) {
         #pragma GCC unroll 6
-        for (int i = 0; i < R; i++) {
+        for (int i = 0; i < tile_rows; i++) {
             c0[i] = _mm256_loadu_ps(init + (size_t)i * init_ld);
             c1[i] = _mm256_loadu_ps(init + (size_t)i * init_ld + 8);
         }
     } else {
         #pragma GCC unroll 6
-        for (int i = 0; i < R; i++)
+        for (int i = 0; i < tile_rows; i++)
             c0[i] = c1[i] = _mm256_setzero_ps();
     }
     #pragma GCC unroll 6
-    for (int i = 0; i < R; i++)
+    for (int i = 0; i < tile_rows; i++)
         _mm_prefetch((const char *)(c_next + (size_t)i * ldc), _MM_HINT_T0);
 #pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         #pragma GCC unroll 6
-        for (int i = 0; i < R; i++) {
+        for (int i = 0; i < tile_rows; i++) {
             __m256 ai = _mm256_broadcast_ss(a + i);
             c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
             c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
@@ -292,7 +292,7 @@ avx2_tile(int kc, const float *a, const float *b, float *c, int ldc, const float
         b += AVX2_NR;
     }
     #pragma GCC unroll 6
-    for (int i = 0; i < R; i++) {
+    for (int i = 0; i < tile_rows; i++) {
         _mm256_storeu_ps(c + (size_t)i * ldc, c0[i]);
         _mm256_storeu_ps(c + (size_t)i * ldc + 8, c1[i]);
     }
@@ -349,30 +349,30 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
 
 __attribute__((target("avx512f"), always_inline)) static inline void
 avx512_tile(int kc, const float *a, const float *b, float *c, int ldc, const float *init,
-            int init_ld, int rows, __mmask16 m0, __mmask16 m1, bool edge, int R,
+            int init_ld, int rows, __mmask16 m0, __mmask16 m1, bool edge, int tile_rows,
             const float *c_next)
 {
     __m512 c0[AVX512_MR], c1[AVX512_MR];
     if (!init) {
         #pragma GCC unroll 12
-        for (int i = 0; i < R; i++)
+        for (int i = 0; i < tile_rows; i++)
             c0[i] = c1[i] = _mm512_setzero_ps();
     } else if (!edge) {
         #pragma GCC unroll 12
-        for (int i = 0; i < R; i++) {
+        for (int i = 0; i < tile_rows; i++) {
             c0[i] = _mm512_loadu_ps(init + (size_t)i * init_ld);
             c1[i] = _mm512_loadu_ps(init + (size_t)i * init_ld + 16);
         }
     } else {
         #pragma GCC unroll 12
-        for (int i = 0; i < R; i++) {
+        for (int i = 0; i < tile_rows; i++) {
             __mmask16 r0 = i < rows ? m0 : 0, r1 = i < rows ? m1 : 0;
             c0[i] = _mm512_maskz_loadu_ps(r0, init + (size_t)i * init_ld);
             c1[i] = _mm512_maskz_loadu_ps(r1, init + (size_t)i * init_ld + 16);
         }
     }
     #pragma GCC unroll 12
-    for (int i = 0; i < R; i++) {
+    for (int i = 0; i < tile_rows; i++) {
         _mm_prefetch((const char *)(c_next + (size_t)i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c_next + (size_t)i * ldc + 16), _MM_HINT_T0);
     }
@@ -380,7 +380,7 @@ avx512_tile(int kc, const float *a, const float *b, float *c, int ldc, const flo
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         #pragma GCC unroll 12
-        for (int i = 0; i < R; i++) {
+        for (int i = 0; i < tile_rows; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
             c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
             c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
@@ -390,13 +390,13 @@ avx512_tile(int kc, const float *a, const float *b, float *c, int ldc, const flo
     }
     if (!edge) {
         #pragma GCC unroll 12
-        for (int i = 0; i < R; i++) {
+        for (int i = 0; i < tile_rows; i++) {
             _mm512_storeu_ps(c + (size_t)i * ldc, c0[i]);
             _mm512_storeu_ps(c + (size_t)i * ldc + 16, c1[i]);
         }
     } else {
         #pragma GCC unroll 12
-        for (int i = 0; i < R; i++) {
+        for (int i = 0; i < tile_rows; i++) {
             __mmask16 r0 = i < rows ? m0 : 0, r1 = i < rows ? m1 : 0;
             _mm512_mask_storeu_ps(c + (size_t)i * ldc, r0, c0[i]);
             _mm512_mask_storeu_ps(c + (size_t)i * ldc + 16, r1, c1[i]);
