@@ -400,14 +400,12 @@ static void run_batch(void *ctx, int task, int thread)
 
 void pool_run_threads(Pool *p, int n_tasks, int max_threads, PoolThreadTask fn, void *ctx)
 {
-    int threads = p ? p->n_threads : 1;
+    int threads = p ? p->cap : 1; /* 1 .. n_threads (pool_cap) */
     if (max_threads < threads)
         threads = max_threads < 1 ? 1 : max_threads;
     if (n_tasks < threads)
         threads = n_tasks;
     long long t0 = threads > 1 ? now_ns() : 0;
-    if (p && threads > p->cap)
-        threads = p->cap;
     if (threads > 1 && threads > thread_limit(p, t0)) {
         p->stats.limited_jobs++;
         threads = p->limit;
