@@ -1,10 +1,11 @@
-/* layers_impl.h - the layer kernels written once over a scalar type REAL, under their
- * real names. layers.c instantiates them for float (the product, layers.h); the
- * gradient-check test instantiates them for double, so finite differences check the same
- * source the product runs. Before including, define REAL; KERNEL (storage class: empty,
- * or static inline); GEMM and GEMM_BIAS (gemm and gemm_bias with the gemm.h contracts,
- * for REAL); and R_EXP, R_TANH, R_SQRT (libm for REAL). An instantiation for another type
- * renames the kernels with #define first (tests/test_gradcheck.c: linear_forward -> linear_forward_f64, ...). */
+/* layers_impl.h - the layer kernels written once over a scalar type REAL, under their real
+ * names. layers.c instantiates them for float (the product, layers.h); the gradient-check
+ * test instantiates them for double, so finite differences check the same source the
+ * product runs. Before including, define REAL; KERNEL (storage class: empty, or static
+ * inline); GEMM and GEMM_BIAS (gemm and gemm_bias with the gemm.h contracts, for REAL); and
+ * R_EXP, R_TANH, R_SQRT (libm for REAL). An instantiation for another type renames the
+ * kernels with #define first (tests/test_gradcheck.c: linear_forward -> linear_forward_f64,
+ * ...). */
 
 /* Each output starts from its bias and adds the products onto it (gemm_bias). */
 KERNEL void linear_forward(Gemm *g, REAL *y, const REAL *x, const REAL *W, const REAL *b,

@@ -6,9 +6,10 @@
  * elsewhere. Between jobs a worker waits in three stages: it spins (pause) for SPIN_NS,
  * then yields its core between checks (thrd_yield) until YIELD_NS, then sleeps on its own
  * condition variable. Training issues thousands of small jobs per second: spinning saves a
- * wake-up per job, yielding lets another process on the same core run (a sweep of runs
- * side by side, or any busy program), and sleeping keeps an idle pool from burning CPU. The caller waits for running tasks the same way.
- * Not here: work stealing between queues, affinity, NUMA placement. */
+ * wake-up per job, yielding lets another process on the same core run (a sweep of runs side
+ * by side, or any busy program), and sleeping keeps an idle pool from burning CPU. The
+ * caller waits for running tasks the same way. Not here: work stealing between queues,
+ * affinity, NUMA placement. */
 #include "pool.h"
 
 #include <limits.h>
@@ -40,12 +41,13 @@
 /* Contention: a job stalls when the caller, out of tasks, waits longer than it worked (and
  * longer than STALL_MIN_NS) for a task another thread holds, and it is starved when the
  * caller ran every task itself over more than STARVE_MIN_NS although no worker had to be
- * woken (an awake worker notices a job within a microsecond unless it is descheduled).
- * Both happen when the pool does not own its cores: a descheduled thread holds a task, or
- * never shows up, while its spinning still takes a share of a core from the caller. When about a quarter of the recent jobs stalled (or half were
- * starved), the pool halves the threads a job may use (on 2 cores: the caller alone) and
- * keeps that limit for HOLD_MIN_NS, then doubles it again; the hold doubles while cuts
- * follow each other, up to HOLD_MAX_NS. Workers left out sleep. */
+ * woken (an awake worker notices a job within a microsecond unless it is descheduled). Both
+ * happen when the pool does not own its cores: a descheduled thread holds a task, or never
+ * shows up, while its spinning still takes a share of a core from the caller. When about a
+ * quarter of the recent jobs stalled (or half were starved), the pool halves the threads a
+ * job may use (on 2 cores: the caller alone) and keeps that limit for HOLD_MIN_NS, then
+ * doubles it again; the hold doubles while cuts follow each other, up to HOLD_MAX_NS.
+ * Workers left out sleep. */
 #define STALL_MIN_NS 50000L
 #define STARVE_MIN_NS 5000L
 #define HOLD_MIN_NS 20000000LL

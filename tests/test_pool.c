@@ -1,9 +1,8 @@
 /* test_pool.c - the thread pool: every task of every job runs exactly once, on a thread
  * number no other running task holds, whatever the pool size (more threads than CPUs
- * included), when workers and the caller have gone to sleep between or during jobs, and
- * for jobs that limit their threads and under pool_cap; pool_for covers its range; and the
- * parsing behind
- * pool_available_cpus on texts. */
+ * included), when workers and the caller have gone to sleep between or during jobs, and for
+ * jobs that limit their threads and under pool_cap; pool_for covers its range; and the
+ * parsing behind pool_available_cpus on texts. */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -112,8 +111,10 @@ static void test_cap(void)
     bool ok = true;
     pool_cap(p, 1);
     CHECK(pool_threads_now(p) == 1);
-    for (int rep = 0; rep < 50; rep++)
-        ok = ok && run_job(p, 1 + rep % MAX_TASKS, 1, 0) && run_job_capped(p, 1 + rep % MAX_TASKS, 1);
+    for (int rep = 0; rep < 50; rep++) {
+        int n = 1 + rep % MAX_TASKS;
+        ok = ok && run_job(p, n, 1, 0) && run_job_capped(p, n, 1);
+    }
     pool_cap(p, 3);
     CHECK(pool_threads_now(p) == 3);
     for (int rep = 0; rep < 50; rep++)
