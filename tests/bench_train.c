@@ -16,8 +16,8 @@
  *   --split    also times the parts of a step one by one (forward and backward outside the
  *              products, loss, optimizer, batch assembly)
  *   --seconds  instead of best-of-N, one run of about S seconds as mlptrain runs it (on
- *              one thread while timing steps shows that faster; see train_run) and the mean
- *              (bench-load runs several of these at once)
+ *              fewer threads while timing steps shows that faster; see train_run), its
+ *              mean s/epoch (bench-load runs several of these at once)
  *   --quiet    no peak measurement or header; one line "ID threads s/epoch cut GFLOP/s" per
  *              row (cut: the share of pool jobs run on fewer threads because threads kept
  *              the caller waiting; see pool.h)
