@@ -13,7 +13,7 @@ ALL_CFLAGS = -std=c11 $(OPT) -fno-math-errno -g $(WARN) -Iinclude -MMD -MP -pthr
 LDLIBS  = -lm -pthread
 BUILD   ?= build
 
-CLI_SRC  = src/main.c src/study.c
+CLI_SRC  = src/main.c
 LIB_SRC  = $(filter-out $(CLI_SRC),$(wildcard src/*.c))
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
 MAIN_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/src/%.o)

@@ -86,6 +86,22 @@ int config_set(Config *c, const char *assignment, Err *e);
 /* --threads N: the same as config_set "train.threads=N", named "--threads N" in messages. */
 int config_set_threads(Config *c, const char *count, Err *e);
 
+/* An override from the command line, in the order given. */
+typedef enum { CONFIG_SET, CONFIG_THREADS, CONFIG_SWEEP } ConfigOverrideKind;
+typedef struct {
+    ConfigOverrideKind kind;  /* --set section.key=value, --threads N, --sweep section.key=v1|v2 */
+    const char *text;         /* the option's value as given */
+} ConfigOverride;
+
+/* Applies one override: config_set, config_set_threads or config_sweep_add. */
+int config_override(Config *c, const ConfigOverride *o, Err *e);
+
+/* Loads the file at path (none when NULL) into c (initialized), then applies the --set and
+ * --threads overrides in order, then, when sweep is true, the --sweep ones. -1 with e on
+ * the first error. */
+int config_load(Config *c, const char *path, const ConfigOverride *ov, int n, bool sweep,
+                Err *e);
+
 /* After all files and overrides: resolves dependent defaults (AdamW weight decay 0.01
  * when not set, bias_init auto, dataset mean/std to params_channels() values with
  * n_mean = n_std = channels, schedule step_unit auto, plateau mode from metric, run name)
@@ -143,6 +159,13 @@ uint64_t config_result_hash(const Config *c);
  * the file, "--set section.key=value" for an override, else PATH (or "config" without a
  * file). Returns -1 (with PATH in buf) when no such key exists. */
 int config_locate(const Config *c, const char *full_key, char *buf, size_t n);
+
+/* The text of an error about c, as the command line prints it after "mlptrain: ":
+ * "WHERE: section.key: message" when e names a key (WHERE is the line or option that gave
+ * the key its value; an option names the key already), else the message; context, when
+ * not NULL, is added in parentheses. Control characters are escaped (--set text is quoted
+ * as given). */
+void config_error_text(const Config *c, const Err *e, const char *context, char *buf, size_t n);
 
 /* Writes the resolved configuration (after config_finish) as INI that config_load_file
  * accepts and that prints identically again: every key in table order. The one exception:

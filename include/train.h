@@ -145,6 +145,11 @@ long train_steps_per_epoch(const TrainParams *tp, long n_train);
 long train_total_steps(const TrainParams *tp, long n_train);
 long train_epochs(const TrainParams *tp, long n_train);
 
+/* sched_init for a run of tp over n_train training records (its epochs, steps per epoch
+ * and max_iterations): the one place a run's schedule is set up from them. */
+int train_sched_init(Sched *s, const TrainParams *tp, const SchedParams *sp, double lr,
+                     long n_train, Err *e);
+
 /* The most optimizer steps a run may take: bounds the schedule's check and every count. */
 #define TRAIN_MAX_STEPS 100000000L
 

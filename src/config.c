@@ -997,6 +997,31 @@ int config_set_threads(Config *c, const char *count, Err *e)
     return set_override(c, assignment, 0, 't', e);
 }
 
+int config_override(Config *c, const ConfigOverride *o, Err *e)
+{
+    switch (o->kind) {
+    case CONFIG_SET: return config_set(c, o->text, e);
+    case CONFIG_THREADS: return config_set_threads(c, o->text, e);
+    case CONFIG_SWEEP: return config_sweep_add(c, o->text, e);
+    }
+    return err_set(e, "unknown override kind");
+}
+
+int config_load(Config *c, const char *path, const ConfigOverride *ov, int n, bool sweep,
+                Err *e)
+{
+    if (path && config_load_file(c, path, e) < 0)
+        return -1;
+    /* --set and --threads first, as a sweep's runs apply them before their own values. */
+    for (int i = 0; i < n; i++)
+        if (ov[i].kind != CONFIG_SWEEP && config_override(c, &ov[i], e) < 0)
+            return -1;
+    for (int i = 0; sweep && i < n; i++)
+        if (ov[i].kind == CONFIG_SWEEP && config_override(c, &ov[i], e) < 0)
+            return -1;
+    return 0;
+}
+
 /* ---- sweeps ---- */
 
 /* Splits "section.key" (in buf, modified) into its parts and finds the key's row; what
@@ -1378,6 +1403,26 @@ int config_locate(const Config *c, const char *full_key, char *buf, size_t n)
         }
     snprintf(buf, n, "%s", c->source[0] ? c->source : "config");
     return -1;
+}
+
+void config_error_text(const Config *c, const Err *e, const char *context, char *buf, size_t n)
+{
+    char w[PARAMS_PATH_MAX + 1200] = "";
+    if (e->key[0]) {
+        config_locate(c, e->key, w, sizeof w);
+        size_t len = strlen(w);
+        /* An option names the key already; a file's line does not. */
+        if (strncmp(w, "--", 2) != 0)
+            snprintf(w + len, sizeof w - len, ": %s", e->key);
+        len = strlen(w);
+        snprintf(w + len, sizeof w - len, ": ");
+    }
+    char line[sizeof w + sizeof e->msg + 2400];
+    if (context)
+        snprintf(line, sizeof line, "%s%s (%s)", w, e->msg, context);
+    else
+        snprintf(line, sizeof line, "%s%s", w, e->msg);
+    util_escape_controls(buf, n, line);
 }
 
 /* "on line 7", "by --set ...", "by default". */

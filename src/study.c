@@ -1,19 +1,16 @@
-/* study.c - the sweep command: every run of a config's [sweep] section (and --sweep
- * options) into its own directory inside one sweep directory, validated before the first
- * starts, skipped when already finished, continued from its checkpoint when interrupted,
- * several at once with --jobs; and --list, --status and --index, which let Slurm job
- * arrays and GNU parallel do the scheduling.
- * Part of the command line with main.c (see cli.h). */
+/* study.c - the sweep and collect commands (see study.h); each run is run.c's. */
+#include "study.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
 
-#include "cli.h"
 #include "collect.h"
 #include "csv.h"
 #include "pool.h"
 #include "report.h"
+#include "run.h"
 #include "sweep.h"
 
 typedef struct {
@@ -25,7 +22,7 @@ typedef struct {
 } Item;
 
 typedef struct {
-    const Cli *cli;
+    const StudyOpts *opt;
     const Config *base;
     char dir[PARAMS_PATH_MAX + 16]; /* the sweep directory */
     long n;
@@ -53,14 +50,14 @@ static int point_config(const Study *st, long index, Config *pc, ConfigPoint *pt
     config_point_text(pt, text, sizeof text);
     snprintf(context, context_size, "run %ld of %ld: %s", index, st->n, text);
     config_init(pc);
-    int code = cli_load(st->cli, pc, false);
-    if (code >= 0)
-        return code;
+    const StudyOpts *o = st->opt;
+    if (config_load(pc, o->config_path, o->overrides, o->n_overrides, false, &e) < 0)
+        return run_fail(pc, EXIT_USAGE, &e, NULL);
     if (config_apply_point(pc, pt, &e) < 0)
-        return cli_fail(pc, EXIT_USAGE, &e, context);
+        return run_fail(pc, EXIT_USAGE, &e, context);
     pc->run.output.name[0] = '\0'; /* output.name names the sweep; runs are named by values */
     if (config_finish(pc, &e) < 0)
-        return cli_fail(pc, EXIT_USAGE, &e, context);
+        return run_fail(pc, EXIT_USAGE, &e, context);
     return -1;
 }
 
@@ -82,9 +79,9 @@ static int validate(Study *st)
         ConfigPoint pt;
         char context[2200];
         int code = point_config(st, i, &pc, &pt, context, sizeof context);
-        Plan plan;
-        if (code < 0 && (code = cli_plan(&pc, true, st->cli->force, st->threads, &plan, &e)) >= 0)
-            cli_fail(&pc, code, &e, context);
+        RunPlan plan;
+        if (code < 0 && (code = run_plan(&pc, true, st->opt->force, st->threads, &plan, &e)) >= 0)
+            run_fail(&pc, code, &e, context);
         if (code >= 0) {
             config_free(&pc);
             return code;
@@ -126,7 +123,7 @@ static int validate(Study *st)
     /* Each run was checked alone; --jobs runs several at once. */
     const char *what;
     long long avail = util_memory_available(&what);
-    if (st->jobs > 1 && !st->cli->force && avail >= 0 && biggest * st->jobs > (double)avail) {
+    if (st->jobs > 1 && !st->opt->force && avail >= 0 && biggest * st->jobs > (double)avail) {
         char need[32], one[32], have[32];
         util_format_bytes(need, sizeof need, biggest * st->jobs);
         util_format_bytes(one, sizeof one, biggest);
@@ -209,25 +206,27 @@ static void job(void *ctx, long k, int slot)
     Err e;
     double t0 = util_now();
     int code = point_config(st, i, &pc, &pt, context, sizeof context);
-    Plan plan;
-    if (code < 0 && (code = cli_plan(&pc, true, st->cli->force, st->threads, &plan, &e)) >= 0)
-        cli_fail(&pc, code, &e, context);
-    /* An interrupted or killed run continues from its checkpoint when it has one (cli_run
+    RunPlan plan;
+    if (code < 0 && (code = run_plan(&pc, true, st->opt->force, st->threads, &plan, &e)) >= 0)
+        run_fail(&pc, code, &e, context);
+    /* An interrupted or killed run continues from its checkpoint when it has one (run_train
      * starts it again if the checkpoint turns out unusable); any other starts afresh. */
     char ckpt[PARAMS_PATH_MAX * 2 + 32];
-    snprintf(ckpt, sizeof ckpt, "%s/%s", it->dir, CLI_CHECKPOINT);
+    snprintf(ckpt, sizeof ckpt, "%s/%s", it->dir, RUN_CHECKPOINT);
     bool resume = (it->status == SWEEP_INTERRUPTED || it->status == SWEEP_INCOMPLETE) &&
                   util_file_size(ckpt, NULL) >= 0;
     if (code < 0 && !resume && sweep_clear_dir(it->dir, &e) < 0)
-        code = cli_fail(&pc, EXIT_RUNTIME, &e, context);
+        code = run_fail(&pc, EXIT_RUNTIME, &e, context);
     if (code < 0) {
         snprintf(prefix, sizeof prefix, "[run %ld] ", i);
         snprintf(label, sizeof label, "[run %ld] ", i);
         RunOpts o = {.run_dir = it->dir, .resume = resume, .restart = true,
-                     .log = st->cli->quiet ? NULL : stderr,
+                     .log = st->opt->quiet ? NULL : stderr,
                      .epoch_lines = st->epoch_lines, .prefix = prefix, .progress = st->progress,
-                     .progress_slot = slot, .label = label, .context = context};
-        code = cli_run(&o, &pc, &plan);
+                     .progress_slot = slot, .label = label, .stop = st->opt->stop};
+        code = run_train(&o, &pc, &plan, NULL, &e);
+        if (code != EXIT_OK && code <= 128)
+            run_fail(&pc, code, &e, context);
     }
     config_free(&pc);
     mtx_lock(&st->mu);
@@ -245,11 +244,11 @@ static void job(void *ctx, long k, int slot)
 }
 
 /* The sweep directory: -o, else output.dir/<the config's run name>. */
-static int sweep_dir(const Cli *cli, const Config *base, char *dir, size_t n)
+static int sweep_dir(const StudyOpts *o, const Config *base, char *dir, size_t n)
 {
     Err e;
-    if (cli->run_dir)
-        return util_strlcpy(dir, cli->run_dir, n) < 0 ? -1 : 0;
+    if (o->dir)
+        return util_strlcpy(dir, o->dir, n) < 0 ? -1 : 0;
     char name[PARAMS_PATH_MAX];
     if (config_run_name(base, name, sizeof name, &e) < 0) {
         fprintf(stderr, "mlptrain: %s\n", e.msg);
@@ -275,7 +274,7 @@ static int status_command(Study *st)
     char *list = xmalloc(size);
     sweep_array_syntax(idx, k, list, size);
     printf("%s\n", list);
-    if (!st->cli->quiet)
+    if (!st->opt->quiet)
         fprintf(stderr, "mlptrain: %s: %ld runs: %ld ok, %ld diverged, %ld unfinished (%ld pending, "
             "%ld incomplete, %ld interrupted)\n", st->dir, st->n, count[SWEEP_OK],
             count[SWEEP_DIVERGED], k, count[SWEEP_PENDING], count[SWEEP_INCOMPLETE],
@@ -296,14 +295,15 @@ static int index_command(Study *st, long index)
     }
     Item *it = &st->items[index];
     if (sweep_finished(it->status)) {
-        if (!st->cli->quiet)
+        if (!st->opt->quiet)
             fprintf(stderr, "mlptrain: run %ld is finished (%s): %s\n", index,
                     sweep_status_names[it->status], it->dir);
         return EXIT_OK;
     }
     st->pending[0] = index;
     st->n_pending = 1;
-    cli_catch_signals();
+    if (st->opt->catch_signals)
+        st->opt->catch_signals();
     job(st, 0, 0);
     return st->code;
 }
@@ -346,28 +346,68 @@ static int summarize(const char *const *dirs, int n_dirs, const char *out_dir, b
     return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
-int study_sweep(const Cli *cli)
+/* Every run not finished yet, st->jobs at once, then the tables and plots. */
+static int run_all(Study *st)
+{
+    const StudyOpts *o = st->opt;
+    Err e;
+    for (long i = 0; i < st->n; i++)
+        if (!sweep_finished(st->items[i].status))
+            st->pending[st->n_pending++] = i;
+    if (util_mkdirs(st->dir, &e) < 0) {
+        fprintf(stderr, "mlptrain: %s\n", e.msg);
+        return EXIT_RUNTIME;
+    }
+    bool live = !o->quiet && progress_is_terminal(stderr);
+    st->epoch_lines = !live;
+    if (live)
+        st->progress = progress_create(stderr, st->jobs, 1, 1);
+    if (!o->quiet)
+        fprintf(stderr, "mlptrain: sweep %s: %ld runs, %ld to run (%ld finished already), %d at "
+                "once with %d thread%s each\n", st->dir, st->n, st->n_pending,
+                st->n - st->n_pending, st->jobs, st->threads, st->threads == 1 ? "" : "s");
+    write_index(st);
+    if (o->catch_signals)
+        o->catch_signals();
+    st->t_start = util_now();
+    show_header(st);
+    sweep_run_jobs(st->jobs, st->n_pending, job, st, o->stop);
+    progress_free(st->progress);
+    int code = st->code;
+    if (o->stop && *o->stop && code < 128)
+        code = 128 + (int)*o->stop;
+    if (!o->quiet)
+        fprintf(stderr, "mlptrain: sweep %s: %ld of %ld runs done this time%s -> %s/sweep.csv\n",
+                st->dir, st->done, st->n_pending, st->failed ? ", some failed" : "", st->dir);
+    const char *dirs[1] = {st->dir};
+    int crc = summarize(dirs, 1, st->dir, o->quiet);
+    return code == EXIT_OK ? crc : code;
+}
+
+int study_sweep(const StudyOpts *o)
 {
     Config base;
     config_init(&base);
     Err e;
     Study st;
     memset(&st, 0, sizeof st);
-    st.cli = cli;
+    st.opt = o;
     st.base = &base;
-    int code = cli_load(cli, &base, true);
+    int code = -1;
+    if (config_load(&base, o->config_path, o->overrides, o->n_overrides, true, &e) < 0)
+        code = run_fail(&base, EXIT_USAGE, &e, NULL);
     if (code < 0 && !config_has_sweep(&base)) {
         fprintf(stderr, "mlptrain: %s: nothing to sweep (expected a [sweep] section or --sweep "
                 "section.key=v1|v2)\n", base.source);
         code = EXIT_USAGE;
     }
-    if (code < 0 && config_sweep_check(&base, cli->max_points, &st.n, &e) < 0)
-        code = cli_fail(&base, EXIT_USAGE, &e, NULL);
-    if (code < 0 && sweep_dir(cli, &base, st.dir, sizeof st.dir) < 0)
+    if (code < 0 && config_sweep_check(&base, o->max_points, &st.n, &e) < 0)
+        code = run_fail(&base, EXIT_USAGE, &e, NULL);
+    if (code < 0 && sweep_dir(o, &base, st.dir, sizeof st.dir) < 0)
         code = EXIT_USAGE;
-    long index = cli->index;
+    long index = o->index;
     const char *task = getenv("SLURM_ARRAY_TASK_ID");
-    if (code < 0 && index < 0 && !cli->list && !cli->status && task && *task) {
+    if (code < 0 && index < 0 && !o->list && !o->status && task && *task) {
         if (util_parse_long(task, &index) != 0 || index < 0) {
             fprintf(stderr, "mlptrain: SLURM_ARRAY_TASK_ID='%s' is not a run index (expected an "
                     "integer >= 0)\n", task);
@@ -378,8 +418,8 @@ int study_sweep(const Cli *cli)
         config_free(&base);
         return code;
     }
-    st.jobs = (int)(cli->jobs < st.n ? cli->jobs : st.n);
-    if (index >= 0 || cli->list || cli->status)
+    st.jobs = (int)(o->jobs < st.n ? o->jobs : st.n);
+    if (index >= 0 || o->list || o->status)
         st.jobs = 1;
     int cpus = pool_available_cpus();
     st.threads = cpus / st.jobs > 1 ? cpus / st.jobs : 1;
@@ -388,48 +428,16 @@ int study_sweep(const Cli *cli)
     mtx_init(&st.mu, mtx_plain);
     code = validate(&st);
     if (code >= 0) {
-    } else if (cli->list) {
+    } else if (o->list) {
         for (long i = 0; i < st.n; i++)
             printf("%ld\t%s\t%s\n", i, st.items[i].text, st.items[i].dir);
         code = EXIT_OK;
-    } else if (cli->status) {
+    } else if (o->status) {
         code = status_command(&st);
     } else if (index >= 0) {
         code = index_command(&st, index);
     } else {
-        for (long i = 0; i < st.n; i++)
-            if (!sweep_finished(st.items[i].status))
-                st.pending[st.n_pending++] = i;
-        if (util_mkdirs(st.dir, &e) < 0) {
-            fprintf(stderr, "mlptrain: %s\n", e.msg);
-            code = EXIT_RUNTIME;
-        } else {
-            bool live = !cli->quiet && progress_is_terminal(stderr);
-            st.epoch_lines = !live;
-            if (live)
-                st.progress = progress_create(stderr, st.jobs, 1, 1);
-            if (!cli->quiet)
-                fprintf(stderr, "mlptrain: sweep %s: %ld runs, %ld to run (%ld finished "
-                        "already), %d at once with %d thread%s each\n", st.dir, st.n, st.n_pending,
-                        st.n - st.n_pending, st.jobs, st.threads, st.threads == 1 ? "" : "s");
-            write_index(&st);
-            cli_catch_signals();
-            st.t_start = util_now();
-            show_header(&st);
-            sweep_run_jobs(st.jobs, st.n_pending, job, &st, &cli_stop_signal);
-            progress_free(st.progress);
-            code = st.code;
-            if (cli_stop_signal && code < 128)
-                code = 128 + (int)cli_stop_signal;
-            if (!cli->quiet)
-                fprintf(stderr, "mlptrain: sweep %s: %ld of %ld runs done this time%s -> "
-                        "%s/sweep.csv\n", st.dir, st.done, st.n_pending,
-                        st.failed ? ", some failed" : "", st.dir);
-            const char *dirs[1] = {st.dir};
-            int crc = summarize(dirs, 1, st.dir, cli->quiet);
-            if (code == EXIT_OK)
-                code = crc;
-        }
+        code = run_all(&st);
     }
     for (long i = 0; i < st.n; i++) {
         free(st.items[i].dir);
@@ -442,13 +450,12 @@ int study_sweep(const Cli *cli)
     return code;
 }
 
-int study_collect(const Cli *cli)
+int study_collect(const char *const *dirs, int n, const char *out, bool quiet)
 {
-    const char *out = cli->run_dir;
-    if (!out && cli->n_paths > 1) {
+    if (!out && n > 1) {
         fprintf(stderr, "mlptrain: collect: %d directories given; say where the summaries go "
-                "with -o OUT_DIR\n", cli->n_paths);
+                "with -o OUT_DIR\n", n);
         return EXIT_USAGE;
     }
-    return summarize(cli->paths, cli->n_paths, out ? out : cli->paths[0], cli->quiet);
+    return summarize(dirs, n, out ? out : dirs[0], quiet);
 }

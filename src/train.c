@@ -43,6 +43,13 @@ long train_epochs(const TrainParams *tp, long n_train)
     return (train_total_steps(tp, n_train) + per_epoch - 1) / per_epoch;
 }
 
+int train_sched_init(Sched *s, const TrainParams *tp, const SchedParams *sp, double lr,
+                     long n_train, Err *e)
+{
+    return sched_init(s, sp, lr, train_epochs(tp, n_train), train_steps_per_epoch(tp, n_train),
+                      tp->max_iterations, e);
+}
+
 int train_check(const TrainParams *tp, const ModelParams *mp, long n_train, Err *e)
 {
     if (n_train < 1)
