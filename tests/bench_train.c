@@ -180,8 +180,7 @@ static double train_steps(Setup *s, long iters, double seconds, long *done)
     tp.batch_size = c->batch;
     tp.eval_batch_size = c->batch;
     tp.seed = 1;
-    long per_epoch = train_steps_per_epoch(&tp, s->n_train), epochs = train_epochs(&tp, s->n_train);
-    if (sched_init(&sc, &sp, c->lr, epochs, per_epoch, tp.max_iterations, &e) < 0)
+    if (train_sched_init(&sc, &tp, &sp, c->lr, s->n_train, &e) < 0)
         die("schedule", &e);
     TrainData td = {&s->train, &s->test, &s->split, &s->nz};
     Timer timer = {util_now() + seconds, 0};

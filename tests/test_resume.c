@@ -1,8 +1,8 @@
 /* test_resume.c - a run stopped at any step and continued from its checkpoint is the
  * uninterrupted run, bit for bit: every non-time column of epochs.csv and result.csv,
- * the final parameters, the confusion matrix. The runs are wired as the command line
- * wires them (config text -> data -> model -> optim/sched -> train_run -> result.csv), on
- * the bundled MNIST and CIFAR-10 subsets, with the states that are easy to forget: SGD
+ * model.bin (the final parameters), the confusion matrix. Every part is a run of run.c,
+ * the one the command line and a sweep start (run_train), on the bundled MNIST and
+ * CIFAR-10 subsets, with the states that are easy to forget: SGD
  * momentum, Adam moments, batch-norm running statistics, dropout's random stream, a
  * step, a warm-restarts and a plateau schedule, eval_every rows owed at the stop, early
  * stopping with the best weights. The stop is the one a signal sets, raised after step k
@@ -20,70 +20,10 @@
 #include "ckpt.h"
 #include "config.h"
 #include "csv.h"
-#include "gemm.h"
-#include "pool.h"
+#include "run.h"
 #include "test.h"
-#include "train.h"
 
 static char scratch[] = "/tmp/test_resume_XXXXXX";
-
-/* A run as main.c builds it. */
-typedef struct {
-    Config c;
-    Dataset train, test;
-    DataSplit split;
-    Normalizer nz;
-    Model m;
-    Optim o;
-    Sched s;
-    Pool *pool;
-    Gemm *gemm;
-    TrainData td;
-} Run;
-
-static int run_build(Run *r, const char *ini, int threads, Err *e)
-{
-    memset(r, 0, sizeof *r);
-    config_init(&r->c);
-    if (config_load_string(&r->c, "test.ini", ini, e) < 0 || config_finish(&r->c, e) < 0)
-        return -1;
-    const RunParams *rp = &r->c.run;
-    if (dataset_load(&r->train, &r->test, &rp->data, e) < 0)
-        return -1;
-    Rng rng;
-    rng_seed(&rng, rp->train.seed, RNG_STREAM_SPLIT);
-    if (dataset_split(&r->split, r->train.n, rp->data.val_split, &rng, e) < 0)
-        return -1;
-    dataset_normalizer(&r->nz, &r->train, &rp->data);
-    r->pool = threads > 1 ? pool_create_exact(threads) : NULL;
-    GemmPath kernels;
-    if (gemm_path_from_env(&kernels, e) < 0 || !(r->gemm = gemm_create(r->pool, kernels, e)))
-        return -1;
-    long n_fit = r->split.n_train;
-    long n_eval = r->split.n_val > r->test.n ? r->split.n_val : r->test.n;
-    rng_seed(&rng, rp->train.seed, RNG_STREAM_INIT);
-    if (model_init(&r->m, &rp->model, r->train.dim, r->train.n_classes,
-                   train_max_rows(&rp->train, n_fit, n_eval), r->gemm, r->pool, &rng, e) < 0)
-        return -1;
-    optim_init(&r->o, &rp->optim, r->m.n_params, r->pool);
-    if (sched_init(&r->s, &rp->sched, rp->optim.lr, train_epochs(&rp->train, n_fit),
-                   train_steps_per_epoch(&rp->train, n_fit), rp->train.max_iterations, e) < 0)
-        return -1;
-    r->td = (TrainData){&r->train, &r->test, &r->split, &r->nz};
-    return 0;
-}
-
-static void run_free(Run *r)
-{
-    optim_free(&r->o);
-    model_free(&r->m);
-    gemm_free(r->gemm);
-    pool_free(r->pool);
-    dataset_split_free(&r->split);
-    dataset_free(&r->test);
-    dataset_free(&r->train);
-    config_free(&r->c);
-}
 
 /* What the hook does after step `at`. */
 typedef struct {
@@ -100,12 +40,9 @@ static void on_step(void *ctx, long iteration)
         h->stop = SIGTERM;
 }
 
-/* What a finished part leaves to compare. */
+/* What a finished part leaves to compare besides its files. */
 typedef struct {
     TrainResult r;
-    float *params;
-    size_t n_params;
-    long confusion[100];
 } Outcome;
 
 static void path_in(char *buf, size_t n, const char *dir, const char *file)
@@ -113,39 +50,35 @@ static void path_in(char *buf, size_t n, const char *dir, const char *file)
     snprintf(buf, n, "%s/%s", dir, file);
 }
 
-/* Trains in dir (made by the caller): afresh, or continued from its checkpoint; stopped
- * after step stop_at (0 = never) as a signal stops it, or killed after kill_at. Returns
- * 0 with out filled, -1 on a failure, or the loader's code (-1/-2) with e when
- * continuing is refused. */
+/* Trains config text ini in dir (made by the caller) through run_train, as a run or a
+ * sweep's rerun does: afresh, or continued from its checkpoint; stopped after step stop_at
+ * (0 = never) as a signal stops it, or killed after kill_at. Returns 0 with out filled
+ * (ok, diverged or interrupted), else run_train's exit code with e: EXIT_USAGE when
+ * continuing is refused as another config's or other data's, EXIT_RUNTIME when the
+ * checkpoint or epochs.csv is damaged. */
 static int part(const char *ini, const char *dir, int threads, bool resume, long stop_at,
                 long kill_at, Outcome *out, Err *e)
 {
-    Run r;
-    char rows[512], ckpt[512], result[512];
-    path_in(rows, sizeof rows, dir, "epochs.csv");
-    path_in(ckpt, sizeof ckpt, dir, "checkpoint.bin");
-    path_in(result, sizeof result, dir, "result.csv");
-    int rc = run_build(&r, ini, threads, e);
-    TrainState st = {0};
-    uint64_t hash = config_result_hash(&r.c);
-    if (rc == 0 && resume)
-        rc = train_load_checkpoint(&st, ckpt, hash, &r.c.run.train, &r.td, &r.m, &r.o, &r.s, rows,
-                                   e);
-    if (rc == 0) {
+    Config c;
+    config_init(&c);
+    int code = config_load_string(&c, "test.ini", ini, e) < 0 || config_finish(&c, e) < 0
+                   ? EXIT_USAGE : -1;
+    RunPlan plan;
+    if (code < 0)
+        code = run_plan(&c, true, true, threads, &plan, e);
+    if (code < 0) {
         Hook h = {0, stop_at, kill_at};
-        TrainIO io = {.stop = &h.stop, .epochs_csv = rows, .checkpoint = ckpt,
-                      .config_hash = hash, .resume = resume ? &st : NULL,
-                      .confusion = out->confusion, .on_step = on_step, .step_ctx = &h};
-        rc = train_run(&r.c.run.train, &r.td, &r.m, &r.o, &r.s, &io, &out->r, e);
-        if (rc == 0)
-            rc = train_write_result(result, &r.c.run, "run", threads, &r.m, &out->r, e);
-        out->n_params = r.m.n_params;
-        out->params = malloc(r.m.n_params * sizeof(float));
-        memcpy(out->params, r.m.params, r.m.n_params * sizeof(float));
+        RunOpts o = {.run_dir = dir, .resume = resume, .stop = &h.stop, .on_step = on_step,
+                     .step_ctx = &h};
+        RunOutcome ro;
+        code = run_train(&o, &c, &plan, &ro, e);
+        if (code == EXIT_OK || code > 128) {
+            out->r = ro.result;
+            code = 0;
+        }
     }
-    train_state_free(&st);
-    run_free(&r);
-    return rc;
+    config_free(&c);
+    return code;
 }
 
 /* A CSV file's rows without the columns named in drop (NULL-ended), as text. */
@@ -180,13 +113,43 @@ static char *columns(const char *path, const char *const *drop)
 }
 
 static const char *const time_epochs[] = {"epoch_seconds", "elapsed_seconds", NULL};
-static const char *const time_result[] = {"train_seconds", "seconds_per_100_iterations",
+/* and the name, which is the run directory's */
+static const char *const time_result[] = {"name", "train_seconds", "seconds_per_100_iterations",
                                           "peak_rss_bytes", "threads", NULL};
 
-/* dir's epochs.csv and result.csv equal ref's apart from the time columns. */
+/* Whether files a and b hold the same bytes. */
+static bool same_bytes(const char *a, const char *b)
+{
+    FILE *x = fopen(a, "rb"), *y = fopen(b, "rb");
+    bool same = x && y;
+    while (same) {
+        int cx = getc(x), cy = getc(y);
+        same = cx == cy;
+        if (cx == EOF || cy == EOF)
+            break;
+    }
+    if (x)
+        fclose(x);
+    if (y)
+        fclose(y);
+    return same;
+}
+
+/* dir's epochs.csv and result.csv equal ref's apart from the time columns; its final
+ * parameters (model.bin) and confusion matrix byte for byte. */
 static bool same_files(const char *dir, const char *ref)
 {
     bool same = true;
+    const char *exact[] = {"model.bin", "confusion.csv", "per_class.csv"};
+    for (int i = 0; i < 3; i++) {
+        char a[512], b[512];
+        path_in(a, sizeof a, dir, exact[i]);
+        path_in(b, sizeof b, ref, exact[i]);
+        if (!same_bytes(a, b)) {
+            fprintf(stderr, "%s differs from %s\n", a, b);
+            same = false;
+        }
+    }
     const char *files[] = {"epochs.csv", "result.csv"};
     const char *const *drops[] = {time_epochs, time_result};
     for (int i = 0; i < 2; i++) {
@@ -207,10 +170,7 @@ static bool same_files(const char *dir, const char *ref)
 
 static bool same_outcome(const Outcome *a, const Outcome *b)
 {
-    return a->n_params == b->n_params &&
-           memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0 &&
-           memcmp(a->confusion, b->confusion, sizeof a->confusion) == 0 &&
-           a->r.status == b->r.status && a->r.epochs == b->r.epochs &&
+    return a->r.status == b->r.status && a->r.epochs == b->r.epochs &&
            a->r.iterations == b->r.iterations && a->r.best_epoch == b->r.best_epoch &&
            a->r.stopped_epoch == b->r.stopped_epoch &&
            memcmp(&a->r.test_loss, &b->r.test_loss, sizeof(double)) == 0 &&
@@ -254,8 +214,6 @@ static void stop_and_resume(const char *ini, const char *name, const long *stops
         if (!same_files(dir, ref_dir) || !same_outcome(&last, ref))
             fprintf(stderr, "%s: stopped after step %ld, continued: not the uninterrupted run\n",
                     name, stops[i]), test_cur_failed = 1;
-        free(first.params);
-        free(last.params);
     }
 }
 
@@ -274,9 +232,6 @@ static void stop_twice(const char *ini, const char *name, long a, long b, const 
     CHECK(part(ini, dir, 1, true, 0, 0, &o3, &e) == 0);
     CHECK(same_files(dir, ref_dir));
     CHECK(same_outcome(&o3, ref));
-    free(o1.params);
-    free(o2.params);
-    free(o3.params);
 }
 
 /* A child process killed (SIGKILL) after step k, rows written after its last periodic
@@ -306,7 +261,6 @@ static void kill_and_resume(const char *ini, const char *name, long k, const Out
     CHECK(part(ini, dir, 1, true, 0, 0, &last, &e) == 0);
     CHECK(same_files(dir, ref_dir));
     CHECK(same_outcome(&last, ref));
-    free(last.params);
 }
 
 /* Killed after its final checkpoint but before result.csv (the state a kill between the
@@ -324,7 +278,6 @@ static void resume_finished(const char *ini, const char *name, const Outcome *re
     CHECK(part(ini, dir, 2, true, 0, 0, &last, &e) == 0);
     CHECK(same_files(dir, ref_dir));
     CHECK(same_outcome(&last, ref));
-    free(last.params);
 }
 
 /* MNIST subset, SGD with momentum, a step schedule, eval_every rows (some owed at the
@@ -376,7 +329,6 @@ static void test_sgd_momentum_mnist(void)
      * in epochs.csv and must go */
     kill_and_resume(ini_sgd, "sgd", 23, &ref, ref_dir);
     resume_finished(ini_sgd, "sgd", &ref, ref_dir);
-    free(ref.params);
 
     /* rows every 12 steps: a row's window spans epochs */
     char ini[sizeof ini_sgd + 8];
@@ -390,7 +342,6 @@ static void test_sgd_momentum_mnist(void)
     reference(ini, "sgd12", &ref12, ref_dir, sizeof ref_dir);
     const long stops12[] = {10, 12, 18, 0};
     stop_and_resume(ini, "sgd12", stops12, &ref12, ref_dir);
-    free(ref12.params);
 }
 
 static void test_adam_batchnorm_dropout_cifar(void)
@@ -402,7 +353,6 @@ static void test_adam_batchnorm_dropout_cifar(void)
     const long stops[] = {3, 8, 12, 17, 24, 0};
     stop_and_resume(ini_adam, "adam", stops, &ref, ref_dir);
     kill_and_resume(ini_adam, "adam", 21, &ref, ref_dir);
-    free(ref.params);
 }
 
 static void test_plateau_early_stopping(void)
@@ -421,47 +371,51 @@ static void test_plateau_early_stopping(void)
     stop_and_resume(ini_plateau, "plateau", stops, &ref, ref_dir);
     kill_and_resume(ini_plateau, "plateau", n - 3, &ref, ref_dir);
     resume_finished(ini_plateau, "plateau", &ref, ref_dir);
-    free(ref.params);
 }
 
 /* The test numbers of result.csv come from the weights the model holds at the end (the
- * best epoch's with restore_best), and train_evaluate gives them again exactly, with the
- * same confusion matrix; with eval_test_every_epoch they are also the best epoch's row. */
+ * best epoch's with restore_best), and eval gives them again exactly from model.bin, with
+ * the same confusion matrix; with eval_test_every_epoch they are also the best epoch's
+ * row. */
 static void test_evaluate_reproduces_the_test_row(void)
 {
-    Run r;
     Err e;
-    char dir[512], rows[600];
+    char dir[512], rows[600], a[600], b[PARAMS_PATH_MAX + 64];
     new_dir(dir, sizeof dir, "evaluate");
     path_in(rows, sizeof rows, dir, "epochs.csv");
-    CHECK(run_build(&r, ini_plateau, 2, &e) == 0);
-    long confusion[100] = {0}, again[100];
-    TrainResult res;
-    TrainIO io = {.epochs_csv = rows, .confusion = confusion};
-    CHECK(train_run(&r.c.run.train, &r.td, &r.m, &r.o, &r.s, &io, &res, &e) == 0);
-    double loss, acc;
-    train_evaluate(&r.m, &r.test, &r.nz, (int)r.c.run.train.eval_batch_size,
-                   (float)r.c.run.train.label_smoothing, again, &loss, &acc);
-    CHECK(memcmp(&loss, &res.test_loss, sizeof loss) == 0);
-    CHECK(memcmp(&acc, &res.test_acc, sizeof acc) == 0);
-    CHECK(memcmp(confusion, again, sizeof again) == 0);
-    long total = 0, diagonal = 0;
-    for (int t = 0; t < 10; t++)
-        for (int p = 0; p < 10; p++) {
-            total += confusion[t * 10 + p];
-            diagonal += t == p ? confusion[t * 10 + p] : 0;
-        }
-    CHECK(total == r.test.n);
-    CHECK_NEAR((double)diagonal / r.test.n, acc, 0, 0);
-    /* the best epoch's row carries the same test numbers */
+    Outcome o = {0};
+    CHECK(part(ini_plateau, dir, 2, false, 0, 0, &o, &e) == 0);
+    Config c;
+    config_init(&c);
+    RunEval ev;
+    CHECK(run_eval(dir, NULL, 0, NULL, NULL, &c, &ev, &e) == EXIT_OK);
+    config_free(&c);
+    CHECK(memcmp(&ev.loss, &o.r.test_loss, sizeof ev.loss) == 0);
+    CHECK(memcmp(&ev.acc, &o.r.test_acc, sizeof ev.acc) == 0);
+    path_in(a, sizeof a, dir, "confusion.csv");
+    path_in(b, sizeof b, ev.out, "confusion.csv");
+    CHECK(same_bytes(a, b));
+    /* the confusion matrix's diagonal is the accuracy */
     CsvTable t;
+    CHECK(csv_read(&t, a, 1 << 20, &e) == 0);
+    long total = 0, diagonal = 0;
+    for (int row = 1; row < t.n_rows; row++)
+        for (int col = 1; col < t.n_cols; col++) {
+            long n = atol(csv_cell(&t, row, col));
+            total += n;
+            diagonal += row == col ? n : 0;
+        }
+    CHECK(t.n_rows == 11 && t.n_cols == 11);
+    CHECK(total == ev.records);
+    CHECK_NEAR((double)diagonal / ev.records, ev.acc, 0, 0);
+    csv_table_free(&t);
+    /* the best epoch's row carries the same test numbers */
     CHECK(csv_read(&t, rows, 1 << 20, &e) == 0);
     char want_acc[32];
-    snprintf(want_acc, sizeof want_acc, "%.9g", acc);
-    CHECK(res.best_epoch >= 1 && res.best_epoch < t.n_rows);
-    CHECK_STR(want_acc, csv_cell(&t, (int)res.best_epoch, csv_column(&t, "test_acc")));
+    snprintf(want_acc, sizeof want_acc, "%.9g", ev.acc);
+    CHECK(o.r.best_epoch >= 1 && o.r.best_epoch < t.n_rows);
+    CHECK_STR(want_acc, csv_cell(&t, (int)o.r.best_epoch, csv_column(&t, "test_acc")));
     csv_table_free(&t);
-    run_free(&r);
 }
 
 /* Rewrites section name of checkpoint path through edit(), keeping the file valid
@@ -532,7 +486,6 @@ static void test_refusals(void)
     Err e;
     Outcome o = {0};
     CHECK(part(ini_sgd, dir, 1, false, 12, 0, &o, &e) == 0);
-    free(o.params);
     char cmd[1400];
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", ckpt, saved);
     CHECK(system(cmd) == 0);
@@ -544,17 +497,15 @@ static void test_refusals(void)
     if (lr)
         memcpy(lr, "lr = 0.06", 9);
     Outcome x = {0};
-    CHECK(part(other, dir, 1, true, 0, 0, &x, &e) == -2);
+    CHECK(part(other, dir, 1, true, 0, 0, &x, &e) == EXIT_USAGE);
     CHECK(strstr(e.msg, "written by a run of another config") != NULL);
-    free(x.params);
     /* other data: a different train_limit is another config too; different files with
      * the same config are caught by the sizes */
     snprintf(other, sizeof other, "%s", ini_sgd);
     char *lim = strstr(other, "test_limit = 200");
     if (lim)
         memcpy(lim, "test_limit = 199", 16);
-    CHECK(part(other, dir, 1, true, 0, 0, &x, &e) == -2);
-    free(x.params);
+    CHECK(part(other, dir, 1, true, 0, 0, &x, &e) == EXIT_USAGE);
 
     /* epochs.csv changed since the checkpoint */
     FILE *f = fopen(rows, "r+b");
@@ -563,14 +514,12 @@ static void test_refusals(void)
         fputc('X', f);
         fclose(f);
     }
-    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == EXIT_RUNTIME);
     CHECK(strstr(e.msg, "not those the checkpoint saw") != NULL);
-    free(x.params);
     /* epochs.csv shorter than the checkpoint says */
     CHECK(truncate(rows, 40) == 0);
-    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == EXIT_RUNTIME);
     CHECK(strstr(e.msg, "fewer than") != NULL);
-    free(x.params);
 
     /* valid files whose values are not: each caught before use */
     void (*edits[])(unsigned char *, size_t) = {duplicate_first_record, record_out_of_range};
@@ -578,16 +527,14 @@ static void test_refusals(void)
         snprintf(cmd, sizeof cmd, "cp '%s' '%s'", saved, ckpt);
         CHECK(system(cmd) == 0);
         patch(ckpt, "loop.order", edits[i]);
-        CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+        CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == EXIT_RUNTIME);
         CHECK(strstr(e.msg, "loop.order") != NULL);
-        free(x.params);
     }
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", saved, ckpt);
     CHECK(system(cmd) == 0);
     patch(ckpt, "loop.counts", epoch_too_large);
-    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == EXIT_RUNTIME);
     CHECK(strstr(e.msg, "loop.counts") != NULL);
-    free(x.params);
 
     /* Values the continued run steps on from: bounded as the run bounds them, so that
      * stepping cannot overflow, found by fuzz_ckpt: model.bn_batches = LONG_MAX was
@@ -638,11 +585,10 @@ static void test_refusals(void)
         edit_at = bad[i].at;
         edit_bits = bad[i].bits;
         patch(ckpt, bad[i].section, set_value);
-        CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == -1);
+        CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == EXIT_RUNTIME);
         if (!strstr(e.msg, bad[i].says))
             fprintf(stderr, "%s[%zu]: '%s' does not say '%s'\n", bad[i].section, bad[i].at, e.msg,
                     bad[i].says), test_cur_failed = 1;
-        free(x.params);
     }
 }
 
