@@ -1,11 +1,13 @@
 /* ckpt.h - the binary format of checkpoint.bin and model.bin: a 32-byte header (magic,
  * format version, payload size, CRC-32 of the payload, section count) and a payload of
  * named, typed sections. Every number is little-endian whatever the host. What the
- * sections hold is not decided here: train.c writes and reads checkpoints, model.c model
- * files. Reading checks the magic, the version, the size against the file's real size and
- * the CRC before it looks at any section, and every section's size against the bytes left
- * before using it, so a damaged or hostile file is an error, never a crash or a huge
- * allocation.
+ * sections hold is not decided here: each module writes and reads its own state. In a
+ * checkpoint, model.c's model_ckpt_put and model_ckpt_get own model.*, optim.c's optim.*,
+ * sched.c's sched.*, and train.c the rest (config_hash, data.shape, loop.*, rng.*), calling
+ * the three in between; model.c also writes and reads model files. Reading checks the
+ * magic, the version, the size against the file's real size and the CRC before it looks
+ * at any section, and every section's size against the bytes left before using it, so a
+ * damaged or hostile file is an error, never a crash or a huge allocation.
  *
  *   header:  0 magic (8 bytes: "MLPTCKPT" or "MLPTMODL")   8 version (u32)
  *           12 header size (u32, 32)   16 payload size (u64)   24 CRC-32 of the payload (u32,

@@ -93,6 +93,16 @@ bool model_tensor(const Model *m, int k, char *name, size_t name_size, size_t *o
 /* Batch-norm buffers in the same style ("bn1.running_mean", "bn1.running_var"). */
 bool model_buffer(const Model *m, int k, char *name, size_t name_size, size_t *offset, int *count);
 
+/* ---- checkpoint sections (ckpt.h): model.params (float32, as params holds them),
+ * model.buffers (float32, as buffers holds them), model.bn_batches (one i64) ---- */
+
+/* Adds m's sections to w. */
+void model_ckpt_put(const Model *m, CkptWriter *w);
+/* Reads m's sections from f into m, built with the shape of the run that wrote f: each
+ * section of exactly m's size, bn_batches in 0..max_batches. -1 with e ("PATH: section
+ * 'model.params' holds 3 values (expected 5)"); m's weights are then partly overwritten. */
+int model_ckpt_get(Model *m, const CkptFile *f, long max_batches, Err *e);
+
 /* ---- model.bin: the weights and the shape needed to build the model again ----
  * Sections (ckpt.h): model.inputs, model.classes, model.hidden (widths, input side first),
  * model.activation (its name), model.batchnorm (0/1), model.dropout; params (float32, in

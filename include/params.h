@@ -215,11 +215,20 @@ typedef struct {
 } SchedDesc;
 extern const SchedDesc params_scheds[];
 
+/* The state buffers an optimizer may keep, one float per parameter each (Optim.state in
+ * optim.h): the SGD momentum buffer or Adam's first moment, Adam's second moment, and
+ * AMSGrad's running max of it. */
+typedef enum { OPTIM_STATE_M, OPTIM_STATE_V, OPTIM_STATE_VMAX } OptimState;
+enum { OPTIM_STATE_COUNT = OPTIM_STATE_VMAX + 1 };
+/* When an optimizer keeps one of them: never (0, so a row need not name the buffers it
+ * does not keep), always, only when optim.momentum != 0, only with optim.amsgrad. */
+typedef enum { KEPT_NEVER, KEPT_ALWAYS, KEPT_WITH_MOMENTUM, KEPT_WITH_AMSGRAD } OptimKept;
+
 typedef struct {
     const char *help;             /* one line */
-    /* State buffers (Optim in optim.h), allocated by optim_init: */
-    bool momentum_buffer;         /* m, only when momentum != 0 (SGD) */
-    bool moments;                 /* m and v always, vmax with amsgrad (Adam family) */
+    /* Which buffers it keeps, indexed by OptimState: what optim_init allocates,
+     * optim_state_bytes counts and a checkpoint holds. */
+    OptimKept state[OPTIM_STATE_COUNT];
     bool decoupled_weight_decay;  /* p *= 1 - lr * weight_decay before the update (AdamW),
                                      instead of g += weight_decay * p */
     double default_weight_decay;  /* PyTorch's default, used when optim.weight_decay is not set */

@@ -2,10 +2,12 @@
  * (chainable) forms, bit-exact in double, Caffe's per-iteration policies, and a linear
  * warm-up composed in front of any of them with SequentialLR semantics.
  * The LR is a function of the step count plus the explicit state in Sched; nothing here
- * knows about models, data or files. */
+ * knows about models or data, and of files only its own sections in a checkpoint (ckpt.h)
+ * and the CSV table sched_write_table writes. */
 #ifndef MLPTRAIN_SCHED_H
 #define MLPTRAIN_SCHED_H
 
+#include "ckpt.h"
 #include "expr.h"
 #include "params.h"
 #include "util.h"
@@ -67,6 +69,17 @@ void sched_set_state(Sched *s, const SchedState *st);
  * what was expected ("T_cur = 12 (expected 0..1: below T_i = 2)"). */
 int sched_check_state(const Sched *s, const SchedState *st, long iterations, long epoch_ends,
                       Err *e);
+
+/* ---- checkpoint sections (ckpt.h): sched.lr_best (two f64: lr, best) and sched.counts
+ * (six i64: t, T_cur, T_i, caffe_step, num_bad, cooldown_counter) ---- */
+
+/* Adds s's state to w. */
+void sched_ckpt_put(const Sched *s, CkptWriter *w);
+/* Reads the state from f and puts it into s (set up by sched_init with the parameters of
+ * the run that wrote f) once sched_check_state accepts it for the loop's `iterations` and
+ * `epoch_ends`. -1 with e, s unchanged ("PATH: damaged: the schedule's state in sections
+ * 'sched.lr_best' and 'sched.counts': T_cur = 12 (expected 0..1: below T_i = 2)"). */
+int sched_ckpt_get(Sched *s, const CkptFile *f, long iterations, long epoch_ends, Err *e);
 
 /* Writes the LR of every epoch (or every iteration with step_unit = iteration) of the
  * run described by the arguments as CSV ("epoch,lr" or "iteration,lr", %.17g, rows end

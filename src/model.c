@@ -10,6 +10,7 @@
 
 #include "layers.h"
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
 
@@ -508,6 +509,49 @@ static void text_add(Text *t, const char *line)
     t->len += n;
 }
 
+/* ---- the weights in files: model.bin and checkpoints ---- */
+
+/* The sections holding the parameters and the batch-norm buffers: plain names in model.bin,
+ * the model.* prefix in a checkpoint, whose sections belong to several modules. */
+static const struct {
+    const char *params, *buffers;
+} weight_sections[] = {
+    [CKPT_CHECKPOINT] = {"model.params", "model.buffers"},
+    [CKPT_MODEL] = {"params", "buffers"},
+};
+_Static_assert(ARRAY_LEN(weight_sections) == CKPT_KIND_COUNT, "weight sections per kind of file");
+
+static void put_weights(const Model *m, CkptWriter *w)
+{
+    ckpt_put_f32(w, weight_sections[w->kind].params, m->params, m->n_params);
+    ckpt_put_f32(w, weight_sections[w->kind].buffers, m->buffers, m->n_buffers);
+}
+
+/* Copies the weights of a file of this kind into m, each section of exactly m's size. */
+static int get_weights(Model *m, const CkptFile *f, CkptKind kind, Err *e)
+{
+    if (ckpt_get_f32(f, weight_sections[kind].params, m->params, m->n_params, e) < 0 ||
+        ckpt_get_f32(f, weight_sections[kind].buffers, m->buffers, m->n_buffers, e) < 0)
+        return -1;
+    return 0;
+}
+
+void model_ckpt_put(const Model *m, CkptWriter *w)
+{
+    put_weights(m, w);
+    ckpt_put_long(w, "model.bn_batches", m->bn_batches);
+}
+
+int model_ckpt_get(Model *m, const CkptFile *f, long max_batches, Err *e)
+{
+    long bn_batches;
+    if (get_weights(m, f, CKPT_CHECKPOINT, e) < 0 ||
+        ckpt_get_long(f, "model.bn_batches", 0, max_batches, &bn_batches, e) < 0)
+        return -1;
+    m->bn_batches = bn_batches;
+    return 0;
+}
+
 int model_save(const Model *m, const ModelOrigin *org, const char *path, Err *e)
 {
     /* A table of contents for readers in other languages: "name rows cols offset", the
@@ -539,8 +583,7 @@ int model_save(const Model *m, const ModelOrigin *org, const char *path, Err *e)
     ckpt_put_text(&w, "model.activation", params_activation_names[m->p.activation]);
     ckpt_put_long(&w, "model.batchnorm", m->p.batchnorm);
     ckpt_put_double(&w, "model.dropout", m->p.dropout);
-    ckpt_put_f32(&w, "params", m->params, m->n_params);
-    ckpt_put_f32(&w, "buffers", m->buffers, m->n_buffers);
+    put_weights(m, &w);
     ckpt_put_text(&w, "tensors", toc.s);
     ckpt_put_text(&w, "origin.dataset", org->dataset);
     ckpt_put_long(&w, "origin.epoch", org->epoch);
@@ -648,13 +691,14 @@ int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classe
         return err_set(e, "%s: %s", f->path, le.msg);
     size_t n_params = m.n_params, n_buffers = m.n_buffers;
     model_free(&m);
-    long long np = ckpt_count(f, "params", CKPT_F32, e), nb;
-    if (np < 0 || (nb = ckpt_count(f, "buffers", CKPT_F32, e)) < 0)
+    const char *sp = weight_sections[CKPT_MODEL].params, *sb = weight_sections[CKPT_MODEL].buffers;
+    long long np = ckpt_count(f, sp, CKPT_F32, e), nb;
+    if (np < 0 || (nb = ckpt_count(f, sb, CKPT_F32, e)) < 0)
         return -1;
     if ((unsigned long long)np != n_params || (unsigned long long)nb != n_buffers)
-        return err_set(e, "%s: damaged: sections 'params' and 'buffers' hold %lld and %lld "
-                       "values, but the shape it describes has %zu parameters and %zu buffers",
-                       f->path, np, nb, n_params, n_buffers);
+        return err_set(e, "%s: damaged: sections '%s' and '%s' hold %lld and %lld values, but "
+                       "the shape it describes has %zu parameters and %zu buffers", f->path, sp,
+                       sb, np, nb, n_params, n_buffers);
     org->epoch = epoch;
     org->best = best != 0;
     *n_in = (int)inputs;
@@ -664,8 +708,5 @@ int model_file_shape(const CkptFile *f, ModelParams *p, int *n_in, int *n_classe
 
 int model_file_weights(const CkptFile *f, Model *m, Err *e)
 {
-    if (ckpt_get_f32(f, "params", m->params, m->n_params, e) < 0 ||
-        ckpt_get_f32(f, "buffers", m->buffers, m->n_buffers, e) < 0)
-        return -1;
-    return 0;
+    return get_weights(m, f, CKPT_MODEL, e);
 }

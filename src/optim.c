@@ -17,11 +17,34 @@
 #include "util.h"
 
 #define CHUNK 16384
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static size_t n_chunks(size_t n)
 {
     return (n + CHUNK - 1) / CHUNK;
 }
+
+/* Whether an optimizer with parameters p keeps buffer b, as its params_optims row says. */
+static bool kept(const OptimParams *p, OptimState b)
+{
+    assert((unsigned)p->optimizer < OPTIM_COUNT);
+    switch (params_optims[p->optimizer].state[b]) {
+    case KEPT_NEVER:
+        return false;
+    case KEPT_ALWAYS:
+        return true;
+    case KEPT_WITH_MOMENTUM:
+        return p->momentum != 0.0;
+    case KEPT_WITH_AMSGRAD:
+        return p->amsgrad;
+    }
+    return false; /* not reached: the cases name every OptimKept */
+}
+
+/* The checkpoint section of each buffer (optim.h). */
+static const char *const state_sections[] = {
+    [OPTIM_STATE_M] = "optim.m", [OPTIM_STATE_V] = "optim.v", [OPTIM_STATE_VMAX] = "optim.vmax"};
+_Static_assert(ARRAY_LEN(state_sections) == OPTIM_STATE_COUNT, "one section per buffer");
 
 void optim_init(Optim *o, const OptimParams *p, size_t n, Pool *pool)
 {
@@ -29,31 +52,46 @@ void optim_init(Optim *o, const OptimParams *p, size_t n, Pool *pool)
     o->p = *p;
     o->n = n;
     o->pool = pool;
-    assert((unsigned)p->optimizer < OPTIM_COUNT);
-    const OptimDesc *k = &params_optims[p->optimizer];
-    if (k->moments || (k->momentum_buffer && p->momentum != 0.0))
-        o->m = xcalloc(n, sizeof *o->m);
-    if (k->moments)
-        o->v = xcalloc(n, sizeof *o->v);
-    if (k->moments && p->amsgrad)
-        o->vmax = xcalloc(n, sizeof *o->vmax);
+    for (int b = 0; b < OPTIM_STATE_COUNT; b++)
+        if (kept(p, (OptimState)b))
+            o->state[b] = xcalloc(n, sizeof *o->state[b]);
     o->partial = xcalloc(n_chunks(n), sizeof *o->partial);
 }
 
 double optim_state_bytes(const OptimParams *p, size_t n)
 {
-    bool sgd = p->optimizer == OPTIM_SGD;
-    double buffers = (!sgd || p->momentum != 0.0) + !sgd + (!sgd && p->amsgrad);
+    double buffers = 0;
+    for (int b = 0; b < OPTIM_STATE_COUNT; b++)
+        buffers += kept(p, (OptimState)b);
     return buffers * (double)n * sizeof(float) + (double)n_chunks(n) * sizeof(double);
 }
 
 void optim_free(Optim *o)
 {
-    free(o->m);
-    free(o->v);
-    free(o->vmax);
+    for (int b = 0; b < OPTIM_STATE_COUNT; b++)
+        free(o->state[b]);
     free(o->partial);
     memset(o, 0, sizeof *o);
+}
+
+void optim_ckpt_put(const Optim *o, CkptWriter *w)
+{
+    ckpt_put_long(w, "optim.t", o->t);
+    for (int b = 0; b < OPTIM_STATE_COUNT; b++)
+        if (o->state[b])
+            ckpt_put_f32(w, state_sections[b], o->state[b], o->n);
+}
+
+int optim_ckpt_get(Optim *o, const CkptFile *f, long max_steps, Err *e)
+{
+    long t;
+    if (ckpt_get_long(f, "optim.t", 0, max_steps, &t, e) < 0)
+        return -1;
+    for (int b = 0; b < OPTIM_STATE_COUNT; b++)
+        if (o->state[b] && ckpt_get_f32(f, state_sections[b], o->state[b], o->n, e) < 0)
+            return -1;
+    o->t = t;
+    return 0;
 }
 
 double optim_l1_penalty(const Optim *o, const float *params)
@@ -101,7 +139,7 @@ static void chunk_prepare(const Step *s, size_t i0, size_t i1)
 SIMD_CLONES
 static void chunk_sgd(const Step *s, size_t i0, size_t i1)
 {
-    float *restrict p = s->p, *restrict g = s->g, *restrict b = s->o->m;
+    float *restrict p = s->p, *restrict g = s->g, *restrict b = s->o->state[OPTIM_STATE_M];
     const float wd = s->wd, mu = s->mu, keep = s->keep, neg_lr = s->neg_lr, clip = s->clip_coef;
     const bool first = s->first, nesterov = s->nesterov;
     for (size_t i = i0; i < i1; i++) {
@@ -123,7 +161,8 @@ SIMD_CLONES
 static void chunk_adam(const Step *s, size_t i0, size_t i1)
 {
     const Optim *o = s->o;
-    float *restrict p = s->p, *restrict m = o->m, *restrict v = o->v, *restrict vmax = o->vmax;
+    float *restrict p = s->p, *restrict m = o->state[OPTIM_STATE_M];
+    float *restrict v = o->state[OPTIM_STATE_V], *restrict vmax = o->state[OPTIM_STATE_VMAX];
     const float *restrict g = s->g;
     const float b1 = s->b1, b2 = s->b2, one_b1 = s->one_b1, one_b2 = s->one_b2;
     const float step = s->step_size, bc2_sqrt = s->bc2_sqrt, eps = s->eps;

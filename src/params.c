@@ -214,17 +214,22 @@ _Static_assert(ARRAY_LEN(params_scheds) == SCHED_COUNT, "one row per schedule");
 
 /* ---- optimizers (SEMANTICS §6; torch/optim/sgd.py, adam.py, adamw.py) ---- */
 
-/* AdamW's weight_decay defaults to 0.01 in PyTorch (SEMANTICS §6.3), SGD's and Adam's to 0. */
+/* AdamW's weight_decay defaults to 0.01 in PyTorch (SEMANTICS §6.3), SGD's and Adam's to 0.
+ * The state is PyTorch's: SGD keeps a momentum_buffer only with momentum; Adam and AdamW
+ * keep exp_avg and exp_avg_sq, and max_exp_avg_sq with amsgrad. */
 const OptimDesc params_optims[] = {
     [OPTIM_SGD] = {
         .help = "SGD with optional momentum, dampening, Nesterov and L2 weight decay",
-        .momentum_buffer = true},
+        .state = {[OPTIM_STATE_M] = KEPT_WITH_MOMENTUM}},
     [OPTIM_ADAM] = {
         .help = "Adam (optionally AMSGrad) with L2 weight decay added to the gradient",
-        .moments = true},
+        .state = {[OPTIM_STATE_M] = KEPT_ALWAYS, [OPTIM_STATE_V] = KEPT_ALWAYS,
+                  [OPTIM_STATE_VMAX] = KEPT_WITH_AMSGRAD}},
     [OPTIM_ADAMW] = {
         .help = "Adam (optionally AMSGrad) with decoupled weight decay",
-        .moments = true, .decoupled_weight_decay = true, .default_weight_decay = 0.01},
+        .state = {[OPTIM_STATE_M] = KEPT_ALWAYS, [OPTIM_STATE_V] = KEPT_ALWAYS,
+                  [OPTIM_STATE_VMAX] = KEPT_WITH_AMSGRAD},
+        .decoupled_weight_decay = true, .default_weight_decay = 0.01},
 };
 _Static_assert(ARRAY_LEN(params_optims) == OPTIM_COUNT, "one row per optimizer");
 

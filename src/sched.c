@@ -5,6 +5,7 @@
 #include "sched.h"
 
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
@@ -353,6 +354,44 @@ int sched_check_state(const Sched *s, const SchedState *st, long iterations, lon
     if (st->cooldown_counter < 0 || st->cooldown_counter > p->cooldown)
         return err_set(e, "cooldown_counter = %ld (expected 0..%ld: at most cooldown)",
                        st->cooldown_counter, p->cooldown);
+    return 0;
+}
+
+/* The entries of the section sched.counts (sched.h). */
+enum { SC_T, SC_T_CUR, SC_T_I, SC_CAFFE_STEP, SC_NUM_BAD, SC_COOLDOWN, SC_N };
+
+void sched_ckpt_put(const Sched *s, CkptWriter *w)
+{
+    SchedState st;
+    sched_get_state(s, &st);
+    double lr_best[] = {st.lr, st.best};
+    int64_t counts[SC_N] = {[SC_T] = st.t, [SC_T_CUR] = st.T_cur, [SC_T_I] = st.T_i,
+                            [SC_CAFFE_STEP] = st.caffe_step, [SC_NUM_BAD] = st.num_bad,
+                            [SC_COOLDOWN] = st.cooldown_counter};
+    ckpt_put_f64(w, "sched.lr_best", lr_best, 2);
+    ckpt_put_i64(w, "sched.counts", counts, SC_N);
+}
+
+int sched_ckpt_get(Sched *s, const CkptFile *f, long iterations, long epoch_ends, Err *e)
+{
+    double lr_best[2];
+    int64_t c[SC_N];
+    if (ckpt_get_f64(f, "sched.lr_best", lr_best, 2, e) < 0 ||
+        ckpt_get_i64(f, "sched.counts", c, SC_N, e) < 0)
+        return -1;
+    for (int k = 0; k < SC_N; k++)
+        if (c[k] < 0 || c[k] > LONG_MAX)
+            return err_set(e, "%s: damaged: entry %d of section 'sched.counts' is %lld "
+                           "(expected 0..%ld)", f->path, k, (long long)c[k], LONG_MAX);
+    SchedState st = {.lr = lr_best[0], .best = lr_best[1], .t = (long)c[SC_T],
+                     .T_cur = (long)c[SC_T_CUR], .T_i = (long)c[SC_T_I],
+                     .caffe_step = (long)c[SC_CAFFE_STEP], .num_bad = (long)c[SC_NUM_BAD],
+                     .cooldown_counter = (long)c[SC_COOLDOWN]};
+    Err se;
+    if (sched_check_state(s, &st, iterations, epoch_ends, &se) < 0)
+        return err_set(e, "%s: damaged: the schedule's state in sections 'sched.lr_best' and "
+                       "'sched.counts': %s", f->path, se.msg);
+    sched_set_state(s, &st);
     return 0;
 }
 

@@ -466,19 +466,18 @@ static void data_shape(const TrainData *d, int64_t *shape)
     shape[SHAPE_CLASSES] = d->train->n_classes;
 }
 
-/* The entries of the sections sched.counts, loop.counts and loop.values. */
-enum { SI_T, SI_T_CUR, SI_T_I, SI_CAFFE_STEP, SI_NUM_BAD, SI_COOLDOWN, SI_N };
+/* The entries of the sections loop.counts and loop.values. */
 enum { LI_EPOCH, LI_BATCH, LI_SHUFFLED, LI_FINISHED, LI_ITERATION, LI_CORRECT, LI_SEEN,
        LI_BEST_EPOCH, LI_BAD_EPOCHS, LI_STOPPED, LI_CSV_BYTES, LI_CSV_CRC, LI_N };
 enum { LF_LR, LF_LOSS, LF_BEST_VAL_ACC, LF_BEST_METRIC, LF_TRAIN_SECONDS, LF_WINDOW_SECONDS,
        LF_ELAPSED, LF_N };
 
-/* Writes the checkpoint: the model, the optimizer, the schedule and st, after the
- * last step taken. */
+/* Writes the checkpoint after the last step taken: the config hash and the data's shape it
+ * is checked against, the sections of the model, the optimizer and the schedule (each
+ * module writes its own), then the loop's state st. */
 static int save_checkpoint(Loop *L, const TrainIO *io, const Optim *o, const Sched *s, Err *e)
 {
     TrainState *st = L->st;
-    const Model *m = L->m;
     /* epochs.csv only grows between checkpoints: extend the last one's CRC. */
     if (file_crc(io->epochs_csv, st->csv_bytes, L->csv.good, &st->csv_crc, e) < 0)
         return -1;
@@ -491,24 +490,9 @@ static int save_checkpoint(Loop *L, const TrainIO *io, const Optim *o, const Sch
     data_shape(L->d, shape);
     ckpt_put_u64(&w, "config_hash", &io->config_hash, 1);
     ckpt_put_i64(&w, "data.shape", shape, SHAPE_N);
-    ckpt_put_f32(&w, "model.params", m->params, m->n_params);
-    ckpt_put_f32(&w, "model.buffers", m->buffers, m->n_buffers);
-    ckpt_put_long(&w, "model.bn_batches", m->bn_batches);
-    ckpt_put_long(&w, "optim.t", o->t);
-    if (o->m)
-        ckpt_put_f32(&w, "optim.m", o->m, o->n);
-    if (o->v)
-        ckpt_put_f32(&w, "optim.v", o->v, o->n);
-    if (o->vmax)
-        ckpt_put_f32(&w, "optim.vmax", o->vmax, o->n);
-    SchedState ss;
-    sched_get_state(s, &ss);
-    double sf[] = {ss.lr, ss.best};
-    int64_t si[SI_N] = {[SI_T] = ss.t, [SI_T_CUR] = ss.T_cur, [SI_T_I] = ss.T_i,
-                        [SI_CAFFE_STEP] = ss.caffe_step, [SI_NUM_BAD] = ss.num_bad,
-                        [SI_COOLDOWN] = ss.cooldown_counter};
-    ckpt_put_f64(&w, "sched.lr_best", sf, 2);
-    ckpt_put_i64(&w, "sched.counts", si, SI_N);
+    model_ckpt_put(L->m, &w);
+    optim_ckpt_put(o, &w);
+    sched_ckpt_put(s, &w);
     int64_t li[LI_N] = {[LI_EPOCH] = st->epoch, [LI_BATCH] = st->batch,
                         [LI_SHUFFLED] = st->shuffled, [LI_FINISHED] = st->finished,
                         [LI_ITERATION] = st->iteration, [LI_CORRECT] = st->window_correct,
@@ -561,34 +545,22 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
                        (long long)shape[3], (long long)shape[4], (long long)want[0],
                        (long long)want[1], (long long)want[2], (long long)want[3],
                        (long long)want[4]), -2;
-    long bn_batches, t;
-    if (ckpt_get_f32(f, "model.params", m->params, m->n_params, e) < 0 ||
-        ckpt_get_f32(f, "model.buffers", m->buffers, m->n_buffers, e) < 0 ||
-        ckpt_get_long(f, "model.bn_batches", 0, TRAIN_MAX_STEPS, &bn_batches, e) < 0 ||
-        ckpt_get_long(f, "optim.t", 0, TRAIN_MAX_STEPS, &t, e) < 0 ||
-        (o->m && ckpt_get_f32(f, "optim.m", o->m, o->n, e) < 0) ||
-        (o->v && ckpt_get_f32(f, "optim.v", o->v, o->n, e) < 0) ||
-        (o->vmax && ckpt_get_f32(f, "optim.vmax", o->vmax, o->n, e) < 0))
+    /* Both count training steps: bounded by the most a run may take, so that stepping on
+     * from them cannot overflow. */
+    if (model_ckpt_get(m, f, TRAIN_MAX_STEPS, e) < 0 ||
+        optim_ckpt_get(o, f, TRAIN_MAX_STEPS, e) < 0)
         return -1;
-    m->bn_batches = bn_batches;
-    o->t = t;
 
     long n_train = d->split->n_train;
     long per_epoch = train_steps_per_epoch(tp, n_train), total = train_total_steps(tp, n_train);
     long n_epochs = train_epochs(tp, n_train);
-    double sf[2];
-    int64_t si[SI_N], li[LI_N];
+    int64_t li[LI_N];
     double lf[LF_N];
-    if (ckpt_get_f64(f, "sched.lr_best", sf, 2, e) < 0 ||
-        ckpt_get_i64(f, "sched.counts", si, SI_N, e) < 0 ||
-        ckpt_get_i64(f, "loop.counts", li, LI_N, e) < 0 ||
+    if (ckpt_get_i64(f, "loop.counts", li, LI_N, e) < 0 ||
         ckpt_get_f64(f, "loop.values", lf, LF_N, e) < 0 ||
         ckpt_get_u64(f, "rng.shuffle", st->shuffle_rng.s, 4, e) < 0 ||
         ckpt_get_u64(f, "rng.dropout", st->dropout_rng.s, 4, e) < 0)
         return -1;
-    for (int k = 0; k < SI_N; k++)
-        if (si[k] < 0 || si[k] > LONG_MAX)
-            return bad_value(f, "sched.counts", k, si[k], 0, LONG_MAX, e);
     /* Every count bounded by what the run can reach: the loop indexes with them. */
     long long samples = (long long)total * tp->batch_size; /* a row's window at most */
     const long long hi[LI_N] = {n_epochs, per_epoch, 1, 1, total, samples, samples,
@@ -609,9 +581,9 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
                        "and iteration %lld (expected iteration = (epoch - 1) x %ld + batch, "
                        "batch 0 before the epoch's shuffle)", f->path, epoch, batch,
                        li[LI_SHUFFLED] ? "" : " (not shuffled)", iteration, per_epoch);
-    if (t != iteration)
+    if (o->t != iteration)
         return err_set(e, "%s: damaged: section 'optim.t' holds %ld steps, section "
-                       "'loop.counts' %lld (expected the same)", f->path, t, iteration);
+                       "'loop.counts' %lld (expected the same)", f->path, o->t, iteration);
     if ((stopped != 0 && (stopped != epoch || !li[LI_FINISHED])) ||
         (li[LI_FINISHED] && stopped == 0 && iteration != total))
         return err_set(e, "%s: damaged: section 'loop.counts' holds a run %s at epoch %lld, "
@@ -631,16 +603,10 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
                        "epochs without improvement after %lld epochs done (expected at most "
                        "%lld)", f->path, (long long)li[LI_BEST_EPOCH],
                        (long long)li[LI_BAD_EPOCHS], done, done);
-    SchedState ss = {.lr = sf[0], .best = sf[1], .t = (long)si[SI_T], .T_cur = (long)si[SI_T_CUR],
-                     .T_i = (long)si[SI_T_I], .caffe_step = (long)si[SI_CAFFE_STEP],
-                     .num_bad = (long)si[SI_NUM_BAD], .cooldown_counter = (long)si[SI_COOLDOWN]};
-    /* The schedule steps on from these: each within what its run can reach, its step
-     * count that of the loop's iterations and epoch ends (each but the last epoch's). */
-    Err se;
-    if (sched_check_state(s, &ss, (long)li[LI_ITERATION], (long)li[LI_EPOCH] - 1, &se) < 0)
-        return err_set(e, "%s: damaged: the schedule's state in sections 'sched.lr_best' and "
-                       "'sched.counts': %s", f->path, se.msg);
-    sched_set_state(s, &ss);
+    /* The schedule steps on from its state: each value within what its run can reach, its
+     * step count that of the loop's iterations and epoch ends (each but the last epoch's). */
+    if (sched_ckpt_get(s, f, (long)li[LI_ITERATION], (long)li[LI_EPOCH] - 1, e) < 0)
+        return -1;
     st->epoch = (long)li[LI_EPOCH];
     st->batch = (long)li[LI_BATCH];
     st->shuffled = li[LI_SHUFFLED] != 0;

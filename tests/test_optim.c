@@ -265,9 +265,12 @@ static void test_state_buffers(void)
                 Optim o;
                 optim_init(&o, &p, 3, NULL);
                 bool adam = k == OPTIM_ADAM || k == OPTIM_ADAMW;
-                CHECK((o.m != NULL) == (adam || momentum));
-                CHECK((o.v != NULL) == adam);
-                CHECK((o.vmax != NULL) == (adam && amsgrad));
+                CHECK((o.state[OPTIM_STATE_M] != NULL) == (adam || momentum));
+                CHECK((o.state[OPTIM_STATE_V] != NULL) == adam);
+                CHECK((o.state[OPTIM_STATE_VMAX] != NULL) == (adam && amsgrad));
+                /* the estimate counts what was allocated */
+                double kept = (adam || momentum) + adam + (adam && amsgrad);
+                CHECK(optim_state_bytes(&p, 3) == kept * 3 * sizeof(float) + sizeof(double));
                 optim_free(&o);
             }
 }

@@ -111,15 +111,22 @@ static void test_optimizers(void)
     for (int k = 0; k < OPTIM_COUNT; k++) {
         const OptimDesc *d = &params_optims[k];
         check_help(d->help);
-        /* one state layout: SGD's momentum buffer or Adam's moments */
-        CHECK(d->momentum_buffer != d->moments);
+        /* every optimizer keeps a first buffer (SGD's momentum, Adam's first moment) at
+         * least sometimes, and vmax only beside v, whose running max it is */
+        CHECK(d->state[OPTIM_STATE_M] != KEPT_NEVER);
+        CHECK(d->state[OPTIM_STATE_VMAX] == KEPT_NEVER || d->state[OPTIM_STATE_V] == KEPT_ALWAYS);
         /* decoupled decay is an Adam-family variant here (SEMANTICS §6.3) */
-        CHECK(!d->decoupled_weight_decay || d->moments);
+        CHECK(!d->decoupled_weight_decay || d->state[OPTIM_STATE_V] == KEPT_ALWAYS);
         CHECK(d->default_weight_decay >= 0.0 && d->default_weight_decay < 1.0);
     }
-    CHECK(params_optims[OPTIM_SGD].momentum_buffer);
-    CHECK(params_optims[OPTIM_ADAM].moments && !params_optims[OPTIM_ADAM].decoupled_weight_decay);
-    CHECK(params_optims[OPTIM_ADAMW].moments && params_optims[OPTIM_ADAMW].decoupled_weight_decay);
+    /* SGD: a momentum buffer with momentum; Adam, AdamW: m and v, vmax with amsgrad */
+    const OptimKept sgd[] = {KEPT_WITH_MOMENTUM, KEPT_NEVER, KEPT_NEVER},
+                    adam[] = {KEPT_ALWAYS, KEPT_ALWAYS, KEPT_WITH_AMSGRAD};
+    CHECK(memcmp(params_optims[OPTIM_SGD].state, sgd, sizeof sgd) == 0);
+    CHECK(memcmp(params_optims[OPTIM_ADAM].state, adam, sizeof adam) == 0);
+    CHECK(memcmp(params_optims[OPTIM_ADAMW].state, adam, sizeof adam) == 0);
+    CHECK(!params_optims[OPTIM_ADAM].decoupled_weight_decay);
+    CHECK(params_optims[OPTIM_ADAMW].decoupled_weight_decay);
     CHECK(params_optims[OPTIM_SGD].default_weight_decay == 0.0);
     CHECK(params_optims[OPTIM_ADAM].default_weight_decay == 0.0);
     CHECK(params_optims[OPTIM_ADAMW].default_weight_decay == 0.01);
