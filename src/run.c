@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -177,6 +178,7 @@ static int make_run_dir(const char *run_dir, const Config *c, char *dir, size_t 
     if (run_dir) {
         if (util_strlcpy(dir, run_dir, size) < 0)
             return err_set(e, "-o: path too long"), EXIT_USAGE;
+        bool made = util_is_dir(dir) != 1;
         if (util_mkdirs(dir, e) < 0)
             return EXIT_RUNTIME;
         int rc = claim_dir(dir, c, e);
@@ -184,6 +186,8 @@ static int make_run_dir(const char *run_dir, const Config *c, char *dir, size_t 
             return err_set(e, "-o %s: the directory already holds a run (config.ini, epochs.csv "
                            "or result.csv); remove it or choose another directory", dir),
                    EXIT_USAGE;
+        if (rc < 0 && made)
+            remove(dir); /* made here and still empty: leave nothing behind */
         return rc < 0 ? EXIT_RUNTIME : -1;
     }
     if (util_mkdirs(rp->output.dir, e) < 0) {
@@ -626,6 +630,72 @@ static bool same_dir(const char *a, const char *b)
            sa.st_ino == sb.st_ino;
 }
 
+/* The files eval writes, and their temporaries. */
+static bool eval_file(const char *name)
+{
+    static const char *const files[] = {"eval.csv", "confusion.csv", "per_class.csv"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        size_t n = strlen(files[i]);
+        if (strncmp(name, files[i], n) == 0 &&
+            (name[n] == '\0' || strncmp(name + n, ".tmp.", 5) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* Makes out (eval's output directory) or takes it when it is empty or holds only what an
+ * earlier eval of the run in dir wrote (its eval.csv names that run); anything else in it
+ * (another run's files, another run's evaluation, a file eval never writes) is refused:
+ * eval never replaces a file it does not own. -1 to go on, else the exit code with e. */
+static int claim_eval_dir(const char *out, const char *dir, Err *e)
+{
+    if (util_mkdirs(out, e) < 0)
+        return EXIT_RUNTIME;
+    if (same_dir(out, dir))
+        return err_set(e, "-o %s: the run directory itself; eval never overwrites the run's own "
+                       "confusion.csv (expected another directory, or none for %s/eval)", out,
+                       dir), EXIT_USAGE;
+    char path[PARAMS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/config.ini", out);
+    if (util_exists(path))
+        return err_set(e, "-o %s: holds a run (config.ini); eval never writes into a run's "
+                       "directory (expected a new or empty directory, or none for %s/eval)", out,
+                       dir), EXIT_USAGE;
+    DIR *d = opendir(out);
+    if (!d)
+        return err_set(e, "cannot read directory '%s': %s", out, strerror(errno)), EXIT_RUNTIME;
+    char foreign[256] = "";
+    bool has_eval = false;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (!eval_file(de->d_name) && !foreign[0])
+            util_strlcpy(foreign, de->d_name, sizeof foreign);
+        has_eval |= strcmp(de->d_name, "eval.csv") == 0;
+    }
+    closedir(d);
+    if (foreign[0])
+        return err_set(e, "-o %s: holds %s, which eval does not write; eval writes only into a "
+                       "new or empty directory, or one an earlier eval of the same run wrote "
+                       "(expected another -o)", out, foreign), EXIT_USAGE;
+    if (!has_eval)
+        return -1; /* empty, or an earlier eval stopped before its eval.csv */
+    snprintf(path, sizeof path, "%s/eval.csv", out);
+    CsvTable t;
+    Err why;
+    if (csv_read(&t, path, 1 << 20, &why) == 0) {
+        int col = csv_column(&t, "run");
+        bool mine = col >= 0 && t.n_rows == 2 && same_dir(csv_cell(&t, 1, col), dir);
+        csv_table_free(&t);
+        if (mine)
+            return -1;
+    }
+    return err_set(e, "-o %s: holds the evaluation of another run (its eval.csv does not name "
+                   "%s); eval never replaces another run's files (expected another -o)", out,
+                   dir), EXIT_USAGE;
+}
+
 /* eval.csv: what was evaluated, and how it did. */
 static int write_eval(const char *dir, const RunParams *rp, const ModelOrigin *origin,
                       const RunEval *res, Err *e)
@@ -731,12 +801,8 @@ static int evaluate(const char *dir, const ConfigOverride *ov, int n, const char
         util_strlcpy(res->out, out_dir, sizeof res->out);
     else
         snprintf(res->out, sizeof res->out, "%s/eval", dir);
-    if (util_mkdirs(res->out, e) < 0)
-        return EXIT_RUNTIME;
-    if (same_dir(res->out, dir))
-        return err_set(e, "-o %s: the run directory itself; eval never overwrites the run's own "
-                       "confusion.csv (expected another directory, or none for %s/eval)",
-                       res->out, dir), EXIT_USAGE;
+    if ((code = claim_eval_dir(res->out, dir, e)) >= 0)
+        return code;
     if (train_write_confusion(res->out, v->confusion, &names, e) < 0 ||
         write_eval(dir, rp, &origin, res, e) < 0)
         return EXIT_RUNTIME;
