@@ -62,7 +62,7 @@ t_tool() {
 t_gnu_parallel() {
     t_tool parallel parallel || return 1
     parallel --version 2>/dev/null | head -n 1 | grep -q '^GNU parallel' && return 0
-    t_why="the parallel on PATH is not GNU parallel, moreutils' perhaps (Debian: apt-get install parallel)"
+    t_why="the parallel on PATH is not GNU parallel (Debian: apt-get install parallel)"
     return 1
 }
 
@@ -77,14 +77,15 @@ t_run() {
 # root. Where that cannot be done, $as_user is "" and $t_why says why (the caller t_skips).
 t_unprivileged() {
     as_user=""
+    nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
     if [ "$(id -u)" -ne 0 ]; then
         as_user="env"
     elif ! t_tool setpriv util-linux; then
         t_why="running as root, and $t_why to run as nobody"
-    elif ! setpriv --reuid=65534 --regid=65534 --clear-groups "$MLPTRAIN" --version >/dev/null 2>&1; then
-        t_why="nobody (uid 65534) cannot run $MLPTRAIN (a directory above it that others cannot enter?)"
+    elif ! $nobody "$MLPTRAIN" --version >/dev/null 2>&1; then
+        t_why="nobody (uid 65534) cannot run $MLPTRAIN (a directory above it closed to others?)"
     else
-        as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+        as_user=$nobody
     fi
 }
 
