@@ -1,7 +1,7 @@
 # mlptrain - build, test, sanitize.
 #   make            ./mlptrain
 #   make demo       trains on the bundled MNIST subset and prints the result row
-#   make test       builds and runs every test; last line "N passed, N failed"
+#   make test       builds and runs every test; last line "N passed, N failed, N skipped"
 #   make sanitize   the same tests under -fsanitize=address,undefined
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS; see tests/fuzz/README.md
 

@@ -5,18 +5,19 @@
 #
 # The cluster: the one SLURM_CONF names when tests/cluster/slurm-up.sh wrote it (a config from
 # anywhere else, say a real cluster's, is ignored: no test job goes to a real cluster);
-# otherwise, as root, one started in the scratch directory and stopped at exit.
-# A part that cannot run fails as root or with CI set, where the tools can be installed
-# (apt-get install slurmctld slurmd slurm-client munge parallel). Elsewhere (a developer
-# without root) it prints "skipped: why" and counts neither as passed nor as failed, so the
-# total stays honest.
+# otherwise, as root with the daemons installed, one started in the scratch directory and
+# stopped at exit. A part that cannot run is skipped, every one of its checks counted as
+# skipped (a failure with CI set: .ci/run installs the packages and starts the cluster).
 . tests/lib.sh
 
 top=$(pwd)
-INSTALL='apt-get install slurmctld slurmd slurm-client munge parallel'
+INSTALL='Debian: apt-get install slurmctld slurmd slurm-client munge'
 root=false
 [ "$(id -u)" -eq 0 ] && root=true
 own_cluster=
+# The checks slurm_tests and parallel_tests make (t_group holds them to it).
+N_SLURM=13
+N_PARALLEL=17
 
 cleanup() {
     [ -n "$own_cluster" ] && sh "$top/tests/cluster/slurm-down.sh" "$own_cluster" >/dev/null 2>&1
@@ -24,15 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT HUP TERM
-
-# unavailable WHY: this part cannot run; see the rule at the top.
-unavailable() {
-    if [ -n "${CI:-}" ] || $root; then
-        t_bad "$1"
-    else
-        echo "$suite: skipped: $1"
-    fi
-}
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -45,8 +37,10 @@ nfiles() {
 
 # ---- Slurm: job arrays on the one-node cluster ----
 
-# cluster_ready: SLURM_CONF names a usable scratch cluster, found or started here.
+# cluster_ready: SLURM_CONF names a usable scratch cluster, found or started here. If not,
+# $t_why says why, or is empty when starting one failed (a failure already counted).
 cluster_ready() {
+    t_why=
     if [ -n "${SLURM_CONF:-}" ]; then
         if grep -q -s '^# One-node scratch cluster written by tests/cluster/slurm-up.sh' "$SLURM_CONF"; then
             return 0
@@ -55,11 +49,11 @@ cluster_ready() {
         unset SLURM_CONF
     fi
     if ! have slurmctld || ! have slurmd || ! have munged; then
-        unavailable "Slurm daemons not installed ($INSTALL)"
+        t_why="no Slurm cluster (SLURM_CONF unset) and no daemons to start one ($INSTALL)"
         return 1
     fi
     if ! $root; then
-        unavailable "no Slurm cluster: starting one needs root (or, as root, eval \"\$(tests/cluster/slurm-up.sh)\" and run with that SLURM_CONF)"
+        t_why="no Slurm cluster: starting one needs root (or, as root, eval \"\$(sh tests/cluster/slurm-up.sh)\" and run with that SLURM_CONF)"
         return 1
     fi
     # munged runs as user munge and must reach its files below $T.
@@ -127,9 +121,11 @@ EOF
 }
 
 if ! have sbatch || ! have sinfo || ! have squeue; then
-    unavailable "Slurm client commands (sbatch, sinfo, squeue) not found ($INSTALL)"
+    t_skip "Slurm job arrays" "Slurm client commands (sbatch, sinfo, squeue) missing ($INSTALL)" $N_SLURM
 elif cluster_ready; then
-    slurm_tests
+    t_group $N_SLURM "Slurm job arrays" slurm_tests
+elif [ -n "$t_why" ]; then
+    t_skip "Slurm job arrays" "$t_why" $N_SLURM
 fi
 
 # ---- GNU parallel: --joblog and --resume-failed ----
@@ -175,12 +171,10 @@ EOF
     cd "$top" || return
 }
 
-if ! have parallel; then
-    unavailable "GNU parallel not found ($INSTALL)"
-elif ! parallel --version 2>/dev/null | head -n 1 | grep -q '^GNU parallel'; then
-    unavailable "the parallel on PATH is not GNU parallel, moreutils' perhaps ($INSTALL)"
+if t_gnu_parallel; then
+    t_group $N_PARALLEL "GNU parallel --joblog and --resume-failed" parallel_tests
 else
-    parallel_tests
+    t_skip "GNU parallel --joblog and --resume-failed" "$t_why" $N_PARALLEL
 fi
 
 t_done

@@ -140,4 +140,26 @@ t_run "$MLPTRAIN" --print-config "$T/print3.ini"
 t_check "max_iterations: reload exit 0" [ "$rc" -eq 0 ]
 t_check "max_iterations: reload identical" cmp -s "$T/print3.ini" "$T/out"
 
+# ---- configs/example.ini, the README's first config: loads, and trains on data/mnist ----
+ex=configs/example.ini
+t_run "$MLPTRAIN" --print-config "$ex"
+t_check "example.ini: --print-config exit 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+t_check "example.ini: --print-config no stderr" [ ! -s "$T/err" ]
+t_check "example.ini: its hidden and lr" sh -c "grep -qx 'hidden = 32, 32' '$T/out' && grep -qx 'lr = 0.1' '$T/out'"
+cp "$T/out" "$T/example.ini"
+t_run "$MLPTRAIN" --print-config "$T/example.ini"
+t_check "example.ini: printed, reloads identical" cmp -s "$T/example.ini" "$T/out"
+t_run "$MLPTRAIN" --summary "$ex"
+t_check "example.ini: --summary exit 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+t_check "example.ini: --summary 784-32-32-10" grep -qx 'Total params: 26,506' "$T/out"
+# its own run, two epochs instead of ten, into $T instead of runs/
+runs_before=$(ls -d runs/example* 2>/dev/null)
+t_run "$MLPTRAIN" "$ex" -q -o "$T/example" --set train.epochs=2
+t_check "example.ini: trains, exit 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+t_check "example.ini: status ok" [ "$(tr -d '\r' <"$T/example/result.csv" | sed -n 2p | awk -F, '{ print $NF }')" = ok ]
+t_check "example.ini: 2 epochs in epochs.csv" [ "$(wc -l <"$T/example/epochs.csv")" -eq 3 ]
+t_check "example.ini: train loss falls" sh -c "tr -d '\r' <'$T/example/epochs.csv' | awk -F, 'NR == 2 { a = \$4 } NR == 3 { b = \$4 } END { exit !(b < a) }'"
+t_check "example.ini: test accuracy above chance" sh -c "tr -d '\r' <'$T/example/epochs.csv' | awk -F, 'NR == 3 { exit !(\$9 > 0.5 && \$9 <= 1) }'"
+t_check "example.ini: -o keeps it out of runs/" [ "$(ls -d runs/example* 2>/dev/null)" = "$runs_before" ]
+
 t_done

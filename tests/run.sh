@@ -1,29 +1,37 @@
 #!/bin/sh
-# Runs every test binary in $1 and every tests/*_test.sh suite, then prints the total as
-# "N passed, N failed" (the last line) and exits non-zero if anything failed.
+# Runs every test binary in $1 and every tests/*_test.sh suite, lists the checks that could
+# not run here (each "skipped: ..." line again, with what to install), then prints the total
+# as "N passed, N failed, N skipped" (the last line) and exits non-zero if anything failed.
+# A skip is not a failure here; with CI set, lib.sh and test.h count each skip as failed.
 # Usage: tests/run.sh BUILD_DIR MLPTRAIN_BINARY (the suites see them as $BUILD and $MLPTRAIN)
 build=$1
 bin=$2
 case $bin in */*) ;; *) bin=./$bin ;; esac
 passed=0
 failed=0
+skipped=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+skips=$(mktemp)
+trap 'rm -f "$log" "$skips"' EXIT
 
-# count NAME STATUS: adds the "P passed, F failed" summary in $log to the totals; a run
-# without a summary, or a non-zero exit with no failed test, counts as one failure.
+# count NAME STATUS: adds the "P passed, F failed[, S skipped]" summary in $log to the
+# totals; a run without a summary, or a non-zero exit with no failed test, counts as one
+# failure.
 count() {
     cat "$log"
-    line=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    grep '^skipped: ' "$log" >>"$skips"
+    line=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
     if [ -z "$line" ]; then
         echo "$1: crashed or printed no summary (exit $2)"
         failed=$((failed + 1))
         return
     fi
     p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
-    f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
+    f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+    s=$(echo "$line" | sed -E -n 's/.* ([0-9]+) skipped$/\1/p')
     passed=$((passed + p))
     failed=$((failed + f))
+    skipped=$((skipped + ${s:-0}))
     if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "$1: exit $2 with no failed test"
         failed=$((failed + 1))
@@ -40,5 +48,9 @@ for s in tests/*_test.sh; do
     BUILD="$build" MLPTRAIN="$bin" sh "$s" >"$log" 2>&1
     count "$s" $?
 done
-echo "$passed passed, $failed failed"
+if [ -s "$skips" ]; then
+    echo "== checks that could not run here (install what each names, or see .ci/run):"
+    cat "$skips"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
