@@ -168,6 +168,16 @@ t_check "the run's own eval/ is left alone" cmp -s "$T/ref/eval/confusion.csv" "
 expect "eval on an incompatible dataset" 2 "data/cifar10: cifar10 records have 3072 values in 10 classes, but the model takes 784 values in 10 classes \(expected a dataset like the one it was trained on, mnist\)" eval "$T/ref" --set data.dataset=cifar10 --set data.path=data/cifar10
 expect "eval of a key that is not the test set" 2 "^mlptrain: --set optim.lr=1: eval evaluates the saved model as it was trained, so only data.dataset, data.path, data.test_limit, train.threads may be set$" eval "$T/ref" --set optim.lr=1
 expect "eval into the run directory" 2 "never overwrites the run's own confusion.csv" eval "$T/ref" -o "$T/ref"
+# eval -o writes only into a new or empty directory or an earlier eval of the same run
+before=$(digest "$T/term")
+expect "eval -o another run's directory" 2 "-o $T/term: holds a run \(config.ini\); eval never writes into a run's directory" eval "$T/ref" -o "$T/term"
+t_check "the other run's files are untouched" [ "$(digest "$T/term")" = "$before" ]
+expect "eval -o another run's evaluation" 2 "-o $T/fm: holds the evaluation of another run \(its eval.csv does not name $T/term\)" eval "$T/term" -o "$T/fm"
+t_check "the other evaluation is untouched" [ "$(sed -n 2p "$T/fm/eval.csv" | cut -d, -f1)" = "$T/ref" ]
+mkdir "$T/stray" && echo notes >"$T/stray/notes.txt"
+expect "eval -o a directory of other files" 2 "-o $T/stray: holds notes.txt, which eval does not write" eval "$T/ref" -o "$T/stray"
+t_run "$MLPTRAIN" eval "$T/ref" -q --set data.dataset=fashion-mnist --set data.path=data/fashion-mnist -o "$T/fm"
+t_check "eval -o its own earlier evaluation again ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ]
 cp -r "$T/ref" "$T/badmodel"
 printf 'X' | dd of="$T/badmodel/model.bin" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect "eval of a damaged model.bin" 1 "model.bin: damaged: the CRC-32" eval "$T/badmodel"
