@@ -30,6 +30,7 @@
 
 #include <stdio.h>
 
+#include "train.h"
 #include "util.h"
 
 /* The result.csv columns, in file order: a result.csv with any other header is skipped. */
@@ -44,10 +45,6 @@ typedef enum {
     COLLECT_COL_STATUS,
     COLLECT_N_COLUMNS
 } CollectColumn;
-
-/* A run's status column. */
-typedef enum { COLLECT_OK, COLLECT_DIVERGED, COLLECT_INTERRUPTED, COLLECT_N_STATUS } CollectStatus;
-extern const char *const collect_status_names[]; /* "ok", "diverged", "interrupted" */
 
 /* The aggregated metrics, in the order summary_by_point.csv has them. */
 typedef enum {
@@ -76,7 +73,7 @@ typedef struct {
     char *dir;           /* the run directory as given or found (DIR or DIR/NAME): open
                           * dir/epochs.csv with it from the caller's working directory */
     int point;           /* index into CollectResult.points */
-    CollectStatus status;
+    RunStatus status;    /* one result.csv may hold (train_status_in_result) */
     char *seed;          /* the seed key's config.ini text, "" when absent */
     double seed_value;   /* the seed as a number, NaN when it is not one */
     double metric[COLLECT_N_METRICS]; /* NaN when the cell is empty (or says nan) */
@@ -87,7 +84,7 @@ typedef struct {
     int *level;          /* [n_keys]: the point's value of key k is keys[k].levels[level[k]] */
     int n_runs;
     int *runs;           /* [n_runs] indices into CollectResult.runs, in run order */
-    int n_status[COLLECT_N_STATUS];   /* runs by status */
+    int n_status[RUN_STATUS_COUNT];   /* runs by status (those result.csv may hold) */
     CollectStat stat[COLLECT_N_METRICS];
 } CollectPoint;
 

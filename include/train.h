@@ -21,8 +21,30 @@
  * change the initial weights. */
 enum { RNG_STREAM_INIT = 1, RNG_STREAM_SPLIT = 2, RNG_STREAM_SHUFFLE = 3, RNG_STREAM_DROPOUT = 4 };
 
-typedef enum { RUN_OK, RUN_DIVERGED, RUN_INTERRUPTED } RunStatus;
+/* A run's status. The first three are the ends a run reaches, the ones result.csv holds;
+ * the others are what a sweep knows of a run that has no result (yet). */
+typedef enum {
+    RUN_OK,             /* trained to its end */
+    RUN_DIVERGED,       /* the loss stopped being finite */
+    RUN_INTERRUPTED,    /* stopped by a signal; it can be continued from its checkpoint */
+    RUN_PENDING,        /* no run there yet (no directory, or no config.ini) */
+    RUN_INCOMPLETE,     /* config.ini but no result.csv with a status: killed, failed or
+                         * still running */
+    RUN_FAILED,         /* the run ended in an error (known to the process that ran it) */
+    RUN_STATUS_COUNT
+} RunStatus;
+/* "ok", "diverged", "interrupted", "pending", "incomplete", "failed", then NULL. */
 extern const char *const train_status_names[];
+
+/* Whether result.csv may hold status s (ok, diverged or interrupted). */
+static inline bool train_status_in_result(RunStatus s)
+{
+    return s <= RUN_INTERRUPTED;
+}
+
+/* The status a result.csv status cell names, or -1 when text names none of those it may
+ * hold. */
+int train_result_status(const char *text);
 
 typedef struct {
     RunStatus status;

@@ -20,10 +20,6 @@
 _Static_assert((int)TRAIN_RESULT_COLUMNS == (int)COLLECT_N_COLUMNS,
                "one number per result.csv column");
 
-const char *const collect_status_names[] = {"ok", "diverged", "interrupted"};
-_Static_assert(sizeof collect_status_names / sizeof collect_status_names[0] == COLLECT_N_STATUS,
-               "one name per status");
-
 const char *const collect_metric_names[] = {"test_acc", "test_loss", "best_val_acc",
                                             "train_seconds"};
 const CollectColumn collect_metric_columns[] = {COLLECT_COL_TEST_ACC, COLLECT_COL_TEST_LOSS,
@@ -473,15 +469,13 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
     }
     int line = t.line[1];
     const char *status = csv_cell(&t, 1, COLLECT_COL_STATUS);
-    int s = 0;
-    while (s < COLLECT_N_STATUS && strcmp(status, collect_status_names[s]) != 0)
-        s++;
-    if (s == COLLECT_N_STATUS) {
+    int s = train_result_status(status);
+    if (s < 0) {
         err_set(e, "%s:%d: status: '%.60s' is not a run status (expected ok, diverged or "
                 "interrupted)", path, line, status);
         goto done;
     }
-    run->status = (CollectStatus)s;
+    run->status = (RunStatus)s;
     for (int m = 0; m < COLLECT_N_METRICS; m++) {
         const char *text = csv_cell(&t, 1, collect_metric_columns[m]);
         if (parse_metric(text, &run->metric[m]) < 0) {
@@ -747,7 +741,7 @@ static void build_points(CollectResult *r, const int *level)
             int n = 0;
             for (int j = 0; j < pt->n_runs; j++) {
                 const CollectRun *run = &r->runs[pt->runs[j]];
-                if (run->status == COLLECT_OK && run->cell[collect_metric_columns[m]][0])
+                if (run->status == RUN_OK && run->cell[collect_metric_columns[m]][0])
                     v[n++] = run->metric[m];
             }
             stat_of(&pt->stat[m], v, n);
@@ -903,9 +897,9 @@ static int write_by_point(const CollectResult *r, const char *path, Err *e)
             for (int k = 0; k < r->n_keys; k++)
                 csv_str(&w, collect_value(r, p, k));
             csv_long(&w, pt->n_runs);
-            csv_long(&w, pt->n_status[COLLECT_OK]);
-            csv_long(&w, pt->n_status[COLLECT_DIVERGED]);
-            csv_long(&w, pt->n_status[COLLECT_INTERRUPTED]);
+            csv_long(&w, pt->n_status[RUN_OK]);
+            csv_long(&w, pt->n_status[RUN_DIVERGED]);
+            csv_long(&w, pt->n_status[RUN_INTERRUPTED]);
             for (int m = 0; m < COLLECT_N_METRICS; m++) {
                 const CollectStat *st = &pt->stat[m];
                 csv_long(&w, st->n);

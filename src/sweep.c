@@ -10,11 +10,6 @@
 #include <string.h>
 #include <threads.h>
 
-const char *const sweep_status_names[] = {"pending", "incomplete", "ok", "diverged",
-                                          "interrupted", "failed", NULL};
-_Static_assert(sizeof sweep_status_names / sizeof sweep_status_names[0] == SWEEP_STATUS_COUNT + 1,
-               "one name per SweepStatus");
-
 /* The last field of the second line of result.csv (the status column, which is last and
  * never quoted), or "" when the file has no such line. */
 static void result_status(const char *path, char *out, size_t n)
@@ -33,27 +28,22 @@ static void result_status(const char *path, char *out, size_t n)
     fclose(f);
 }
 
-SweepStatus sweep_dir_status(const char *dir)
+RunStatus sweep_dir_status(const char *dir)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/config.ini", dir);
     if (util_file_size(path, NULL) < 0)
-        return SWEEP_PENDING;
+        return RUN_PENDING;
     snprintf(path, sizeof path, "%s/result.csv", dir);
     char status[64];
     result_status(path, status, sizeof status);
-    if (strcmp(status, "ok") == 0)
-        return SWEEP_OK;
-    if (strcmp(status, "diverged") == 0)
-        return SWEEP_DIVERGED;
-    if (strcmp(status, "interrupted") == 0)
-        return SWEEP_INTERRUPTED;
-    return SWEEP_INCOMPLETE;
+    int s = train_result_status(status);
+    return s < 0 ? RUN_INCOMPLETE : (RunStatus)s;
 }
 
-int sweep_finished(SweepStatus s)
+int sweep_finished(RunStatus s)
 {
-    return s == SWEEP_OK || s == SWEEP_DIVERGED;
+    return s == RUN_OK || s == RUN_DIVERGED;
 }
 
 /* The files of a run, and "NAME.tmp.PID" temporaries of them. */

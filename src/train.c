@@ -18,7 +18,18 @@
 #include "csv.h"
 #include "layers.h"
 
-const char *const train_status_names[] = {"ok", "diverged", "interrupted", NULL};
+const char *const train_status_names[] = {"ok", "diverged", "interrupted", "pending",
+                                          "incomplete", "failed", NULL};
+_Static_assert(sizeof train_status_names / sizeof train_status_names[0] == RUN_STATUS_COUNT + 1,
+               "one name per RunStatus");
+
+int train_result_status(const char *text)
+{
+    for (int s = 0; s < RUN_STATUS_COUNT; s++)
+        if (train_status_in_result((RunStatus)s) && strcmp(text, train_status_names[s]) == 0)
+            return s;
+    return -1;
+}
 
 static const char *const epoch_columns[] = {
     "epoch", "iteration", "lr", "train_loss", "train_acc", "val_loss", "val_acc",

@@ -325,12 +325,12 @@ static void test_study(void)
         const CollectPoint *pt = &r.points[3];
         CHECK(pt->level[0] == 3 && pt->n_runs == 3);
         CHECK_STR("128", collect_value(&r, 3, 0));
-        CHECK(pt->n_status[COLLECT_OK] == 2 && pt->n_status[COLLECT_INTERRUPTED] == 1);
+        CHECK(pt->n_status[RUN_OK] == 2 && pt->n_status[RUN_INTERRUPTED] == 1);
         CHECK(pt->runs[0] == 6 && pt->runs[2] == 8);
         const CollectRun *run = &r.runs[pt->runs[2]];
         snprintf(want, sizeof want, "%s/w128-s10", dir);
         CHECK_STR(want, run->dir);
-        CHECK(run->point == 3 && run->status == COLLECT_INTERRUPTED);
+        CHECK(run->point == 3 && run->status == RUN_INTERRUPTED);
         CHECK_STR("10", run->seed);
         CHECK(run->seed_value == 10);
         CHECK(run->metric[COLLECT_TEST_LOSS] == 1.2);

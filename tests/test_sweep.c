@@ -237,20 +237,20 @@ static void test_dir_status(void)
     CHECK(mkdtemp(dir) != NULL);
     char run[600];
     snprintf(run, sizeof run, "%s/run", dir);
-    CHECK(sweep_dir_status(run) == SWEEP_PENDING);
+    CHECK(sweep_dir_status(run) == RUN_PENDING);
     mkdir(run, 0777);
-    CHECK(sweep_dir_status(run) == SWEEP_PENDING);
+    CHECK(sweep_dir_status(run) == RUN_PENDING);
     put(run, "config.ini", "[train]\n");
-    CHECK(sweep_dir_status(run) == SWEEP_INCOMPLETE);
+    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
     put(run, "result.csv", "name,status\r\n");
-    CHECK(sweep_dir_status(run) == SWEEP_INCOMPLETE);
+    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
     put(run, "result.csv", "name,status\r\nrun,diverged\r\n");
-    CHECK(sweep_dir_status(run) == SWEEP_DIVERGED);
+    CHECK(sweep_dir_status(run) == RUN_DIVERGED);
     put(run, "result.csv", "name,status\r\nrun,interrupted\r\n");
-    CHECK(sweep_dir_status(run) == SWEEP_INTERRUPTED);
-    CHECK(!sweep_finished(SWEEP_INTERRUPTED) && sweep_finished(SWEEP_DIVERGED));
+    CHECK(sweep_dir_status(run) == RUN_INTERRUPTED);
+    CHECK(!sweep_finished(RUN_INTERRUPTED) && sweep_finished(RUN_DIVERGED));
     put(run, "result.csv", "name,status\r\nrun,ok\r\n");
-    CHECK(sweep_dir_status(run) == SWEEP_OK);
+    CHECK(sweep_dir_status(run) == RUN_OK);
     put(run, "epochs.csv.tmp.123", "x");
     put(run, "notes.txt", "mine");
     Err e = {0};
@@ -260,7 +260,7 @@ static void test_dir_status(void)
     CHECK(access(path, F_OK) == 0); /* not a run's file: kept */
     snprintf(path, sizeof path, "%s/epochs.csv.tmp.123", run);
     CHECK(access(path, F_OK) != 0);
-    CHECK(sweep_dir_status(run) == SWEEP_PENDING);
+    CHECK(sweep_dir_status(run) == RUN_PENDING);
     snprintf(path, sizeof path, "%s/notes.txt", run);
     remove(path);
     rmdir(run);
