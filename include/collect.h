@@ -33,26 +33,16 @@
 #include "train.h"
 #include "util.h"
 
-/* The result.csv columns, in file order: a result.csv with any other header is skipped. */
-typedef enum {
-    COLLECT_COL_NAME, COLLECT_COL_DATASET, COLLECT_COL_HIDDEN, COLLECT_COL_ACTIVATION,
-    COLLECT_COL_BATCHNORM, COLLECT_COL_DROPOUT, COLLECT_COL_OPTIMIZER, COLLECT_COL_LR,
-    COLLECT_COL_BATCH_SIZE, COLLECT_COL_EPOCHS, COLLECT_COL_SCHEDULE, COLLECT_COL_SEED,
-    COLLECT_COL_PARAMS, COLLECT_COL_TEST_ACC, COLLECT_COL_TEST_LOSS, COLLECT_COL_BEST_VAL_ACC,
-    COLLECT_COL_BEST_EPOCH, COLLECT_COL_STOPPED_EPOCH, COLLECT_COL_TRAIN_SECONDS,
-    COLLECT_COL_SECONDS_PER_100_ITERATIONS,
-    COLLECT_COL_PEAK_RSS_BYTES, COLLECT_COL_MODEL_BYTES, COLLECT_COL_THREADS,
-    COLLECT_COL_STATUS,
-    COLLECT_N_COLUMNS
-} CollectColumn;
+/* A result.csv whose header is not train_result_columns (ResultColumn numbers them) is
+ * skipped. */
 
 /* The aggregated metrics, in the order summary_by_point.csv has them. */
 typedef enum {
     COLLECT_TEST_ACC, COLLECT_TEST_LOSS, COLLECT_BEST_VAL_ACC, COLLECT_TRAIN_SECONDS,
     COLLECT_N_METRICS
 } CollectMetric;
-extern const char *const collect_metric_names[];      /* "test_acc", ... as in result.csv */
-extern const CollectColumn collect_metric_columns[];  /* the result.csv column of each */
+/* The result.csv column of each metric, which also names it (train_result_columns). */
+extern const ResultColumn collect_metric_columns[];
 
 typedef struct {
     int n;               /* ok runs with a value */
@@ -77,7 +67,7 @@ typedef struct {
     char *seed;          /* the seed key's config.ini text, "" when absent */
     double seed_value;   /* the seed as a number, NaN when it is not one */
     double metric[COLLECT_N_METRICS]; /* NaN when the cell is empty (or says nan) */
-    char *cell[COLLECT_N_COLUMNS];    /* the result.csv row, text as in the file */
+    char *cell[RESULT_COL_COUNT];     /* the result.csv row, text as in the file */
 } CollectRun;
 
 typedef struct {

@@ -16,17 +16,9 @@
 #include "ini.h"
 #include "train.h"
 
-/* The names are the writer's (train_result_columns); CollectColumn gives each a number. */
-_Static_assert((int)TRAIN_RESULT_COLUMNS == (int)COLLECT_N_COLUMNS,
-               "one number per result.csv column");
-
-const char *const collect_metric_names[] = {"test_acc", "test_loss", "best_val_acc",
-                                            "train_seconds"};
-const CollectColumn collect_metric_columns[] = {COLLECT_COL_TEST_ACC, COLLECT_COL_TEST_LOSS,
-                                                COLLECT_COL_BEST_VAL_ACC,
-                                                COLLECT_COL_TRAIN_SECONDS};
-_Static_assert(sizeof collect_metric_names / sizeof collect_metric_names[0] == COLLECT_N_METRICS,
-               "one name per metric");
+const ResultColumn collect_metric_columns[] = {RESULT_COL_TEST_ACC, RESULT_COL_TEST_LOSS,
+                                               RESULT_COL_BEST_VAL_ACC,
+                                               RESULT_COL_TRAIN_SECONDS};
 _Static_assert(sizeof collect_metric_columns / sizeof collect_metric_columns[0] ==
                    COLLECT_N_METRICS, "one column per metric");
 
@@ -446,7 +438,7 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
         err_set(e, "%s: empty (expected the result.csv header and one row)", path);
         goto done;
     }
-    for (int c = 0; c < t.n_cols && c < COLLECT_N_COLUMNS; c++) {
+    for (int c = 0; c < t.n_cols && c < RESULT_COL_COUNT; c++) {
         if (strcmp(csv_cell(&t, 0, c), train_result_columns[c]) != 0) {
             err_set(e, "%s:%d: wrong header: column %d is '%.60s' (expected '%s', as mlptrain "
                     "writes result.csv)", path, t.line[0], c + 1, csv_cell(&t, 0, c),
@@ -454,9 +446,9 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
             goto done;
         }
     }
-    if (t.n_cols != COLLECT_N_COLUMNS) {
+    if (t.n_cols != RESULT_COL_COUNT) {
         err_set(e, "%s:%d: wrong header: %d columns (expected %d, as mlptrain writes "
-                "result.csv)", path, t.line[0], t.n_cols, (int)COLLECT_N_COLUMNS);
+                "result.csv)", path, t.line[0], t.n_cols, (int)RESULT_COL_COUNT);
         goto done;
     }
     if (t.n_rows == 1) {
@@ -468,7 +460,7 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
         goto done;
     }
     int line = t.line[1];
-    const char *status = csv_cell(&t, 1, COLLECT_COL_STATUS);
+    const char *status = csv_cell(&t, 1, RESULT_COL_STATUS);
     int s = train_result_status(status);
     if (s < 0) {
         err_set(e, "%s:%d: status: '%.60s' is not a run status (expected ok, diverged or "
@@ -477,14 +469,15 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
     }
     run->status = (RunStatus)s;
     for (int m = 0; m < COLLECT_N_METRICS; m++) {
-        const char *text = csv_cell(&t, 1, collect_metric_columns[m]);
+        ResultColumn col = collect_metric_columns[m];
+        const char *text = csv_cell(&t, 1, col);
         if (parse_metric(text, &run->metric[m]) < 0) {
             err_set(e, "%s:%d: %s: '%.60s' is not a number (expected a number, nan, inf or "
-                    "an empty cell)", path, line, collect_metric_names[m], text);
+                    "an empty cell)", path, line, train_result_columns[col], text);
             goto done;
         }
     }
-    for (int c = 0; c < COLLECT_N_COLUMNS; c++)
+    for (int c = 0; c < RESULT_COL_COUNT; c++)
         run->cell[c] = xstrdup(csv_cell(&t, 1, c));
     rc = 0;
 done:
@@ -537,7 +530,7 @@ static void run_free(CollectRun *run)
 {
     free(run->dir);
     free(run->seed);
-    for (int c = 0; c < COLLECT_N_COLUMNS; c++)
+    for (int c = 0; c < RESULT_COL_COUNT; c++)
         free(run->cell[c]);
     memset(run, 0, sizeof *run);
 }
@@ -838,12 +831,12 @@ static char *relative_dir(const char *dir, const char *out_real)
 /* Writes the table into path whole. */
 static int write_summary(const CollectResult *r, const char *path, const char *out_real, Err *e)
 {
-    int n_cols = COLLECT_N_COLUMNS + r->n_keys + 1;
+    int n_cols = RESULT_COL_COUNT + r->n_keys + 1;
     const char **header = xmalloc((size_t)n_cols * sizeof *header);
-    for (int c = 0; c < COLLECT_N_COLUMNS; c++)
+    for (int c = 0; c < RESULT_COL_COUNT; c++)
         header[c] = train_result_columns[c];
     for (int k = 0; k < r->n_keys; k++)
-        header[COLLECT_N_COLUMNS + k] = r->keys[k].name;
+        header[RESULT_COL_COUNT + k] = r->keys[k].name;
     header[n_cols - 1] = "run_dir";
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0) {
@@ -854,7 +847,7 @@ static int write_summary(const CollectResult *r, const char *path, const char *o
     csv_attach(&w, af.f, header, n_cols);
     for (int i = 0; i < r->n_runs; i++) {
         const CollectRun *run = &r->runs[i];
-        for (int c = 0; c < COLLECT_N_COLUMNS; c++)
+        for (int c = 0; c < RESULT_COL_COUNT; c++)
             csv_str(&w, run->cell[c]);
         for (int k = 0; k < r->n_keys; k++)
             csv_str(&w, collect_value(r, run->point, k));
@@ -884,7 +877,8 @@ static int write_by_point(const CollectResult *r, const char *path, Err *e)
         header[c++] = counts[j];
     for (int m = 0; m < COLLECT_N_METRICS; m++)
         for (int s = 0; s < N_STATS; s++) {
-            owned[m * N_STATS + s] = strf("%s_%s", collect_metric_names[m], stats[s]);
+            owned[m * N_STATS + s] =
+                strf("%s_%s", train_result_columns[collect_metric_columns[m]], stats[s]);
             header[c++] = owned[m * N_STATS + s];
         }
     AtomicFile af;
