@@ -10,22 +10,25 @@
 #include <string.h>
 #include <threads.h>
 
-/* The last field of the second line of result.csv (the status column, which is last and
- * never quoted), or "" when the file has no such line. */
-static void result_status(const char *path, char *out, size_t n)
+#include "csv.h"
+
+/* The largest result.csv read: a header and one row; anything far larger is not one. */
+#define RESULT_MAX_BYTES (1L << 20)
+
+/* The status result.csv at path holds in its "status" column (found by its name in the
+ * header, wherever it stands), or RUN_INCOMPLETE when the file is missing or unreadable,
+ * has no such column or row, or names no status a result may hold. */
+static RunStatus result_status(const char *path)
 {
-    out[0] = '\0';
-    FILE *f = util_open_regular(path, NULL);
-    if (!f)
-        return;
-    char line[8192];
-    if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        const char *comma = strrchr(line, ',');
-        if (comma)
-            util_strlcpy(out, comma + 1, n);
-    }
-    fclose(f);
+    CsvTable t;
+    Err e;
+    if (csv_read(&t, path, RESULT_MAX_BYTES, &e) < 0)
+        return RUN_INCOMPLETE;
+    int col = csv_column(&t, train_result_columns[RESULT_COL_STATUS]);
+    const char *text = col < 0 ? NULL : csv_cell(&t, 1, col);
+    int s = text ? train_result_status(text) : -1;
+    csv_table_free(&t);
+    return s < 0 ? RUN_INCOMPLETE : (RunStatus)s;
 }
 
 RunStatus sweep_dir_status(const char *dir)
@@ -35,10 +38,7 @@ RunStatus sweep_dir_status(const char *dir)
     if (util_file_size(path, NULL) < 0)
         return RUN_PENDING;
     snprintf(path, sizeof path, "%s/result.csv", dir);
-    char status[64];
-    result_status(path, status, sizeof status);
-    int s = train_result_status(status);
-    return s < 0 ? RUN_INCOMPLETE : (RunStatus)s;
+    return result_status(path);
 }
 
 int sweep_finished(RunStatus s)

@@ -267,6 +267,32 @@ static void test_dir_status(void)
     rmdir(dir);
 }
 
+/* result.csv's status is read by its column's name, wherever the column stands: a column
+ * added after it does not make finished runs look unfinished (and be run again). */
+static void test_status_column(void)
+{
+    char run[] = "/tmp/mlptrain-sweep-XXXXXX";
+    CHECK(mkdtemp(run) != NULL);
+    put(run, "config.ini", "[train]\n");
+    put(run, "result.csv", "name,status,later\r\nrun,diverged,1\r\n");
+    CHECK(sweep_dir_status(run) == RUN_DIVERGED);
+    put(run, "result.csv", "status,name\r\n\"ok\",\"a,b\"\r\n");
+    CHECK(sweep_dir_status(run) == RUN_OK);
+    /* No status column, no status in it, a ragged row, a status result.csv never holds:
+     * not finished. */
+    put(run, "result.csv", "name,state\r\nrun,ok\r\n");
+    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    put(run, "result.csv", "name,status\r\nrun,\r\n");
+    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    put(run, "result.csv", "name,status\r\nrun,ok,1\r\n");
+    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    put(run, "result.csv", "name,status\r\nrun,pending\r\n");
+    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    Err e = {0};
+    CHECK(sweep_clear_dir(run, &e) == 0);
+    CHECK(rmdir(run) == 0);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -276,5 +302,6 @@ int main(int argc, char **argv)
     RUN(test_print_round_trip);
     RUN(test_array_syntax);
     RUN(test_dir_status);
+    RUN(test_status_column);
     return test_finish(argv[0]);
 }
