@@ -844,7 +844,7 @@ static int write_summary(const CollectResult *r, const char *path, const char *o
         return -1;
     }
     CsvWriter w;
-    csv_attach(&w, af.f, header, n_cols);
+    csv_attach_file(&w, &af, header, n_cols);
     for (int i = 0; i < r->n_runs; i++) {
         const CollectRun *run = &r->runs[i];
         for (int c = 0; c < RESULT_COL_COUNT; c++)
@@ -856,10 +856,8 @@ static int write_summary(const CollectResult *r, const char *path, const char *o
         free(rel);
         csv_end_row(&w, NULL);
     }
-    csv_close(&w, NULL);
     free(header);
-    /* A failed write leaves the stream's error flag set; the commit reports it. */
-    return util_atomic_commit(&af, e);
+    return csv_commit(&w, &af, e);
 }
 
 static int write_by_point(const CollectResult *r, const char *path, Err *e)
@@ -885,7 +883,7 @@ static int write_by_point(const CollectResult *r, const char *path, Err *e)
     int rc = util_atomic_open(&af, path, e);
     if (rc == 0) {
         CsvWriter w;
-        csv_attach(&w, af.f, header, n_cols);
+        csv_attach_file(&w, &af, header, n_cols);
         for (int p = 0; p < r->n_points; p++) {
             const CollectPoint *pt = &r->points[p];
             for (int k = 0; k < r->n_keys; k++)
@@ -904,8 +902,7 @@ static int write_by_point(const CollectResult *r, const char *path, Err *e)
             }
             csv_end_row(&w, NULL);
         }
-        csv_close(&w, NULL);
-        rc = util_atomic_commit(&af, e);
+        rc = csv_commit(&w, &af, e);
     }
     for (int i = 0; i < COLLECT_N_METRICS * N_STATS; i++)
         free(owned[i]);

@@ -1011,7 +1011,7 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
     if (util_atomic_open(&af, path, e) < 0)
         return -1;
     CsvWriter c;
-    csv_attach(&c, af.f, train_result_columns, RESULT_COL_COUNT);
+    csv_attach_file(&c, &af, train_result_columns, RESULT_COL_COUNT);
     char hidden[PARAMS_MAX_HIDDEN * 12 + 1] = "";
     size_t len = 0;
     for (int i = 0; i < rp->model.n_hidden; i++)
@@ -1108,11 +1108,7 @@ int train_write_result(const char *path, const RunParams *rp, const char *name, 
         }
     }
     csv_end_row(&c, NULL);
-    csv_close(&c, NULL);
-    /* A failed write leaves the stream's error flag set; the commit reports it. */
-    if (util_atomic_commit(&af, e) < 0)
-        return -1;
-    return 0;
+    return csv_commit(&c, &af, e);
 }
 
 int train_write_confusion(const char *dir, const long *confusion, const ClassNames *cn, Err *e)
@@ -1128,7 +1124,7 @@ int train_write_confusion(const char *dir, const long *confusion, const ClassNam
     if (util_atomic_open(&af, confusion_path, e) < 0)
         return -1;
     CsvWriter c;
-    csv_attach(&c, af.f, NULL, n_classes + 1);
+    csv_attach_file(&c, &af, NULL, n_classes + 1);
     csv_str(&c, "class");
     for (int k = 0; k < n_classes; k++)
         csv_str(&c, names[k]);
@@ -1139,15 +1135,14 @@ int train_write_confusion(const char *dir, const long *confusion, const ClassNam
             csv_long(&c, confusion[(size_t)t * n_classes + k]);
         csv_end_row(&c, NULL);
     }
-    csv_close(&c, NULL);
-    if (util_atomic_commit(&af, e) < 0)
+    if (csv_commit(&c, &af, e) < 0)
         return -1;
 
     static const char *const cols[] = {"class", "name", "records", "predicted", "correct",
                                        "accuracy", "precision"};
     if (util_atomic_open(&af, per_class_path, e) < 0)
         return -1;
-    csv_attach(&c, af.f, cols, (int)(sizeof cols / sizeof cols[0]));
+    csv_attach_file(&c, &af, cols, (int)(sizeof cols / sizeof cols[0]));
     for (int k = 0; k < n_classes; k++) {
         long records = 0, predicted_k = 0, correct = confusion[(size_t)k * n_classes + k];
         for (int j = 0; j < n_classes; j++) {
@@ -1163,6 +1158,5 @@ int train_write_confusion(const char *dir, const long *confusion, const ClassNam
         csv_double_or_empty(&c, (double)correct / (double)predicted_k, predicted_k > 0);
         csv_end_row(&c, NULL);
     }
-    csv_close(&c, NULL);
-    return util_atomic_commit(&af, e);
+    return csv_commit(&c, &af, e);
 }
