@@ -642,20 +642,20 @@ static int parse_list(const Key *k, const char *text, RunParams *run, char *msg,
 }
 
 /* Whether INI would read text back unchanged as a value: no control characters, no
- * blanks at the ends, no ';' or '#' first or after a blank (config_print writes
- * "key = value", where either would start a comment). */
+ * blanks at the ends, no comment character (ini_is_comment_char) first or after a blank
+ * (config_print writes "key = value", where either would start a comment). */
 static int ini_safe(const char *text)
 {
     size_t len = strlen(text);
     if (len && (isspace((unsigned char)text[0]) || isspace((unsigned char)text[len - 1])))
         return 0;
-    if (text[0] == ';' || text[0] == '#')
+    if (ini_is_comment_char((unsigned char)text[0]))
         return 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)text[i];
         if (ch < 0x20 || ch == 0x7f)
             return 0;
-        if ((ch == ';' || ch == '#') && i > 0 && isspace((unsigned char)text[i - 1]))
+        if (ini_is_comment_char(ch) && i > 0 && isspace((unsigned char)text[i - 1]))
             return 0;
     }
     return 1;
@@ -710,7 +710,8 @@ static int parse_value(const Key *k, const char *text, RunParams *run, char *msg
         }
         if (!ini_safe(text)) {
             snprintf(msg, n, "'%.200s' cannot be written back as INI (expected no control "
-                     "character, and no ';' or '#' at the start or after a blank)", text);
+                     "character, and no " INI_COMMENT_CHARS_TEXT " at the start or after a "
+                     "blank)", text);
             return -1;
         }
         if ((k->flags & F_NONEMPTY) && len == 0) {
