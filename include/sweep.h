@@ -31,10 +31,9 @@ typedef RunStatus SweepStatus;
 #define SWEEP_STATUS_COUNT RUN_STATUS_COUNT
 #define sweep_status_names train_status_names
 
-/* Removes the files a run writes (config.ini, epochs.csv, result.csv, summary.txt,
- * curves.svg, checkpoint.bin, model.bin, confusion.csv, per_class.csv, and their
- * temporaries) from dir so the run can start again there; anything else in dir (an eval
- * directory, say) is left alone. 0, or -1 with e. */
+/* Removes the files a run writes (RUNDIR_RUN_FILES in rundir.h, and their temporaries)
+ * from dir so the run can start again there; anything else in dir (an eval directory,
+ * say) is left alone. 0, or -1 with e. */
 int sweep_clear_dir(const char *dir, Err *e);
 
 /* Writes indices idx[0..n) (ascending) in Slurm --array syntax, e.g. "3,7-9", into buf;

@@ -14,6 +14,7 @@
 
 #include "csv.h"
 #include "ini.h"
+#include "rundir.h"
 #include "train.h"
 
 const ResultColumn collect_metric_columns[] = {RESULT_COL_TEST_ACC, RESULT_COL_TEST_LOSS,
@@ -22,7 +23,7 @@ const ResultColumn collect_metric_columns[] = {RESULT_COL_TEST_ACC, RESULT_COL_T
 _Static_assert(sizeof collect_metric_columns / sizeof collect_metric_columns[0] ==
                    COLLECT_N_METRICS, "one column per metric");
 
-#define NO_RUNS_EXPECTED "expected run directories holding config.ini and result.csv"
+#define NO_RUNS_EXPECTED "expected run directories holding " RUNDIR_CONFIG " and " RUNDIR_RESULT
 
 /* ---- small helpers ---- */
 
@@ -296,7 +297,7 @@ static void add_candidate(Loader *L, char *dir, const struct stat *st)
 
 static int is_run_dir(const char *dir)
 {
-    return has_entry(dir, "config.ini") || has_entry(dir, "result.csv");
+    return has_entry(dir, RUNDIR_CONFIG) || has_entry(dir, RUNDIR_RESULT);
 }
 
 static int compare_name(const void *a, const void *b)
@@ -423,7 +424,7 @@ static int parse_metric(const char *text, double *v)
 /* Reads dir/result.csv into run. 0, or -1 with e. */
 static int read_result(const char *dir, CollectRun *run, Err *e)
 {
-    char *path = join(dir, "result.csv");
+    char *path = join(dir, RUNDIR_RESULT);
     CsvTable t = {0};
     int rc = -1;
     struct stat st;
@@ -435,20 +436,20 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
     if (csv_read(&t, path, COLLECT_MAX_FILE_BYTES, e) < 0)
         goto done;
     if (t.n_rows == 0) {
-        err_set(e, "%s: empty (expected the result.csv header and one row)", path);
+        err_set(e, "%s: empty (expected the " RUNDIR_RESULT " header and one row)", path);
         goto done;
     }
     for (int c = 0; c < t.n_cols && c < RESULT_COL_COUNT; c++) {
         if (strcmp(csv_cell(&t, 0, c), train_result_columns[c]) != 0) {
             err_set(e, "%s:%d: wrong header: column %d is '%.60s' (expected '%s', as mlptrain "
-                    "writes result.csv)", path, t.line[0], c + 1, csv_cell(&t, 0, c),
+                    "writes " RUNDIR_RESULT ")", path, t.line[0], c + 1, csv_cell(&t, 0, c),
                     train_result_columns[c]);
             goto done;
         }
     }
     if (t.n_cols != RESULT_COL_COUNT) {
         err_set(e, "%s:%d: wrong header: %d columns (expected %d, as mlptrain writes "
-                "result.csv)", path, t.line[0], t.n_cols, (int)RESULT_COL_COUNT);
+                RUNDIR_RESULT ")", path, t.line[0], t.n_cols, (int)RESULT_COL_COUNT);
         goto done;
     }
     if (t.n_rows == 1) {
@@ -489,11 +490,11 @@ done:
 /* Reads dir/config.ini into c. 0, or -1 with e. */
 static int read_config(const char *dir, IniMap *c, Err *e)
 {
-    char *path = join(dir, "config.ini");
+    char *path = join(dir, RUNDIR_CONFIG);
     int rc = -1;
     struct stat st;
     if (stat(path, &st) != 0 && errno == ENOENT) {
-        err_set(e, "%s: missing (expected the run's resolved config beside its result.csv)",
+        err_set(e, "%s: missing (expected the run's resolved config beside its " RUNDIR_RESULT ")",
                 path);
         goto done;
     }
@@ -501,7 +502,7 @@ static int read_config(const char *dir, IniMap *c, Err *e)
     if (size < 0)
         goto done;
     if (size > COLLECT_MAX_FILE_BYTES) {
-        err_set(e, "%s: %lld bytes (expected a config.ini of at most %ld bytes)", path, size,
+        err_set(e, "%s: %lld bytes (expected a " RUNDIR_CONFIG " of at most %ld bytes)", path, size,
                 COLLECT_MAX_FILE_BYTES);
         goto done;
     }
@@ -916,8 +917,8 @@ int collect_write(const CollectResult *r, const char *out_dir, Err *e)
     if (util_mkdirs(out_dir, e) < 0)
         return -1;
     char *out_real = realpath(out_dir, NULL);
-    char *summary = join(out_dir, "summary.csv");
-    char *by_point = join(out_dir, "summary_by_point.csv");
+    char *summary = join(out_dir, RUNDIR_SWEEP_SUMMARY);
+    char *by_point = join(out_dir, RUNDIR_SWEEP_BY_POINT);
     int rc = write_summary(r, summary, out_real, e);
     if (rc == 0)
         rc = write_by_point(r, by_point, e);

@@ -15,6 +15,7 @@
 
 #include "expr.h"
 #include "ini.h"
+#include "rundir.h"
 
 /* ---- the table ---- */
 
@@ -216,7 +217,8 @@ static const Key keys[] = {
          "0 = all of them; a run uses fewer while timing its steps shows that faster; results "
          "are identical for any value"),
     LONG("train", "checkpoint_every", train.checkpoint_every, IN(0, MAX_EPOCHS) | F_NO_RESULT,
-         "0", "epochs between checkpoints (checkpoint.bin); 0 = only on interrupt and at the end"),
+         "0", "epochs between checkpoints (" RUNDIR_CHECKPOINT "); 0 = only on interrupt and at the "
+         "end"),
     LONG("train", "early_stop_patience", train.early_stop_patience, IN(0, MAX_EPOCHS), "0",
          "stop after this many epochs without improvement of early_stop_metric, 0 = never; "
          "needs data.val_split"),
@@ -225,7 +227,7 @@ static const Key keys[] = {
     DOUBLE("train", "early_stop_min_delta", train.early_stop_min_delta, IN(0, 1e9), "0",
            "an epoch improves only when it beats the best by more than this"),
     BOOL("train", "restore_best", train.restore_best, "false",
-         "test (and save in model.bin) the weights of the best epoch, not the last; needs "
+         "test (and save in " RUNDIR_MODEL ") the weights of the best epoch, not the last; needs "
          "data.val_split"),
 
     STRING("output", "dir", output.dir, F_NONEMPTY | F_NO_RESULT, "runs",

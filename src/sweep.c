@@ -11,6 +11,7 @@
 #include <threads.h>
 
 #include "csv.h"
+#include "rundir.h"
 
 /* The largest result.csv read: a header and one row; anything far larger is not one. */
 #define RESULT_MAX_BYTES (1L << 20)
@@ -34,10 +35,10 @@ static RunStatus result_status(const char *path)
 RunStatus sweep_dir_status(const char *dir)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/config.ini", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_CONFIG, dir);
     if (util_file_size(path, NULL) < 0)
         return RUN_PENDING;
-    snprintf(path, sizeof path, "%s/result.csv", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_RESULT, dir);
     return result_status(path);
 }
 
@@ -49,9 +50,7 @@ int sweep_finished(RunStatus s)
 /* The files of a run, and "NAME.tmp.PID" temporaries of them. */
 static int run_file(const char *name)
 {
-    static const char *const files[] = {"config.ini", "epochs.csv", "result.csv", "summary.txt",
-                                        "curves.svg", "checkpoint.bin", "model.bin",
-                                        "confusion.csv", "per_class.csv"};
+    static const char *const files[] = {RUNDIR_RUN_FILES};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         size_t n = strlen(files[i]);
         if (strncmp(name, files[i], n) == 0 &&

@@ -17,6 +17,7 @@
 #include "ckpt.h"
 #include "csv.h"
 #include "layers.h"
+#include "rundir.h"
 
 const char *const train_status_names[] = {"ok", "diverged", "interrupted", "pending",
                                           "incomplete", "failed", NULL};
@@ -1118,8 +1119,8 @@ int train_write_confusion(const char *dir, const long *confusion, const ClassNam
     for (int k = 0; k < n_classes; k++)
         names[k] = cn->name[k];
     char confusion_path[4200], per_class_path[4200];
-    snprintf(confusion_path, sizeof confusion_path, "%s/confusion.csv", dir);
-    snprintf(per_class_path, sizeof per_class_path, "%s/per_class.csv", dir);
+    snprintf(confusion_path, sizeof confusion_path, "%s/" RUNDIR_CONFUSION, dir);
+    snprintf(per_class_path, sizeof per_class_path, "%s/" RUNDIR_PER_CLASS, dir);
     AtomicFile af;
     if (util_atomic_open(&af, confusion_path, e) < 0)
         return -1;
