@@ -54,7 +54,8 @@ static int run_file(const char *name)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         size_t n = strlen(files[i]);
         if (strncmp(name, files[i], n) == 0 &&
-            (name[n] == '\0' || strncmp(name + n, ".tmp.", 5) == 0))
+            (name[n] == '\0' ||
+             strncmp(name + n, UTIL_ATOMIC_TMP, sizeof UTIL_ATOMIC_TMP - 1) == 0))
             return 1;
     }
     return 0;
