@@ -33,9 +33,6 @@
 #include "train.h"
 #include "util.h"
 
-/* A result.csv whose header is not train_result_columns (ResultColumn numbers them) is
- * skipped. */
-
 /* The aggregated metrics, in the order summary_by_point.csv has them. */
 typedef enum {
     COLLECT_TEST_ACC, COLLECT_TEST_LOSS, COLLECT_BEST_VAL_ACC, COLLECT_TRAIN_SECONDS,
@@ -67,7 +64,8 @@ typedef struct {
     char *seed;          /* the seed key's config.ini text, "" when absent */
     double seed_value;   /* the seed as a number, NaN when it is not one */
     double metric[COLLECT_N_METRICS]; /* NaN when the cell is empty (or says nan) */
-    char *cell[RESULT_COL_COUNT];     /* the result.csv row, text as in the file */
+    char *cell[RESULT_COL_COUNT];     /* the result.csv row by ResultColumn, text as in the
+                                       * file (one with another header is skipped) */
 } CollectRun;
 
 typedef struct {

@@ -3,8 +3,8 @@
  * assembled in memory and written with one call when it ends, so a file holds whole rows
  * only: when the write of a row fails (a full disk), the file is cut back to its last
  * complete row and the failure is reported with the system's reason. A row of more or
- * fewer values than the file has columns is refused, never padded or cut. Reader: a whole file
- * into a table of strings (see "reading" below); it interprets no values. */
+ * fewer values than the file has columns is refused, never padded or cut. Reader: a whole
+ * file into a table of strings (see "reading" below); it interprets no values. */
 #ifndef MLPTRAIN_CSV_H
 #define MLPTRAIN_CSV_H
 
