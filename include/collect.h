@@ -30,32 +30,16 @@
 
 #include <stdio.h>
 
+#include "train.h"
 #include "util.h"
-
-/* The result.csv columns, in file order: a result.csv with any other header is skipped. */
-typedef enum {
-    COLLECT_COL_NAME, COLLECT_COL_DATASET, COLLECT_COL_HIDDEN, COLLECT_COL_ACTIVATION,
-    COLLECT_COL_BATCHNORM, COLLECT_COL_DROPOUT, COLLECT_COL_OPTIMIZER, COLLECT_COL_LR,
-    COLLECT_COL_BATCH_SIZE, COLLECT_COL_EPOCHS, COLLECT_COL_SCHEDULE, COLLECT_COL_SEED,
-    COLLECT_COL_PARAMS, COLLECT_COL_TEST_ACC, COLLECT_COL_TEST_LOSS, COLLECT_COL_BEST_VAL_ACC,
-    COLLECT_COL_BEST_EPOCH, COLLECT_COL_STOPPED_EPOCH, COLLECT_COL_TRAIN_SECONDS,
-    COLLECT_COL_SECONDS_PER_100_ITERATIONS,
-    COLLECT_COL_PEAK_RSS_BYTES, COLLECT_COL_MODEL_BYTES, COLLECT_COL_THREADS,
-    COLLECT_COL_STATUS,
-    COLLECT_N_COLUMNS
-} CollectColumn;
-
-/* A run's status column. */
-typedef enum { COLLECT_OK, COLLECT_DIVERGED, COLLECT_INTERRUPTED, COLLECT_N_STATUS } CollectStatus;
-extern const char *const collect_status_names[]; /* "ok", "diverged", "interrupted" */
 
 /* The aggregated metrics, in the order summary_by_point.csv has them. */
 typedef enum {
     COLLECT_TEST_ACC, COLLECT_TEST_LOSS, COLLECT_BEST_VAL_ACC, COLLECT_TRAIN_SECONDS,
     COLLECT_N_METRICS
 } CollectMetric;
-extern const char *const collect_metric_names[];      /* "test_acc", ... as in result.csv */
-extern const CollectColumn collect_metric_columns[];  /* the result.csv column of each */
+/* The result.csv column of each metric, which also names it (train_result_columns). */
+extern const ResultColumn collect_metric_columns[];
 
 typedef struct {
     int n;               /* ok runs with a value */
@@ -76,18 +60,19 @@ typedef struct {
     char *dir;           /* the run directory as given or found (DIR or DIR/NAME): open
                           * dir/epochs.csv with it from the caller's working directory */
     int point;           /* index into CollectResult.points */
-    CollectStatus status;
+    RunStatus status;    /* one result.csv may hold (train_status_in_result) */
     char *seed;          /* the seed key's config.ini text, "" when absent */
     double seed_value;   /* the seed as a number, NaN when it is not one */
     double metric[COLLECT_N_METRICS]; /* NaN when the cell is empty (or says nan) */
-    char *cell[COLLECT_N_COLUMNS];    /* the result.csv row, text as in the file */
+    char *cell[RESULT_COL_COUNT];     /* the result.csv row by ResultColumn, text as in the
+                                       * file (one with another header is skipped) */
 } CollectRun;
 
 typedef struct {
     int *level;          /* [n_keys]: the point's value of key k is keys[k].levels[level[k]] */
     int n_runs;
     int *runs;           /* [n_runs] indices into CollectResult.runs, in run order */
-    int n_status[COLLECT_N_STATUS];   /* runs by status */
+    int n_status[RUN_STATUS_COUNT];   /* runs by status (those result.csv may hold) */
     CollectStat stat[COLLECT_N_METRICS];
 } CollectPoint;
 

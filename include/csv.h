@@ -2,8 +2,9 @@
  * when they hold a comma, quote or line break), C-locale numbers, floats as %.9g. A row is
  * assembled in memory and written with one call when it ends, so a file holds whole rows
  * only: when the write of a row fails (a full disk), the file is cut back to its last
- * complete row and the failure is reported with the system's reason. Reader: a whole file
- * into a table of strings (see "reading" below); it interprets no values. */
+ * complete row and the failure is reported with the system's reason. A row of more or
+ * fewer values than the file has columns is refused, never padded or cut. Reader: a whole
+ * file into a table of strings (see "reading" below); it interprets no values. */
 #ifndef MLPTRAIN_CSV_H
 #define MLPTRAIN_CSV_H
 
@@ -20,8 +21,12 @@ typedef struct {
     char *row;          /* the row being assembled */
     size_t len, cap;
     long long good;     /* bytes in the file up to the last complete row (owned files) */
-    int failed;         /* a write failed; err is its errno (0 when unknown) */
+    long line;          /* the line the next row starts on, from 1, as the reader counts */
+    int failed;         /* a write failed (err is its errno, 0 when unknown) or a row was
+                         * refused (refused_line > 0): nothing more is written */
     int err;
+    int refused_values; /* the refused row's values, and the line it would have started */
+    long refused_line;
 } CsvWriter;
 
 /* Creates (or empties) path and writes the header row. */
@@ -30,8 +35,14 @@ int csv_open(CsvWriter *w, const char *path, const char *const *header, int n_co
  * its end, left by a crash, is cut off). Writes no header. */
 int csv_append(CsvWriter *w, const char *path, int n_cols, Err *e);
 /* Writes to an already open stream (stdout, or a file the caller owns such as an
- * AtomicFile); header may be NULL. */
+ * AtomicFile); header may be NULL. Messages name no file. */
 void csv_attach(CsvWriter *w, FILE *f, const char *const *header, int n_cols);
+/* Writes to af->f, naming af->path in messages; end with csv_commit. */
+void csv_attach_file(CsvWriter *w, AtomicFile *af, const char *const *header, int n_cols);
+/* Closes w and commits af when every row was written whole; otherwise abandons af (no
+ * file is written). Returns 0, or -1 with e: the first failed or refused row, else the
+ * commit's failure. Rows need not be checked one by one before it. */
+int csv_commit(CsvWriter *w, AtomicFile *af, Err *e);
 
 void csv_str(CsvWriter *w, const char *s);
 void csv_double(CsvWriter *w, double v);     /* %.9g; nan, inf, -inf spelled so */
@@ -40,11 +51,14 @@ void csv_long(CsvWriter *w, long long v);
 void csv_ullong(CsvWriter *w, unsigned long long v);
 void csv_empty(CsvWriter *w);
 void csv_double_or_empty(CsvWriter *w, double v, bool present); /* v, or empty if !present */
-/* Ends the row (padding missing fields as empty), writes and flushes it. Returns 0, or -1
- * with e naming the file and the reason if this or any earlier write failed. */
+/* Ends the row, writes and flushes it. A row must hold one value per column: one with
+ * fewer or more is refused, not written ("cannot write 'PATH': line 3: wrote 23 values in
+ * a row of 24 columns"), and so is every row after it. Returns 0, or -1 with e naming the
+ * file and the reason if this row was refused or this or any earlier write failed or was
+ * refused. */
 int csv_end_row(CsvWriter *w, Err *e);
-/* Closes an owned file; returns -1 with e if any write or the close failed. Safe on a
- * zeroed writer. */
+/* Closes an owned file; returns -1 with e if any write failed, a row was refused, or the
+ * close failed. Safe on a zeroed writer. */
 int csv_close(CsvWriter *w, Err *e);
 
 /* ---- reading ----

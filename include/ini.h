@@ -13,6 +13,15 @@
 
 #include <stdio.h>
 
+/* Whether c starts a comment (at the start of a line, or after a blank): ';' or '#'. The
+ * one list of them: the parser and anything that writes INI text check against it. */
+static inline int ini_is_comment_char(int c)
+{
+    return c == ';' || c == '#';
+}
+/* The same characters as messages name them. */
+#define INI_COMMENT_CHARS_TEXT "';' or '#'"
+
 /* Called for every key with its section, key, value (all trimmed, NUL-terminated,
  * valid only during the call) and 1-based line number; and once for every [section]
  * header with key and value NULL. Returns 0 to continue, a positive value to stop. */

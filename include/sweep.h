@@ -8,31 +8,32 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "train.h"
 #include "util.h"
 
-/* What a run directory holds, from its files alone. */
-typedef enum {
-    SWEEP_PENDING,      /* no run there yet (no directory, or no config.ini) */
-    SWEEP_INCOMPLETE,   /* config.ini but no result.csv: killed, failed or still running */
-    SWEEP_OK,           /* result.csv, status ok */
-    SWEEP_DIVERGED,     /* result.csv, status diverged */
-    SWEEP_INTERRUPTED,  /* result.csv, status interrupted */
-    SWEEP_FAILED,       /* the run ended in an error (known to the process that ran it) */
-    SWEEP_STATUS_COUNT
-} SweepStatus;
-extern const char *const sweep_status_names[]; /* "pending", "incomplete", "ok", ... */
-
-/* Reads the state of run directory dir. A result.csv whose status cannot be read counts as
- * incomplete. */
-SweepStatus sweep_dir_status(const char *dir);
+/* Reads the state of run directory dir, from its files alone: RUN_PENDING (no directory,
+ * or no config.ini), RUN_INCOMPLETE (config.ini but no result.csv, or one whose status
+ * cannot be read), or the status result.csv holds (its "status" column). */
+RunStatus sweep_dir_status(const char *dir);
 
 /* Whether a run in this state is finished for good: ok or diverged. */
-int sweep_finished(SweepStatus s);
+int sweep_finished(RunStatus s);
 
-/* Removes the files a run writes (config.ini, epochs.csv, result.csv, summary.txt,
- * curves.svg, checkpoint.bin, model.bin, confusion.csv, per_class.csv, and their
- * temporaries) from dir so the run can start again there; anything else in dir (an eval
- * directory, say) is left alone. 0, or -1 with e. */
+/* The names these had before sweep.c used RunStatus, kept only until study.c and main.c
+ * use RunStatus's names: delete them then. */
+typedef RunStatus SweepStatus;
+#define SWEEP_PENDING RUN_PENDING
+#define SWEEP_INCOMPLETE RUN_INCOMPLETE
+#define SWEEP_OK RUN_OK
+#define SWEEP_DIVERGED RUN_DIVERGED
+#define SWEEP_INTERRUPTED RUN_INTERRUPTED
+#define SWEEP_FAILED RUN_FAILED
+#define SWEEP_STATUS_COUNT RUN_STATUS_COUNT
+#define sweep_status_names train_status_names
+
+/* Removes the files a run writes (RUNDIR_RUN_FILES in rundir.h, and their temporaries)
+ * from dir so the run can start again there; anything else in dir (an eval directory,
+ * say) is left alone. 0, or -1 with e. */
 int sweep_clear_dir(const char *dir, Err *e);
 
 /* Writes indices idx[0..n) (ascending) in Slurm --array syntax, e.g. "3,7-9", into buf;

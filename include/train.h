@@ -21,8 +21,30 @@
  * change the initial weights. */
 enum { RNG_STREAM_INIT = 1, RNG_STREAM_SPLIT = 2, RNG_STREAM_SHUFFLE = 3, RNG_STREAM_DROPOUT = 4 };
 
-typedef enum { RUN_OK, RUN_DIVERGED, RUN_INTERRUPTED } RunStatus;
+/* A run's status. The first three are the ends a run reaches, the ones result.csv holds;
+ * the others are what a sweep knows of a run that has no result (yet). */
+typedef enum {
+    RUN_OK,             /* trained to its end */
+    RUN_DIVERGED,       /* the loss stopped being finite */
+    RUN_INTERRUPTED,    /* stopped by a signal; it can be continued from its checkpoint */
+    RUN_PENDING,        /* no run there yet (no directory, or no config.ini) */
+    RUN_INCOMPLETE,     /* config.ini but no result.csv with a status: killed, failed or
+                         * still running */
+    RUN_FAILED,         /* the run ended in an error (known to the process that ran it) */
+    RUN_STATUS_COUNT
+} RunStatus;
+/* "ok", "diverged", "interrupted", "pending", "incomplete", "failed", then NULL. */
 extern const char *const train_status_names[];
+
+/* Whether result.csv may hold status s (ok, diverged or interrupted). */
+static inline bool train_status_in_result(RunStatus s)
+{
+    return s <= RUN_INTERRUPTED;
+}
+
+/* The status a result.csv status cell names, or -1 when text names none of those it may
+ * hold. */
+int train_result_status(const char *text);
 
 typedef struct {
     RunStatus status;
@@ -222,9 +244,51 @@ int train_load_checkpoint(TrainState *st, const char *path, uint64_t config_hash
 void train_evaluate(Model *m, const Dataset *d, const Normalizer *nz, int batch,
                     float label_smoothing, long *confusion, double *loss, double *acc);
 
-/* The result.csv header, in file order (collect numbers them: CollectColumn). */
-enum { TRAIN_RESULT_COLUMNS = 24 };
-extern const char *const train_result_columns[TRAIN_RESULT_COLUMNS];
+/* result.csv's columns, in file order: X(id, name) for each. From this one list come the
+ * ResultColumn enum, the header (train_result_columns) and, through a switch over
+ * ResultColumn, the values train_write_result writes. */
+#define TRAIN_RESULT_COLUMN_LIST(X)                                            \
+    X(RESULT_COL_NAME, "name")                                                 \
+    X(RESULT_COL_DATASET, "dataset")                                           \
+    X(RESULT_COL_HIDDEN, "hidden")                                             \
+    X(RESULT_COL_ACTIVATION, "activation")                                     \
+    X(RESULT_COL_BATCHNORM, "batchnorm")                                       \
+    X(RESULT_COL_DROPOUT, "dropout")                                           \
+    X(RESULT_COL_OPTIMIZER, "optimizer")                                       \
+    X(RESULT_COL_LR, "lr")                                                     \
+    X(RESULT_COL_BATCH_SIZE, "batch_size")                                     \
+    X(RESULT_COL_EPOCHS, "epochs")                                             \
+    X(RESULT_COL_SCHEDULE, "schedule")                                         \
+    X(RESULT_COL_SEED, "seed")                                                 \
+    X(RESULT_COL_PARAMS, "params")                                             \
+    X(RESULT_COL_TEST_ACC, "test_acc")                                         \
+    X(RESULT_COL_TEST_LOSS, "test_loss")                                       \
+    X(RESULT_COL_BEST_VAL_ACC, "best_val_acc")                                 \
+    X(RESULT_COL_BEST_EPOCH, "best_epoch")                                     \
+    X(RESULT_COL_STOPPED_EPOCH, "stopped_epoch")                               \
+    X(RESULT_COL_TRAIN_SECONDS, "train_seconds")                               \
+    X(RESULT_COL_SECONDS_PER_100_ITERATIONS, "seconds_per_100_iterations")     \
+    X(RESULT_COL_PEAK_RSS_BYTES, "peak_rss_bytes")                             \
+    X(RESULT_COL_MODEL_BYTES, "model_bytes")                                   \
+    X(RESULT_COL_THREADS, "threads")                                           \
+    X(RESULT_COL_STATUS, "status")
+
+typedef enum {
+#define TRAIN_RESULT_COLUMN_ID(id, name) id,
+    TRAIN_RESULT_COLUMN_LIST(TRAIN_RESULT_COLUMN_ID)
+#undef TRAIN_RESULT_COLUMN_ID
+} ResultColumn;
+
+/* The number of columns: outside ResultColumn, so a switch over the columns needs no case
+ * for it. */
+enum {
+#define TRAIN_RESULT_COLUMN_ONE(id, name) +1
+    RESULT_COL_COUNT = 0 TRAIN_RESULT_COLUMN_LIST(TRAIN_RESULT_COLUMN_ONE)
+#undef TRAIN_RESULT_COLUMN_ONE
+};
+
+/* The result.csv header, indexed by ResultColumn. */
+extern const char *const train_result_columns[RESULT_COL_COUNT];
 
 /* Writes result.csv (header + one row) for the run whole or not at all (a temporary file
  * renamed over path). name is the run's directory name, threads the thread count used. */

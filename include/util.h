@@ -93,6 +93,8 @@ int util_add_size(size_t a, size_t b, size_t *out);
  * written to "PATH.tmp.PID", then flushed, synced, closed and renamed over PATH. A crash
  * or kill at any moment leaves PATH as it was (absent or the previous version), at worst
  * with a stray .tmp file beside it. */
+/* What stands between PATH and PID in the temporary's name. */
+#define UTIL_ATOMIC_TMP ".tmp."
 typedef struct {
     FILE *f;                 /* write here between open and commit */
     char path[4096];

@@ -14,27 +14,16 @@
 
 #include "csv.h"
 #include "ini.h"
+#include "rundir.h"
 #include "train.h"
 
-/* The names are the writer's (train_result_columns); CollectColumn gives each a number. */
-_Static_assert((int)TRAIN_RESULT_COLUMNS == (int)COLLECT_N_COLUMNS,
-               "one number per result.csv column");
-
-const char *const collect_status_names[] = {"ok", "diverged", "interrupted"};
-_Static_assert(sizeof collect_status_names / sizeof collect_status_names[0] == COLLECT_N_STATUS,
-               "one name per status");
-
-const char *const collect_metric_names[] = {"test_acc", "test_loss", "best_val_acc",
-                                            "train_seconds"};
-const CollectColumn collect_metric_columns[] = {COLLECT_COL_TEST_ACC, COLLECT_COL_TEST_LOSS,
-                                                COLLECT_COL_BEST_VAL_ACC,
-                                                COLLECT_COL_TRAIN_SECONDS};
-_Static_assert(sizeof collect_metric_names / sizeof collect_metric_names[0] == COLLECT_N_METRICS,
-               "one name per metric");
+const ResultColumn collect_metric_columns[] = {RESULT_COL_TEST_ACC, RESULT_COL_TEST_LOSS,
+                                               RESULT_COL_BEST_VAL_ACC,
+                                               RESULT_COL_TRAIN_SECONDS};
 _Static_assert(sizeof collect_metric_columns / sizeof collect_metric_columns[0] ==
                    COLLECT_N_METRICS, "one column per metric");
 
-#define NO_RUNS_EXPECTED "expected run directories holding config.ini and result.csv"
+#define NO_RUNS_EXPECTED "expected run directories holding " RUNDIR_CONFIG " and " RUNDIR_RESULT
 
 /* ---- small helpers ---- */
 
@@ -308,7 +297,7 @@ static void add_candidate(Loader *L, char *dir, const struct stat *st)
 
 static int is_run_dir(const char *dir)
 {
-    return has_entry(dir, "config.ini") || has_entry(dir, "result.csv");
+    return has_entry(dir, RUNDIR_CONFIG) || has_entry(dir, RUNDIR_RESULT);
 }
 
 static int compare_name(const void *a, const void *b)
@@ -435,7 +424,7 @@ static int parse_metric(const char *text, double *v)
 /* Reads dir/result.csv into run. 0, or -1 with e. */
 static int read_result(const char *dir, CollectRun *run, Err *e)
 {
-    char *path = join(dir, "result.csv");
+    char *path = join(dir, RUNDIR_RESULT);
     CsvTable t = {0};
     int rc = -1;
     struct stat st;
@@ -447,20 +436,20 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
     if (csv_read(&t, path, COLLECT_MAX_FILE_BYTES, e) < 0)
         goto done;
     if (t.n_rows == 0) {
-        err_set(e, "%s: empty (expected the result.csv header and one row)", path);
+        err_set(e, "%s: empty (expected the " RUNDIR_RESULT " header and one row)", path);
         goto done;
     }
-    for (int c = 0; c < t.n_cols && c < COLLECT_N_COLUMNS; c++) {
+    for (int c = 0; c < t.n_cols && c < RESULT_COL_COUNT; c++) {
         if (strcmp(csv_cell(&t, 0, c), train_result_columns[c]) != 0) {
             err_set(e, "%s:%d: wrong header: column %d is '%.60s' (expected '%s', as mlptrain "
-                    "writes result.csv)", path, t.line[0], c + 1, csv_cell(&t, 0, c),
+                    "writes " RUNDIR_RESULT ")", path, t.line[0], c + 1, csv_cell(&t, 0, c),
                     train_result_columns[c]);
             goto done;
         }
     }
-    if (t.n_cols != COLLECT_N_COLUMNS) {
+    if (t.n_cols != RESULT_COL_COUNT) {
         err_set(e, "%s:%d: wrong header: %d columns (expected %d, as mlptrain writes "
-                "result.csv)", path, t.line[0], t.n_cols, (int)COLLECT_N_COLUMNS);
+                RUNDIR_RESULT ")", path, t.line[0], t.n_cols, (int)RESULT_COL_COUNT);
         goto done;
     }
     if (t.n_rows == 1) {
@@ -472,25 +461,24 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
         goto done;
     }
     int line = t.line[1];
-    const char *status = csv_cell(&t, 1, COLLECT_COL_STATUS);
-    int s = 0;
-    while (s < COLLECT_N_STATUS && strcmp(status, collect_status_names[s]) != 0)
-        s++;
-    if (s == COLLECT_N_STATUS) {
+    const char *status = csv_cell(&t, 1, RESULT_COL_STATUS);
+    int s = train_result_status(status);
+    if (s < 0) {
         err_set(e, "%s:%d: status: '%.60s' is not a run status (expected ok, diverged or "
                 "interrupted)", path, line, status);
         goto done;
     }
-    run->status = (CollectStatus)s;
+    run->status = (RunStatus)s;
     for (int m = 0; m < COLLECT_N_METRICS; m++) {
-        const char *text = csv_cell(&t, 1, collect_metric_columns[m]);
+        ResultColumn col = collect_metric_columns[m];
+        const char *text = csv_cell(&t, 1, col);
         if (parse_metric(text, &run->metric[m]) < 0) {
             err_set(e, "%s:%d: %s: '%.60s' is not a number (expected a number, nan, inf or "
-                    "an empty cell)", path, line, collect_metric_names[m], text);
+                    "an empty cell)", path, line, train_result_columns[col], text);
             goto done;
         }
     }
-    for (int c = 0; c < COLLECT_N_COLUMNS; c++)
+    for (int c = 0; c < RESULT_COL_COUNT; c++)
         run->cell[c] = xstrdup(csv_cell(&t, 1, c));
     rc = 0;
 done:
@@ -502,11 +490,11 @@ done:
 /* Reads dir/config.ini into c. 0, or -1 with e. */
 static int read_config(const char *dir, IniMap *c, Err *e)
 {
-    char *path = join(dir, "config.ini");
+    char *path = join(dir, RUNDIR_CONFIG);
     int rc = -1;
     struct stat st;
     if (stat(path, &st) != 0 && errno == ENOENT) {
-        err_set(e, "%s: missing (expected the run's resolved config beside its result.csv)",
+        err_set(e, "%s: missing (expected the run's resolved config beside its " RUNDIR_RESULT ")",
                 path);
         goto done;
     }
@@ -514,7 +502,7 @@ static int read_config(const char *dir, IniMap *c, Err *e)
     if (size < 0)
         goto done;
     if (size > COLLECT_MAX_FILE_BYTES) {
-        err_set(e, "%s: %lld bytes (expected a config.ini of at most %ld bytes)", path, size,
+        err_set(e, "%s: %lld bytes (expected a " RUNDIR_CONFIG " of at most %ld bytes)", path, size,
                 COLLECT_MAX_FILE_BYTES);
         goto done;
     }
@@ -543,7 +531,7 @@ static void run_free(CollectRun *run)
 {
     free(run->dir);
     free(run->seed);
-    for (int c = 0; c < COLLECT_N_COLUMNS; c++)
+    for (int c = 0; c < RESULT_COL_COUNT; c++)
         free(run->cell[c]);
     memset(run, 0, sizeof *run);
 }
@@ -747,7 +735,7 @@ static void build_points(CollectResult *r, const int *level)
             int n = 0;
             for (int j = 0; j < pt->n_runs; j++) {
                 const CollectRun *run = &r->runs[pt->runs[j]];
-                if (run->status == COLLECT_OK && run->cell[collect_metric_columns[m]][0])
+                if (run->status == RUN_OK && run->cell[collect_metric_columns[m]][0])
                     v[n++] = run->metric[m];
             }
             stat_of(&pt->stat[m], v, n);
@@ -844,12 +832,12 @@ static char *relative_dir(const char *dir, const char *out_real)
 /* Writes the table into path whole. */
 static int write_summary(const CollectResult *r, const char *path, const char *out_real, Err *e)
 {
-    int n_cols = COLLECT_N_COLUMNS + r->n_keys + 1;
+    int n_cols = RESULT_COL_COUNT + r->n_keys + 1;
     const char **header = xmalloc((size_t)n_cols * sizeof *header);
-    for (int c = 0; c < COLLECT_N_COLUMNS; c++)
+    for (int c = 0; c < RESULT_COL_COUNT; c++)
         header[c] = train_result_columns[c];
     for (int k = 0; k < r->n_keys; k++)
-        header[COLLECT_N_COLUMNS + k] = r->keys[k].name;
+        header[RESULT_COL_COUNT + k] = r->keys[k].name;
     header[n_cols - 1] = "run_dir";
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0) {
@@ -857,10 +845,10 @@ static int write_summary(const CollectResult *r, const char *path, const char *o
         return -1;
     }
     CsvWriter w;
-    csv_attach(&w, af.f, header, n_cols);
+    csv_attach_file(&w, &af, header, n_cols);
     for (int i = 0; i < r->n_runs; i++) {
         const CollectRun *run = &r->runs[i];
-        for (int c = 0; c < COLLECT_N_COLUMNS; c++)
+        for (int c = 0; c < RESULT_COL_COUNT; c++)
             csv_str(&w, run->cell[c]);
         for (int k = 0; k < r->n_keys; k++)
             csv_str(&w, collect_value(r, run->point, k));
@@ -869,10 +857,8 @@ static int write_summary(const CollectResult *r, const char *path, const char *o
         free(rel);
         csv_end_row(&w, NULL);
     }
-    csv_close(&w, NULL);
     free(header);
-    /* A failed write leaves the stream's error flag set; the commit reports it. */
-    return util_atomic_commit(&af, e);
+    return csv_commit(&w, &af, e);
 }
 
 static int write_by_point(const CollectResult *r, const char *path, Err *e)
@@ -890,22 +876,23 @@ static int write_by_point(const CollectResult *r, const char *path, Err *e)
         header[c++] = counts[j];
     for (int m = 0; m < COLLECT_N_METRICS; m++)
         for (int s = 0; s < N_STATS; s++) {
-            owned[m * N_STATS + s] = strf("%s_%s", collect_metric_names[m], stats[s]);
+            owned[m * N_STATS + s] =
+                strf("%s_%s", train_result_columns[collect_metric_columns[m]], stats[s]);
             header[c++] = owned[m * N_STATS + s];
         }
     AtomicFile af;
     int rc = util_atomic_open(&af, path, e);
     if (rc == 0) {
         CsvWriter w;
-        csv_attach(&w, af.f, header, n_cols);
+        csv_attach_file(&w, &af, header, n_cols);
         for (int p = 0; p < r->n_points; p++) {
             const CollectPoint *pt = &r->points[p];
             for (int k = 0; k < r->n_keys; k++)
                 csv_str(&w, collect_value(r, p, k));
             csv_long(&w, pt->n_runs);
-            csv_long(&w, pt->n_status[COLLECT_OK]);
-            csv_long(&w, pt->n_status[COLLECT_DIVERGED]);
-            csv_long(&w, pt->n_status[COLLECT_INTERRUPTED]);
+            csv_long(&w, pt->n_status[RUN_OK]);
+            csv_long(&w, pt->n_status[RUN_DIVERGED]);
+            csv_long(&w, pt->n_status[RUN_INTERRUPTED]);
             for (int m = 0; m < COLLECT_N_METRICS; m++) {
                 const CollectStat *st = &pt->stat[m];
                 csv_long(&w, st->n);
@@ -916,8 +903,7 @@ static int write_by_point(const CollectResult *r, const char *path, Err *e)
             }
             csv_end_row(&w, NULL);
         }
-        csv_close(&w, NULL);
-        rc = util_atomic_commit(&af, e);
+        rc = csv_commit(&w, &af, e);
     }
     for (int i = 0; i < COLLECT_N_METRICS * N_STATS; i++)
         free(owned[i]);
@@ -931,8 +917,8 @@ int collect_write(const CollectResult *r, const char *out_dir, Err *e)
     if (util_mkdirs(out_dir, e) < 0)
         return -1;
     char *out_real = realpath(out_dir, NULL);
-    char *summary = join(out_dir, "summary.csv");
-    char *by_point = join(out_dir, "summary_by_point.csv");
+    char *summary = join(out_dir, RUNDIR_SWEEP_SUMMARY);
+    char *by_point = join(out_dir, RUNDIR_SWEEP_BY_POINT);
     int rc = write_summary(r, summary, out_real, e);
     if (rc == 0)
         rc = write_by_point(r, by_point, e);

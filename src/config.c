@@ -15,6 +15,7 @@
 
 #include "expr.h"
 #include "ini.h"
+#include "rundir.h"
 
 /* ---- the table ---- */
 
@@ -216,7 +217,8 @@ static const Key keys[] = {
          "0 = all of them; a run uses fewer while timing its steps shows that faster; results "
          "are identical for any value"),
     LONG("train", "checkpoint_every", train.checkpoint_every, IN(0, MAX_EPOCHS) | F_NO_RESULT,
-         "0", "epochs between checkpoints (checkpoint.bin); 0 = only on interrupt and at the end"),
+         "0", "epochs between checkpoints (" RUNDIR_CHECKPOINT "); 0 = only on interrupt and at the "
+         "end"),
     LONG("train", "early_stop_patience", train.early_stop_patience, IN(0, MAX_EPOCHS), "0",
          "stop after this many epochs without improvement of early_stop_metric, 0 = never; "
          "needs data.val_split"),
@@ -225,7 +227,7 @@ static const Key keys[] = {
     DOUBLE("train", "early_stop_min_delta", train.early_stop_min_delta, IN(0, 1e9), "0",
            "an epoch improves only when it beats the best by more than this"),
     BOOL("train", "restore_best", train.restore_best, "false",
-         "test (and save in model.bin) the weights of the best epoch, not the last; needs "
+         "test (and save in " RUNDIR_MODEL ") the weights of the best epoch, not the last; needs "
          "data.val_split"),
 
     STRING("output", "dir", output.dir, F_NONEMPTY | F_NO_RESULT, "runs",
@@ -642,20 +644,20 @@ static int parse_list(const Key *k, const char *text, RunParams *run, char *msg,
 }
 
 /* Whether INI would read text back unchanged as a value: no control characters, no
- * blanks at the ends, no ';' or '#' first or after a blank (config_print writes
- * "key = value", where either would start a comment). */
+ * blanks at the ends, no comment character (ini_is_comment_char) first or after a blank
+ * (config_print writes "key = value", where either would start a comment). */
 static int ini_safe(const char *text)
 {
     size_t len = strlen(text);
     if (len && (isspace((unsigned char)text[0]) || isspace((unsigned char)text[len - 1])))
         return 0;
-    if (text[0] == ';' || text[0] == '#')
+    if (ini_is_comment_char((unsigned char)text[0]))
         return 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)text[i];
         if (ch < 0x20 || ch == 0x7f)
             return 0;
-        if ((ch == ';' || ch == '#') && i > 0 && isspace((unsigned char)text[i - 1]))
+        if (ini_is_comment_char(ch) && i > 0 && isspace((unsigned char)text[i - 1]))
             return 0;
     }
     return 1;
@@ -710,7 +712,8 @@ static int parse_value(const Key *k, const char *text, RunParams *run, char *msg
         }
         if (!ini_safe(text)) {
             snprintf(msg, n, "'%.200s' cannot be written back as INI (expected no control "
-                     "character, and no ';' or '#' at the start or after a blank)", text);
+                     "character, and no " INI_COMMENT_CHARS_TEXT " at the start or after a "
+                     "blank)", text);
             return -1;
         }
         if ((k->flags & F_NONEMPTY) && len == 0) {

@@ -49,11 +49,29 @@ static void start(CsvWriter *w, FILE *f, int n_cols)
     memset(w, 0, sizeof *w);
     w->f = f;
     w->n_cols = n_cols;
+    w->line = 1;
 }
 
+/* Line breaks in s[0..n) as the reader counts them: CRLF, LF or a lone CR, each one. */
+static long line_breaks(const char *s, size_t n)
+{
+    long k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\n' || (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n')))
+            k++;
+    return k;
+}
+
+/* The writer's first failure: a write the system refused, or a row of the wrong length. */
 static int write_error(const CsvWriter *w, Err *e)
 {
-    const char *why = w->err ? strerror(w->err) : "write error";
+    char why[160];
+    if (w->refused_line > 0)
+        snprintf(why, sizeof why, "line %ld: wrote %d value%s in a row of %d column%s",
+                 w->refused_line, w->refused_values, w->refused_values == 1 ? "" : "s",
+                 w->n_cols, w->n_cols == 1 ? "" : "s");
+    else
+        snprintf(why, sizeof why, "%s", w->err ? strerror(w->err) : "write error");
     if (w->path[0])
         return err_set(e, "cannot write '%s': %s", w->path, why);
     return err_set(e, "cannot write: %s", why);
@@ -67,6 +85,21 @@ void csv_attach(CsvWriter *w, FILE *f, const char *const *header, int n_cols)
             put_field(w, header[i]);
         csv_end_row(w, NULL);
     }
+}
+
+void csv_attach_file(CsvWriter *w, AtomicFile *af, const char *const *header, int n_cols)
+{
+    csv_attach(w, af->f, header, n_cols);
+    util_strlcpy(w->path, af->path, sizeof w->path);
+}
+
+int csv_commit(CsvWriter *w, AtomicFile *af, Err *e)
+{
+    if (csv_close(w, e) < 0) {
+        util_atomic_abort(af);
+        return -1;
+    }
+    return util_atomic_commit(af, e);
 }
 
 /* Owned files are unbuffered: a row goes out in one write, and nothing of a failed row
@@ -101,13 +134,21 @@ int csv_append(CsvWriter *w, const char *path, int n_cols, Err *e)
     FILE *in = util_open_regular(path, e);
     if (!in)
         return -1;
-    /* The last complete row ends in the last "\n" of the file. */
+    /* The last complete row ends in the last "\n" of the file; the lines before it are
+     * counted as line_breaks counts them. */
     long long good = 0, pos = 0;
-    int ch;
+    long lines = 0, good_lines = 0;
+    int ch, prev = EOF;
     while ((ch = getc(in)) != EOF) {
         pos++;
-        if (ch == '\n')
+        if (prev == '\r' && ch != '\n')
+            lines++;
+        if (ch == '\n') {
+            lines++;
             good = pos;
+            good_lines = lines;
+        }
+        prev = ch;
     }
     int bad = ferror(in);
     fclose(in);
@@ -116,6 +157,7 @@ int csv_append(CsvWriter *w, const char *path, int n_cols, Err *e)
     if (open_owned(w, path, "r+b", n_cols, e) < 0)
         return -1;
     w->good = good;
+    w->line = good_lines + 1;
     if (ftruncate(fileno(w->f), (off_t)good) != 0 || fseek(w->f, 0, SEEK_END) != 0) {
         w->failed = 1;
         w->err = errno;
@@ -182,14 +224,21 @@ void csv_double_or_empty(CsvWriter *w, double v, bool present)
 
 int csv_end_row(CsvWriter *w, Err *e)
 {
-    while (w->col < w->n_cols)
-        csv_empty(w);
+    int values = w->col;
     put(w, "\r\n", 2);
     size_t n = w->len;
     w->len = 0;
     w->col = 0;
     if (w->failed)
         return write_error(w, e);
+    if (values != w->n_cols) {
+        /* Its values would stand under other columns' names. Nothing after it is written
+         * either: the file holds whole rows, and what it lacks is reported at the close. */
+        w->failed = 1;
+        w->refused_values = values;
+        w->refused_line = w->line;
+        return write_error(w, e);
+    }
     errno = 0;
     if (fwrite(w->row, 1, n, w->f) != n || fflush(w->f) != 0) {
         w->failed = 1;
@@ -203,6 +252,7 @@ int csv_end_row(CsvWriter *w, Err *e)
         return write_error(w, e);
     }
     w->good += (long long)n;
+    w->line += line_breaks(w->row, n);
     return 0;
 }
 

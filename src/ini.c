@@ -53,11 +53,11 @@ static const char *quote(const char *s, char *buf, size_t n)
     return buf;
 }
 
-/* Cuts s (not empty) at the first ';' or '#' that follows a blank. */
+/* Cuts s (not empty) at the first comment character that follows a blank. */
 static void strip_inline_comment(char *s)
 {
     for (char *p = s + 1; *p; p++) {
-        if ((*p == ';' || *p == '#') && is_blank(p[-1])) {
+        if (ini_is_comment_char(*p) && is_blank(p[-1])) {
             *p = '\0';
             return;
         }
@@ -71,7 +71,7 @@ static int parse_line(char *raw, int line, char **section, IniHandler handler, v
 {
     char q[256];
     char *s = trim(raw);
-    if (*s == '\0' || *s == ';' || *s == '#')
+    if (*s == '\0' || ini_is_comment_char(*s))
         return 0;
     strip_inline_comment(s);
     s = trim(s);

@@ -8,6 +8,7 @@
 
 #include "csv.h"
 #include "plot.h"
+#include "rundir.h"
 
 /* The columns of epochs.csv a plot uses, as numbers (NaN for empty cells). */
 typedef struct {
@@ -42,7 +43,7 @@ static double cell_number(const char *s)
 static int read_curves(const char *run_dir, Curves *c, Err *e)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/epochs.csv", run_dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_EPOCHS, run_dir);
     CsvTable t;
     memset(c, 0, sizeof *c);
     if (csv_read(&t, path, CSV_READ_MAX_DEFAULT, e) < 0)
@@ -54,7 +55,7 @@ static int read_curves(const char *run_dir, Curves *c, Err *e)
             rc = -1;
     if (ce < 0 || ci < 0 || rc < 0 || t.n_rows < 2) {
         csv_table_free(&t);
-        return err_set(e, "%s: not an epochs.csv with rows (expected the columns epoch, "
+        return err_set(e, "%s: not an " RUNDIR_EPOCHS " with rows (expected the columns epoch, "
                        "iteration, lr, train_loss, ...)", path);
     }
     c->n = t.n_rows - 1;
@@ -128,7 +129,7 @@ int report_run_curves(const char *run_dir, const char *title, Err *e)
          .series = &lr, .n_series = 1}};
     PlotFigure fig = {.title = title, .panels = panels, .n_panels = 3, .cols = 3};
     char path[4200];
-    snprintf(path, sizeof path, "%s/curves.svg", run_dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_CURVES, run_dir);
     int rc = write_svg(path, &fig, NULL, e);
     curves_free(&c);
     return rc;
@@ -192,7 +193,7 @@ static int sweep_curves(const CollectResult *r, const char *out_dir, FILE *log, 
     PlotFigure fig = {.title = "Every run of the sweep, one colour per point", .panels = panels,
                       .n_panels = 3, .cols = 3};
     char path[4200];
-    snprintf(path, sizeof path, "%s/sweep_curves.svg", out_dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP_CURVES, out_dir);
     int rc = write_svg(path, &fig, NULL, e);
     for (int i = 0; i < r->n_runs; i++)
         curves_free(&cv[i]);
@@ -283,7 +284,7 @@ static int accuracy_by_key(const CollectResult *r, int k, const char *out_dir, E
                       .panel_w = 560, .panel_h = 400};
     char part[128], path[4400];
     file_part(key->name, part, sizeof part);
-    snprintf(path, sizeof path, "%s/test_acc_by_%s.svg", out_dir, part);
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP_BY_KEY_FMT, out_dir, part);
     int rc = write_svg(path, &fig, NULL, e);
     free(series_of);
     free(first);
@@ -312,7 +313,7 @@ static int heatmap(const CollectResult *r, const char *out_dir, Err *e)
                       .ny = row->n_levels, .values = v, .scale_label = "test accuracy",
                       .decimals = 4};
     char path[4200];
-    snprintf(path, sizeof path, "%s/test_acc_heatmap.svg", out_dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP_HEATMAP, out_dir);
     int rc = write_svg(path, NULL, &hm, e);
     free(v);
     return rc;

@@ -10,62 +10,52 @@
 #include <string.h>
 #include <threads.h>
 
-const char *const sweep_status_names[] = {"pending", "incomplete", "ok", "diverged",
-                                          "interrupted", "failed", NULL};
-_Static_assert(sizeof sweep_status_names / sizeof sweep_status_names[0] == SWEEP_STATUS_COUNT + 1,
-               "one name per SweepStatus");
+#include "csv.h"
+#include "rundir.h"
 
-/* The last field of the second line of result.csv (the status column, which is last and
- * never quoted), or "" when the file has no such line. */
-static void result_status(const char *path, char *out, size_t n)
+/* The largest result.csv read: a header and one row; anything far larger is not one. */
+#define RESULT_MAX_BYTES (1L << 20)
+
+/* The status result.csv at path holds in its "status" column (found by its name in the
+ * header, wherever it stands), or RUN_INCOMPLETE when the file is missing or unreadable,
+ * has no such column or row, or names no status a result may hold. */
+static RunStatus result_status(const char *path)
 {
-    out[0] = '\0';
-    FILE *f = util_open_regular(path, NULL);
-    if (!f)
-        return;
-    char line[8192];
-    if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        const char *comma = strrchr(line, ',');
-        if (comma)
-            util_strlcpy(out, comma + 1, n);
-    }
-    fclose(f);
+    CsvTable t;
+    Err e;
+    if (csv_read(&t, path, RESULT_MAX_BYTES, &e) < 0)
+        return RUN_INCOMPLETE;
+    int col = csv_column(&t, train_result_columns[RESULT_COL_STATUS]);
+    const char *text = col < 0 ? NULL : csv_cell(&t, 1, col);
+    int s = text ? train_result_status(text) : -1;
+    csv_table_free(&t);
+    return s < 0 ? RUN_INCOMPLETE : (RunStatus)s;
 }
 
-SweepStatus sweep_dir_status(const char *dir)
+RunStatus sweep_dir_status(const char *dir)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/config.ini", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_CONFIG, dir);
     if (util_file_size(path, NULL) < 0)
-        return SWEEP_PENDING;
-    snprintf(path, sizeof path, "%s/result.csv", dir);
-    char status[64];
-    result_status(path, status, sizeof status);
-    if (strcmp(status, "ok") == 0)
-        return SWEEP_OK;
-    if (strcmp(status, "diverged") == 0)
-        return SWEEP_DIVERGED;
-    if (strcmp(status, "interrupted") == 0)
-        return SWEEP_INTERRUPTED;
-    return SWEEP_INCOMPLETE;
+        return RUN_PENDING;
+    snprintf(path, sizeof path, "%s/" RUNDIR_RESULT, dir);
+    return result_status(path);
 }
 
-int sweep_finished(SweepStatus s)
+int sweep_finished(RunStatus s)
 {
-    return s == SWEEP_OK || s == SWEEP_DIVERGED;
+    return s == RUN_OK || s == RUN_DIVERGED;
 }
 
 /* The files of a run, and "NAME.tmp.PID" temporaries of them. */
 static int run_file(const char *name)
 {
-    static const char *const files[] = {"config.ini", "epochs.csv", "result.csv", "summary.txt",
-                                        "curves.svg", "checkpoint.bin", "model.bin",
-                                        "confusion.csv", "per_class.csv"};
+    static const char *const files[] = {RUNDIR_RUN_FILES};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         size_t n = strlen(files[i]);
         if (strncmp(name, files[i], n) == 0 &&
-            (name[n] == '\0' || strncmp(name + n, ".tmp.", 5) == 0))
+            (name[n] == '\0' ||
+             strncmp(name + n, UTIL_ATOMIC_TMP, sizeof UTIL_ATOMIC_TMP - 1) == 0))
             return 1;
     }
     return 0;

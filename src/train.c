@@ -17,8 +17,20 @@
 #include "ckpt.h"
 #include "csv.h"
 #include "layers.h"
+#include "rundir.h"
 
-const char *const train_status_names[] = {"ok", "diverged", "interrupted", NULL};
+const char *const train_status_names[] = {"ok", "diverged", "interrupted", "pending",
+                                          "incomplete", "failed", NULL};
+_Static_assert(sizeof train_status_names / sizeof train_status_names[0] == RUN_STATUS_COUNT + 1,
+               "one name per RunStatus");
+
+int train_result_status(const char *text)
+{
+    for (int s = 0; s < RUN_STATUS_COUNT; s++)
+        if (train_status_in_result((RunStatus)s) && strcmp(text, train_status_names[s]) == 0)
+            return s;
+    return -1;
+}
 
 static const char *const epoch_columns[] = {
     "epoch", "iteration", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
@@ -960,66 +972,117 @@ done:
     return rc;
 }
 
-const char *const train_result_columns[TRAIN_RESULT_COLUMNS] = {
-    "name", "dataset", "hidden", "activation", "batchnorm", "dropout", "optimizer", "lr",
-    "batch_size", "epochs", "schedule", "seed", "params", "test_acc", "test_loss",
-    "best_val_acc", "best_epoch", "stopped_epoch", "train_seconds",
-    "seconds_per_100_iterations", "peak_rss_bytes", "model_bytes", "threads", "status"};
+const char *const train_result_columns[RESULT_COL_COUNT] = {
+#define TRAIN_RESULT_COLUMN_NAME(id, name) [id] = name,
+    TRAIN_RESULT_COLUMN_LIST(TRAIN_RESULT_COLUMN_NAME)
+#undef TRAIN_RESULT_COLUMN_NAME
+};
 
 int train_write_result(const char *path, const RunParams *rp, const char *name, int threads,
                        const Model *m, const TrainResult *r, Err *e)
 {
-    const char *const *cols = train_result_columns;
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0)
         return -1;
     CsvWriter c;
-    csv_attach(&c, af.f, cols, TRAIN_RESULT_COLUMNS);
+    csv_attach_file(&c, &af, train_result_columns, RESULT_COL_COUNT);
     char hidden[PARAMS_MAX_HIDDEN * 12 + 1] = "";
     size_t len = 0;
     for (int i = 0; i < rp->model.n_hidden; i++)
         len += (size_t)snprintf(hidden + len, sizeof hidden - len, "%s%d", i ? "-" : "",
                                 rp->model.hidden[i]);
-    csv_str(&c, name);
-    csv_str(&c, params_dataset_names[rp->data.dataset]);
-    csv_str(&c, hidden);
-    csv_str(&c, params_activation_names[rp->model.activation]);
-    csv_str(&c, rp->model.batchnorm ? "true" : "false");
-    csv_double(&c, rp->model.dropout);
-    csv_str(&c, params_optim_names[rp->optim.optimizer]);
-    csv_double(&c, rp->optim.lr);
-    csv_long(&c, rp->train.batch_size);
-    csv_long(&c, r->epochs);
-    csv_str(&c, params_sched_names[rp->sched.type]);
-    csv_ullong(&c, rp->train.seed);
-    csv_long(&c, (long long)m->n_params);
-    csv_double(&c, r->test_acc);
-    csv_double(&c, r->test_loss);
-    csv_double_or_empty(&c, r->best_val_acc, !isnan(r->best_val_acc));
-    if (r->best_epoch > 0)
-        csv_long(&c, r->best_epoch);
-    else
-        csv_empty(&c);
-    if (r->stopped_epoch > 0)
-        csv_long(&c, r->stopped_epoch);
-    else
-        csv_empty(&c);
-    csv_double(&c, r->train_seconds);
-    csv_double_or_empty(&c, r->train_seconds * 100.0 / (double)r->iterations, r->iterations > 0);
-    long long rss = util_peak_rss_bytes();
-    if (rss >= 0)
-        csv_long(&c, rss);
-    else
-        csv_empty(&c);
-    csv_long(&c, (long long)((m->n_params + m->n_buffers) * sizeof(float)));
-    csv_long(&c, threads);
-    csv_str(&c, train_status_names[r->status]);
+    /* One value per column, each written beside its column's name: no default, so a
+     * column without a value is a -Wswitch warning, not a shifted row. */
+    for (int col = 0; col < RESULT_COL_COUNT; col++) {
+        switch ((ResultColumn)col) {
+        case RESULT_COL_NAME:
+            csv_str(&c, name);
+            break;
+        case RESULT_COL_DATASET:
+            csv_str(&c, params_dataset_names[rp->data.dataset]);
+            break;
+        case RESULT_COL_HIDDEN:
+            csv_str(&c, hidden);
+            break;
+        case RESULT_COL_ACTIVATION:
+            csv_str(&c, params_activation_names[rp->model.activation]);
+            break;
+        case RESULT_COL_BATCHNORM:
+            csv_str(&c, rp->model.batchnorm ? "true" : "false");
+            break;
+        case RESULT_COL_DROPOUT:
+            csv_double(&c, rp->model.dropout);
+            break;
+        case RESULT_COL_OPTIMIZER:
+            csv_str(&c, params_optim_names[rp->optim.optimizer]);
+            break;
+        case RESULT_COL_LR:
+            csv_double(&c, rp->optim.lr);
+            break;
+        case RESULT_COL_BATCH_SIZE:
+            csv_long(&c, rp->train.batch_size);
+            break;
+        case RESULT_COL_EPOCHS:
+            csv_long(&c, r->epochs);
+            break;
+        case RESULT_COL_SCHEDULE:
+            csv_str(&c, params_sched_names[rp->sched.type]);
+            break;
+        case RESULT_COL_SEED:
+            csv_ullong(&c, rp->train.seed);
+            break;
+        case RESULT_COL_PARAMS:
+            csv_long(&c, (long long)m->n_params);
+            break;
+        case RESULT_COL_TEST_ACC:
+            csv_double(&c, r->test_acc);
+            break;
+        case RESULT_COL_TEST_LOSS:
+            csv_double(&c, r->test_loss);
+            break;
+        case RESULT_COL_BEST_VAL_ACC:
+            csv_double_or_empty(&c, r->best_val_acc, !isnan(r->best_val_acc));
+            break;
+        case RESULT_COL_BEST_EPOCH:
+            if (r->best_epoch > 0)
+                csv_long(&c, r->best_epoch);
+            else
+                csv_empty(&c);
+            break;
+        case RESULT_COL_STOPPED_EPOCH:
+            if (r->stopped_epoch > 0)
+                csv_long(&c, r->stopped_epoch);
+            else
+                csv_empty(&c);
+            break;
+        case RESULT_COL_TRAIN_SECONDS:
+            csv_double(&c, r->train_seconds);
+            break;
+        case RESULT_COL_SECONDS_PER_100_ITERATIONS:
+            csv_double_or_empty(&c, r->train_seconds * 100.0 / (double)r->iterations,
+                                r->iterations > 0);
+            break;
+        case RESULT_COL_PEAK_RSS_BYTES: {
+            long long rss = util_peak_rss_bytes();
+            if (rss >= 0)
+                csv_long(&c, rss);
+            else
+                csv_empty(&c);
+            break;
+        }
+        case RESULT_COL_MODEL_BYTES:
+            csv_long(&c, (long long)((m->n_params + m->n_buffers) * sizeof(float)));
+            break;
+        case RESULT_COL_THREADS:
+            csv_long(&c, threads);
+            break;
+        case RESULT_COL_STATUS:
+            csv_str(&c, train_status_names[r->status]);
+            break;
+        }
+    }
     csv_end_row(&c, NULL);
-    csv_close(&c, NULL);
-    /* A failed write leaves the stream's error flag set; the commit reports it. */
-    if (util_atomic_commit(&af, e) < 0)
-        return -1;
-    return 0;
+    return csv_commit(&c, &af, e);
 }
 
 int train_write_confusion(const char *dir, const long *confusion, const ClassNames *cn, Err *e)
@@ -1029,13 +1092,13 @@ int train_write_confusion(const char *dir, const long *confusion, const ClassNam
     for (int k = 0; k < n_classes; k++)
         names[k] = cn->name[k];
     char confusion_path[4200], per_class_path[4200];
-    snprintf(confusion_path, sizeof confusion_path, "%s/confusion.csv", dir);
-    snprintf(per_class_path, sizeof per_class_path, "%s/per_class.csv", dir);
+    snprintf(confusion_path, sizeof confusion_path, "%s/" RUNDIR_CONFUSION, dir);
+    snprintf(per_class_path, sizeof per_class_path, "%s/" RUNDIR_PER_CLASS, dir);
     AtomicFile af;
     if (util_atomic_open(&af, confusion_path, e) < 0)
         return -1;
     CsvWriter c;
-    csv_attach(&c, af.f, NULL, n_classes + 1);
+    csv_attach_file(&c, &af, NULL, n_classes + 1);
     csv_str(&c, "class");
     for (int k = 0; k < n_classes; k++)
         csv_str(&c, names[k]);
@@ -1046,15 +1109,14 @@ int train_write_confusion(const char *dir, const long *confusion, const ClassNam
             csv_long(&c, confusion[(size_t)t * n_classes + k]);
         csv_end_row(&c, NULL);
     }
-    csv_close(&c, NULL);
-    if (util_atomic_commit(&af, e) < 0)
+    if (csv_commit(&c, &af, e) < 0)
         return -1;
 
     static const char *const cols[] = {"class", "name", "records", "predicted", "correct",
                                        "accuracy", "precision"};
     if (util_atomic_open(&af, per_class_path, e) < 0)
         return -1;
-    csv_attach(&c, af.f, cols, (int)(sizeof cols / sizeof cols[0]));
+    csv_attach_file(&c, &af, cols, (int)(sizeof cols / sizeof cols[0]));
     for (int k = 0; k < n_classes; k++) {
         long records = 0, predicted_k = 0, correct = confusion[(size_t)k * n_classes + k];
         for (int j = 0; j < n_classes; j++) {
@@ -1070,6 +1132,5 @@ int train_write_confusion(const char *dir, const long *confusion, const ClassNam
         csv_double_or_empty(&c, (double)correct / (double)predicted_k, predicted_k > 0);
         csv_end_row(&c, NULL);
     }
-    csv_close(&c, NULL);
-    return util_atomic_commit(&af, e);
+    return csv_commit(&c, &af, e);
 }

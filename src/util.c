@@ -328,7 +328,7 @@ int util_atomic_open(AtomicFile *a, const char *path, Err *e)
     memset(a, 0, sizeof *a);
     if (util_strlcpy(a->path, path, sizeof a->path) < 0)
         return err_set(e, "path too long: '%.200s'", path);
-    snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(a->tmp, sizeof a->tmp, "%s" UTIL_ATOMIC_TMP "%ld", path, (long)getpid());
     a->f = fopen(a->tmp, "wb");
     if (!a->f) {
         int err = errno;

@@ -325,16 +325,16 @@ static void test_study(void)
         const CollectPoint *pt = &r.points[3];
         CHECK(pt->level[0] == 3 && pt->n_runs == 3);
         CHECK_STR("128", collect_value(&r, 3, 0));
-        CHECK(pt->n_status[COLLECT_OK] == 2 && pt->n_status[COLLECT_INTERRUPTED] == 1);
+        CHECK(pt->n_status[RUN_OK] == 2 && pt->n_status[RUN_INTERRUPTED] == 1);
         CHECK(pt->runs[0] == 6 && pt->runs[2] == 8);
         const CollectRun *run = &r.runs[pt->runs[2]];
         snprintf(want, sizeof want, "%s/w128-s10", dir);
         CHECK_STR(want, run->dir);
-        CHECK(run->point == 3 && run->status == COLLECT_INTERRUPTED);
+        CHECK(run->point == 3 && run->status == RUN_INTERRUPTED);
         CHECK_STR("10", run->seed);
         CHECK(run->seed_value == 10);
         CHECK(run->metric[COLLECT_TEST_LOSS] == 1.2);
-        CHECK_STR("interrupted", run->cell[COLLECT_COL_STATUS]);
+        CHECK_STR("interrupted", run->cell[RESULT_COL_STATUS]);
         CHECK(isnan(r.runs[2].metric[COLLECT_BEST_VAL_ACC])); /* w32-s2: empty cell */
         CHECK(isnan(r.runs[0].metric[COLLECT_TEST_LOSS]));    /* w16-s1: "nan" */
         const CollectStat *st = &r.points[1].stat[COLLECT_TEST_ACC];
@@ -419,7 +419,7 @@ static void test_run_dir_outside(void)
     CHECK(r.n_runs == 1 && r.n_keys == 0 && r.n_points == 1);
     collect_free(&r);
     CHECK(csv_read(&t, at("reversed/w32-s1/summary.csv"), CSV_READ_MAX_DEFAULT, &e) == 0);
-    CHECK(t.n_rows == 2 && t.n_cols == COLLECT_N_COLUMNS + 1);
+    CHECK(t.n_rows == 2 && t.n_cols == RESULT_COL_COUNT + 1);
     CHECK_STR(".", csv_cell(&t, 1, t.n_cols - 1));
     csv_table_free(&t);
     char *s = slurp(at("reversed/w32-s1/summary_by_point.csv"));

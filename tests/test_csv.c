@@ -1,6 +1,7 @@
 /* test_csv.c - the CSV reader: RFC 4180 quoting, line ends, a missing final line end, the
  * exact error texts (with their lines) for malformed input, the size cap, binary junk, and
- * a round trip through the writer. */
+ * a round trip through the writer; the writer's refusal of a row with fewer or more values
+ * than columns, and a refused row failing the whole file. */
 #define _POSIX_C_SOURCE 200809L /* getpid and mkdir for scratch files only */
 
 #include <stdlib.h>
@@ -225,6 +226,8 @@ static void test_round_trip(void)
     CHECK(csv_end_row(&w, NULL) == 0);
     csv_double(&w, 0.1);
     csv_long(&w, -7);
+    for (int k = 2; k < N; k++)
+        csv_empty(&w);
     CHECK(csv_end_row(&w, NULL) == 0);
     csv_close(&w, NULL);
     long n = ftell(f);
@@ -245,6 +248,152 @@ static void test_round_trip(void)
     CHECK_STR("", csv_cell(&t, 2, N - 1));
     csv_table_free(&t);
     free(text);
+}
+
+/* The text of the file at path, "(unreadable)" when it cannot be read. */
+static const char *file_text(const char *path)
+{
+    static char buf[4096];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return "(unreadable)";
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The text a stream holds, from its start. */
+static const char *stream_text(FILE *f)
+{
+    static char buf[4096];
+    rewind(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static const char *const abc[] = {"a", "b", "c"};
+
+/* A row with a value per column is written as it is. */
+static void test_full_row(void)
+{
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CsvWriter w;
+    Err e = {0};
+    csv_attach(&w, f, abc, 3);
+    csv_long(&w, 1);
+    csv_empty(&w);
+    csv_str(&w, "x,y");
+    CHECK(csv_end_row(&w, &e) == 0);
+    CHECK(csv_close(&w, &e) == 0);
+    CHECK_STR("a,b,c\r\n1,,\"x,y\"\r\n", stream_text(f));
+    fclose(f);
+}
+
+/* A row with fewer values than columns is refused, not padded: nothing of it is written,
+ * nor anything after it (the file keeps its whole rows), and the close reports it too. */
+static void test_short_row(void)
+{
+    const char *path = tmp_path("short.csv");
+    CsvWriter w;
+    Err e = {0};
+    char want[1024];
+    CHECK(csv_open(&w, path, abc, 3, &e) == 0);
+    csv_str(&w, "1");
+    csv_str(&w, "2");
+    csv_str(&w, "3");
+    CHECK(csv_end_row(&w, &e) == 0);
+    csv_str(&w, "4");
+    csv_str(&w, "5");
+    CHECK(csv_end_row(&w, &e) == -1);
+    snprintf(want, sizeof want, "cannot write '%s': line 3: wrote 2 values in a row of 3 columns",
+             path);
+    CHECK_STR(want, e.msg);
+    csv_str(&w, "6");
+    csv_str(&w, "7");
+    csv_str(&w, "8");
+    CHECK(csv_end_row(&w, NULL) == -1);
+    CHECK(csv_close(&w, &e) == -1);
+    CHECK_STR(want, e.msg);
+    CHECK_STR("a,b,c\r\n1,2,3\r\n", file_text(path));
+
+    /* Rows added to a file count its lines from its start. */
+    CHECK(csv_append(&w, path, 3, &e) == 0);
+    csv_str(&w, "9");
+    CHECK(csv_end_row(&w, &e) == -1);
+    snprintf(want, sizeof want, "cannot write '%s': line 3: wrote 1 value in a row of 3 columns",
+             path);
+    CHECK_STR(want, e.msg);
+    csv_close(&w, NULL);
+    CHECK_STR("a,b,c\r\n1,2,3\r\n", file_text(path));
+    remove(path);
+}
+
+/* A value past the last column is refused with its row; lines count the line breaks
+ * inside quoted values, as the reader's do. */
+static void test_long_row(void)
+{
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CsvWriter w;
+    Err e = {0};
+    csv_attach(&w, f, abc, 3);
+    csv_str(&w, "two\r\nlines");
+    csv_str(&w, "");
+    csv_str(&w, "");
+    CHECK(csv_end_row(&w, &e) == 0);
+    for (int k = 0; k < 4; k++)
+        csv_long(&w, k);
+    CHECK(csv_end_row(&w, &e) == -1);
+    CHECK_STR("cannot write: line 4: wrote 4 values in a row of 3 columns", e.msg);
+    CHECK(csv_close(&w, &e) == -1);
+    CHECK_STR("a,b,c\r\n\"two\r\nlines\",,\r\n", stream_text(f));
+    fclose(f);
+}
+
+/* A file written whole through an AtomicFile is not written at all when a row of it is
+ * refused: csv_commit reports the row and leaves neither the file nor its temporary. */
+static void test_refused_row_fails_file(void)
+{
+    const char *path = tmp_path("whole.csv");
+    AtomicFile af;
+    CsvWriter w;
+    Err e = {0};
+    char want[1024];
+    CHECK(util_atomic_open(&af, path, &e) == 0);
+    char tmp[sizeof af.tmp];
+    memcpy(tmp, af.tmp, sizeof tmp);
+    csv_attach_file(&w, &af, abc, 3);
+    csv_str(&w, "1");
+    csv_str(&w, "2");
+    csv_end_row(&w, NULL);
+    csv_str(&w, "3");
+    csv_str(&w, "4");
+    csv_str(&w, "5");
+    csv_end_row(&w, NULL);
+    CHECK(csv_commit(&w, &af, &e) == -1);
+    snprintf(want, sizeof want, "cannot write '%s': line 2: wrote 2 values in a row of 3 columns",
+             path);
+    CHECK_STR(want, e.msg);
+    CHECK(access(path, F_OK) != 0);
+    CHECK(tmp[0] != '\0' && access(tmp, F_OK) != 0);
+
+    /* And a whole file is committed. */
+    CHECK(util_atomic_open(&af, path, &e) == 0);
+    csv_attach_file(&w, &af, abc, 3);
+    csv_str(&w, "1");
+    csv_str(&w, "2");
+    csv_str(&w, "3");
+    csv_end_row(&w, NULL);
+    CHECK(csv_commit(&w, &af, &e) == 0);
+    CHECK_STR("a,b,c\r\n1,2,3\r\n", file_text(path));
+    remove(path);
 }
 
 static void test_read_file(void)
@@ -312,6 +461,10 @@ int main(int argc, char **argv)
     RUN(test_junk);
     RUN(test_round_trip);
     RUN(test_read_file);
+    RUN(test_full_row);
+    RUN(test_short_row);
+    RUN(test_long_row);
+    RUN(test_refused_row_fails_file);
 
     rmdir(scratch);
     return test_finish(argv[0]);
