@@ -134,11 +134,19 @@ int util_cgroup_parent(char *dir);
 int util_cgroup_locate(const char *cgroup, const char *mountinfo, const char *controller,
                        char *mount, size_t mount_n, char *dir, size_t dir_n);
 
+/* The least memory left under a cgroup memory limit, in bytes, for the process whose
+ * /proc/self/cgroup and /proc/self/mountinfo texts these are (util_cgroup_locate finds the
+ * cgroups): v2 memory.max minus memory.current and v1 memory.limit_in_bytes minus
+ * memory.usage_in_bytes, 0 when over, on the cgroup and each ancestor up to the root's
+ * children. v1's "unlimited" (any limit of 2^62 or more) is none, and so is the limit of
+ * a v1 ancestor whose memory.use_hierarchy is 0 (it does not count its children's usage).
+ * -1 when no limit is readable; otherwise *what receives "the cgroup's memory.max" or "the
+ * cgroup's memory.limit_in_bytes", a static string. */
+long long util_cgroup_memory_left(const char *cgroup, const char *mountinfo, const char **what);
+
 /* Memory this process can still use, in bytes: MemAvailable from /proc/meminfo, lowered to
- * the least memory left under a cgroup limit on this process's cgroup or any of its
- * ancestors: v2 memory.max minus memory.current, and v1 memory.limit_in_bytes minus
- * memory.usage_in_bytes (as Slurm's --mem sets on cgroup v1 nodes; v1's "unlimited", any
- * limit of 2^62 or more, is none). -1 when nothing is readable. *what receives a short
+ * util_cgroup_memory_left of this process when that is lower (a v1 limit is what Slurm's
+ * --mem sets on cgroup v1 nodes). -1 when nothing is readable. *what receives a short
  * description of the limiting figure ("MemAvailable", "the cgroup's memory.max", "the
  * cgroup's memory.limit_in_bytes"), a static string. */
 long long util_memory_available(const char **what);

@@ -648,7 +648,7 @@ static const struct {
  * writes a page-rounded LLONG_MAX (9223372036854771712), so a v1 limit of 2^62 or more is
  * none. A v1 ancestor with memory.use_hierarchy 0 does not count its children's usage, so
  * its limit does not bind them (the v1 memory.rst, "Hierarchy support"). */
-static long long cgroup_memory_left(const char *mount, char *dir, size_t kind)
+static long long hierarchy_memory_left(const char *mount, char *dir, size_t kind)
 {
     bool v1 = cgroup_memory[kind].controller != NULL, self = true;
     long long least = -1;
@@ -666,22 +666,34 @@ static long long cgroup_memory_left(const char *mount, char *dir, size_t kind)
     return least;
 }
 
+long long util_cgroup_memory_left(const char *cgroup, const char *mountinfo, const char **what)
+{
+    long long least = -1;
+    for (size_t k = 0; k < ARRAY_LEN(cgroup_memory); k++) {
+        char mount[4096], dir[4096];
+        if (util_cgroup_locate(cgroup, mountinfo, cgroup_memory[k].controller, mount,
+                               sizeof mount, dir, sizeof dir) < 0)
+            continue;
+        long long left = hierarchy_memory_left(mount, dir, k);
+        if (left >= 0 && (least < 0 || left < least)) {
+            least = left;
+            *what = cgroup_memory[k].what;
+        }
+    }
+    return least;
+}
+
 long long util_memory_available(const char **what)
 {
     long long avail = meminfo_bytes("MemAvailable");
     *what = "MemAvailable";
     char *cgroup = read_small_file("/proc/self/cgroup");
     char *mountinfo = read_small_file("/proc/self/mountinfo");
-    for (size_t k = 0; k < ARRAY_LEN(cgroup_memory); k++) {
-        char mount[4096], dir[4096];
-        if (util_cgroup_locate(cgroup, mountinfo, cgroup_memory[k].controller, mount,
-                               sizeof mount, dir, sizeof dir) < 0)
-            continue;
-        long long left = cgroup_memory_left(mount, dir, k);
-        if (left >= 0 && (avail < 0 || left < avail)) {
-            avail = left;
-            *what = cgroup_memory[k].what;
-        }
+    const char *limit;
+    long long left = util_cgroup_memory_left(cgroup, mountinfo, &limit);
+    if (left >= 0 && (avail < 0 || left < avail)) {
+        avail = left;
+        *what = limit;
     }
     free(cgroup);
     free(mountinfo);
