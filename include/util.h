@@ -116,14 +116,41 @@ void util_atomic_abort(AtomicFile *a);
 /* The process's cgroup v2 directory relative to /sys/fs/cgroup ("/a/b", from the "0::"
  * line of /proc/self/cgroup) into dir; -1 (dir "") when there is none. A limit may sit on
  * the directory or any ancestor: util_cgroup_parent cuts dir to its parent, and returns 0
- * (dir unchanged) at the root's children, since the root holds no limit files. */
+ * (dir unchanged) at the root's children, since the root holds no limit (v2 has no limit
+ * files there; v1's say "unlimited"). */
 int util_cgroup_dir(char *dir, size_t n);
 int util_cgroup_parent(char *dir);
 
+/* Where this process's cgroup of one hierarchy is, from the texts of /proc/self/cgroup and
+ * /proc/self/mountinfo (the parsing behind util_memory_available, exposed for tests; either
+ * text may be NULL, as when unreadable). controller "memory" (any v1 controller name) takes
+ * the v1 line "ID:CONTROLLERS:PATH" whose comma-separated CONTROLLERS hold it and the mount
+ * of a "cgroup" file system whose super options hold it; NULL takes the v2 line "0::PATH"
+ * and the "cgroup2" mount. mount receives the mount point ("/sys/fs/cgroup/memory"), dir
+ * the cgroup below it ("/a/b", "/" for the mount's root; the mount's root is cut from PATH
+ * where a container mounts only its part of the hierarchy), ready for util_cgroup_parent.
+ * When mountinfo names no such mount, mount is "/sys/fs/cgroup/CONTROLLER" (v2:
+ * "/sys/fs/cgroup") and dir is PATH. Returns 0, or -1 (both "") when the text has no such
+ * line, no mount holds PATH (or PATH lies outside this cgroup namespace, "/../x"), or a
+ * name does not fit. */
+int util_cgroup_locate(const char *cgroup, const char *mountinfo, const char *controller,
+                       char *mount, size_t mount_n, char *dir, size_t dir_n);
+
+/* The least memory left under a cgroup memory limit, in bytes, for the process whose
+ * /proc/self/cgroup and /proc/self/mountinfo texts these are (util_cgroup_locate finds the
+ * cgroups): v2 memory.max minus memory.current and v1 memory.limit_in_bytes minus
+ * memory.usage_in_bytes, 0 when over, on the cgroup and each ancestor up to the root's
+ * children. v1's "unlimited" (any limit of 2^62 or more) is none, and so is the limit of
+ * a v1 ancestor whose memory.use_hierarchy is 0 (it does not count its children's usage).
+ * -1 when no limit is readable; otherwise *what receives "the cgroup's memory.max" or "the
+ * cgroup's memory.limit_in_bytes", a static string. */
+long long util_cgroup_memory_left(const char *cgroup, const char *mountinfo, const char **what);
+
 /* Memory this process can still use, in bytes: MemAvailable from /proc/meminfo, lowered to
- * the cgroup v2 memory.max (minus memory.current) of this process's cgroup or any of its
- * ancestors when that is lower. -1 when nothing is readable. *what receives a short
- * description of the limiting figure ("MemAvailable", "cgroup memory.max"). */
+ * util_cgroup_memory_left of this process when that is lower (a v1 limit is what Slurm's
+ * --mem sets on cgroup v1 nodes). -1 when nothing is readable. *what receives a short
+ * description of the limiting figure ("MemAvailable", "the cgroup's memory.max", "the
+ * cgroup's memory.limit_in_bytes"), a static string. */
 long long util_memory_available(const char **what);
 
 /* "1.5 GB", "820 MB", "12 KB", "512 bytes": for messages. */

@@ -9,12 +9,15 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 void util_escape_controls(char *out, size_t n, const char *in)
 {
@@ -421,11 +424,181 @@ static long long meminfo_bytes(const char *name)
     return v;
 }
 
-/* A cgroup v2 file holding one number or "max"; -1 for "max" or unreadable. */
-static long long cgroup_number(const char *dir, const char *file)
+/* The whole of a small system file (/proc/self/cgroup, /proc/self/mountinfo) as a string
+ * for free(), or NULL when unreadable. /proc reports these files as size 0, so it reads to
+ * the end into a growing buffer, up to 16 MB (a host with thousands of mounts). malloc, not
+ * xmalloc: the memory check is advice, and a figure it cannot read is a figure it skips. */
+static char *read_small_file(const char *path)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "/sys/fs/cgroup%s/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        len += fread(buf + len, 1, cap - 1 - len, f);
+        if (len < cap - 1 || cap >= ((size_t)16 << 20))
+            break;
+        char *more = realloc(buf, cap * 2);
+        if (!more)
+            free(buf);
+        buf = more;
+        cap *= 2;
+    }
+    if (buf && (ferror(f) || len == cap - 1)) { /* a read error, or longer than 16 MB */
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* True when the comma-separated list (len bytes) holds name as one of its items. */
+static bool list_has(const char *list, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list, *end = list + len; p < end;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        size_t item = comma ? (size_t)(comma - p) : (size_t)(end - p);
+        if (item == n && memcmp(p, name, n) == 0)
+            return true;
+        p += item + 1;
+    }
+    return false;
+}
+
+/* The cgroup path of one hierarchy in a /proc/self/cgroup text ("ID:CONTROLLERS:PATH" per
+ * line, cgroups(7)) into out: the v1 line whose controller list holds controller, or the
+ * v2 line "0::PATH" when controller is NULL. -1 (out "") when absent or too long. */
+static int cgroup_line(const char *text, const char *controller, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (const char *line = text; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        const char *c1 = memchr(line, ':', (size_t)(eol - line));
+        const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(eol - c1 - 1)) : NULL;
+        bool match = false;
+        if (c2 && c2[1] == '/')
+            match = controller ? list_has(c1 + 1, (size_t)(c2 - c1 - 1), controller)
+                               : c1 - line == 1 && line[0] == '0' && c2 == c1 + 1;
+        if (match) {
+            size_t len = (size_t)(eol - c2 - 1);
+            if (len >= n)
+                return -1;
+            memcpy(out, c2 + 1, len);
+            out[len] = '\0';
+            return 0;
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    return -1;
+}
+
+/* The next blank-separated field of a mountinfo line at *s (before end) into out, its octal
+ * escapes ("\040" for a space, proc(5)) decoded; advances *s past it. 0 when read whole, 1
+ * when cut to fit n, -1 when the line has no more fields. */
+static int mount_field(const char **s, const char *end, char *out, size_t n)
+{
+    const char *p = *s;
+    while (p < end && *p == ' ')
+        p++;
+    if (p == end)
+        return -1;
+    size_t o = 0;
+    int cut = 0;
+    for (; p < end && *p != ' '; p++) {
+        char c = *p;
+        if (c == '\\' && end - p >= 4 && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' &&
+            p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+            c = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+            p += 3;
+        }
+        if (o + 1 < n)
+            out[o++] = c;
+        else
+            cut = 1;
+    }
+    out[o] = '\0';
+    *s = p;
+    return cut;
+}
+
+/* path relative to a mount whose root (within the cgroup file system) is root: "/a/b"
+ * under root "/" is "/a/b", under root "/a" is "/b", and root itself is "/"; NULL when
+ * path lies outside root. */
+static const char *below_root(const char *path, const char *root)
+{
+    if (strcmp(root, "/") == 0)
+        return path;
+    size_t n = strlen(root);
+    if (strncmp(path, root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+        return NULL;
+    return path[n] ? path + n : "/";
+}
+
+int util_cgroup_locate(const char *cgroup, const char *mountinfo, const char *controller,
+                       char *mount, size_t mount_n, char *dir, size_t dir_n)
+{
+    mount[0] = dir[0] = '\0';
+    char path[4096];
+    if (cgroup_line(cgroup, controller, path, sizeof path) < 0)
+        return -1;
+    /* A path outside this cgroup namespace ("/../x") has no directory under the mount. */
+    for (const char *p = strstr(path, "/.."); p; p = strstr(p + 1, "/.."))
+        if (p[3] == '/' || p[3] == '\0')
+            return -1;
+    bool listed = false; /* mountinfo names a mount of this hierarchy */
+    for (const char *line = mountinfo; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        /* "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER" */
+        const char *s = line;
+        char root[4096], point[4096], fstype[32], super[1024], skip[256];
+        bool ok = mount_field(&s, eol, skip, sizeof skip) == 0 &&
+                  mount_field(&s, eol, skip, sizeof skip) == 0 &&
+                  mount_field(&s, eol, skip, sizeof skip) == 0 &&
+                  mount_field(&s, eol, root, sizeof root) == 0 &&
+                  mount_field(&s, eol, point, sizeof point) == 0;
+        while (ok && (ok = mount_field(&s, eol, skip, sizeof skip) >= 0) && strcmp(skip, "-") != 0)
+            ; /* the optional fields, up to the "-" that ends them */
+        ok = ok && mount_field(&s, eol, fstype, sizeof fstype) == 0 &&
+             mount_field(&s, eol, skip, sizeof skip) >= 0 &&
+             mount_field(&s, eol, super, sizeof super) == 0;
+        if (ok && (controller ? strcmp(fstype, "cgroup") == 0 &&
+                                    list_has(super, strlen(super), controller)
+                              : strcmp(fstype, "cgroup2") == 0)) {
+            listed = true;
+            const char *rel = below_root(path, root);
+            if (rel) {
+                if (util_strlcpy(mount, point, mount_n) == 0 && util_strlcpy(dir, rel, dir_n) == 0)
+                    return 0;
+                mount[0] = dir[0] = '\0';
+                return -1;
+            }
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    if (listed) /* mounted, but only parts that do not hold this process's cgroup */
+        return -1;
+    int n = controller ? snprintf(mount, mount_n, "/sys/fs/cgroup/%s", controller)
+                       : snprintf(mount, mount_n, "/sys/fs/cgroup");
+    if (n < 0 || (size_t)n >= mount_n || util_strlcpy(dir, path, dir_n) < 0) {
+        mount[0] = dir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* A cgroup file holding one number; -1 for anything else ("max") or when unreadable. */
+static long long cgroup_number(const char *mount, const char *dir, const char *file)
+{
+    char path[8400];
+    snprintf(path, sizeof path, "%s%s/%s", mount, strcmp(dir, "/") == 0 ? "" : dir, file);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -444,20 +617,10 @@ static long long cgroup_number(const char *dir, const char *file)
 
 int util_cgroup_dir(char *dir, size_t n)
 {
-    dir[0] = '\0';
-    FILE *f = fopen("/proc/self/cgroup", "r");
-    if (!f)
-        return -1;
-    char line[4096];
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "0::/", 4) == 0) {
-            line[strcspn(line, "\n")] = '\0';
-            if (util_strlcpy(dir, line + 3, n) < 0)
-                dir[0] = '\0';
-            break;
-        }
-    fclose(f);
-    return dir[0] ? 0 : -1;
+    char *text = read_small_file("/proc/self/cgroup");
+    int rc = cgroup_line(text, NULL, dir, n);
+    free(text);
+    return rc;
 }
 
 int util_cgroup_parent(char *dir)
@@ -469,24 +632,71 @@ int util_cgroup_parent(char *dir)
     return 1;
 }
 
+/* The memory files of the two cgroup versions (Documentation/admin-guide/cgroup-v2.rst,
+ * "memory.max"; cgroup-v1/memory.rst, "memory.limit_in_bytes"). */
+static const struct {
+    const char *controller; /* NULL: the v2 hierarchy */
+    const char *limit, *usage, *what;
+} cgroup_memory[] = {
+    {NULL, "memory.max", "memory.current", "the cgroup's memory.max"},
+    {"memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+     "the cgroup's memory.limit_in_bytes"},
+};
+
+/* The least memory left under a limit on cgroup dir (below mount) or an ancestor: limit
+ * minus usage, 0 when over; -1 when none has a limit. v2 writes "max" for no limit; v1
+ * writes a page-rounded LLONG_MAX (9223372036854771712), so a v1 limit of 2^62 or more is
+ * none. A v1 ancestor with memory.use_hierarchy 0 does not count its children's usage, so
+ * its limit does not bind them (the v1 memory.rst, "Hierarchy support"). */
+static long long hierarchy_memory_left(const char *mount, char *dir, size_t kind)
+{
+    bool v1 = cgroup_memory[kind].controller != NULL, self = true;
+    long long least = -1;
+    do {
+        long long max = cgroup_number(mount, dir, cgroup_memory[kind].limit);
+        if (max >= 0 && !(v1 && max >= (1LL << 62)) &&
+            (!v1 || self || cgroup_number(mount, dir, "memory.use_hierarchy") != 0)) {
+            long long cur = cgroup_number(mount, dir, cgroup_memory[kind].usage);
+            long long left = cur < 0 ? max : cur < max ? max - cur : 0;
+            if (least < 0 || left < least)
+                least = left;
+        }
+        self = false;
+    } while (util_cgroup_parent(dir));
+    return least;
+}
+
+long long util_cgroup_memory_left(const char *cgroup, const char *mountinfo, const char **what)
+{
+    long long least = -1;
+    for (size_t k = 0; k < ARRAY_LEN(cgroup_memory); k++) {
+        char mount[4096], dir[4096];
+        if (util_cgroup_locate(cgroup, mountinfo, cgroup_memory[k].controller, mount,
+                               sizeof mount, dir, sizeof dir) < 0)
+            continue;
+        long long left = hierarchy_memory_left(mount, dir, k);
+        if (left >= 0 && (least < 0 || left < least)) {
+            least = left;
+            *what = cgroup_memory[k].what;
+        }
+    }
+    return least;
+}
+
 long long util_memory_available(const char **what)
 {
     long long avail = meminfo_bytes("MemAvailable");
     *what = "MemAvailable";
-    char dir[4096];
-    if (util_cgroup_dir(dir, sizeof dir) < 0)
-        return avail;
-    do {
-        long long max = cgroup_number(dir, "memory.max");
-        if (max >= 0) {
-            long long cur = cgroup_number(dir, "memory.current");
-            long long left = cur >= 0 && cur < max ? max - cur : cur >= max ? 0 : max;
-            if (avail < 0 || left < avail) {
-                avail = left;
-                *what = "the cgroup's memory.max";
-            }
-        }
-    } while (util_cgroup_parent(dir));
+    char *cgroup = read_small_file("/proc/self/cgroup");
+    char *mountinfo = read_small_file("/proc/self/mountinfo");
+    const char *limit;
+    long long left = util_cgroup_memory_left(cgroup, mountinfo, &limit);
+    if (left >= 0 && (avail < 0 || left < avail)) {
+        avail = left;
+        *what = limit;
+    }
+    free(cgroup);
+    free(mountinfo);
     return avail;
 }
 

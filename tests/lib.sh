@@ -37,6 +37,16 @@ t_skip() {
     fi
 }
 
+# t_skip_machine NAME WHY [N]: as t_skip, for what no package installs and CI cannot
+# change (the CPU's instruction sets, which cgroup hierarchy holds the memory controller):
+# counted as skipped even under CI, as test.h's SKIP_HARDWARE.
+t_skip_machine() {
+    t_what_=$1
+    [ "${3:-1}" -eq 1 ] || t_what_="$1 (${3} checks)"
+    echo "skipped: $suite: $t_what_: $2 (this machine)"
+    t_skipped=$((t_skipped + ${3:-1}))
+}
+
 # t_group N NAME FUNCTION [ARG...]: runs FUNCTION, a group of checks skipped as a whole by
 # `t_skip NAME WHY N` where it cannot run. A FUNCTION that makes other than N checks fails,
 # so that the skip stays the count of the checks that did not run.
