@@ -21,9 +21,6 @@
 /* The exit codes every command returns; -1 means "go on" where a function says so. */
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
-/* A run directory's checkpoint, which --resume and a sweep's rerun continue from. */
-#define RUN_CHECKPOINT "checkpoint.bin"
-
 /* Prints e about c on stderr once, as "mlptrain: " and config_error_text, and returns
  * code: the one way the commands report an error. */
 int run_fail(const Config *c, int code, const Err *e, const char *context);

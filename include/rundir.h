@@ -1,9 +1,17 @@
-/* rundir.h - the names of the files mlptrain leaves in a run's directory, in an eval
- * directory and in a sweep's directory: one place for each name, and the list of a run's
- * files that clearing a run for a rerun removes. Names only: what each file holds is its
- * writer's business (README "What a run writes"). */
+/* rundir.h - a run's directory as files: the names of the files mlptrain leaves in a
+ * run's directory, in an eval directory and in a sweep's directory (one place for each
+ * name); the state of a run directory as its files tell it; clearing an unfinished run
+ * for a rerun; the lock a run holds on its directory; and the rule for eval's output
+ * directory. What each file holds is its writer's business (README "What a run writes");
+ * nothing here knows configs or training. */
 #ifndef MLPTRAIN_RUNDIR_H
 #define MLPTRAIN_RUNDIR_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "train.h"
+#include "util.h"
 
 /* ---- a run's directory ---- */
 #define RUNDIR_CONFIG "config.ini"          /* the resolved config; repeats the run */
@@ -26,6 +34,7 @@
 /* ---- an eval directory (`mlptrain eval`: RUN/eval, or -o DIR) ---- */
 /* It also holds RUNDIR_CONFUSION and RUNDIR_PER_CLASS, of the evaluation. */
 #define RUNDIR_EVAL "eval.csv"              /* which weights were evaluated on what, and how */
+#define RUNDIR_EVAL_DIR "eval"              /* eval's output inside the run, without -o */
 
 /* ---- a sweep's directory (and collect's output directory) ---- */
 #define RUNDIR_SWEEP "sweep.csv"            /* the sweep's runs: point, seed, overrides, status */
@@ -34,5 +43,40 @@
 #define RUNDIR_SWEEP_CURVES "sweep_curves.svg"       /* every run's curves overlaid */
 #define RUNDIR_SWEEP_BY_KEY_FMT "test_acc_by_%s.svg" /* test accuracy per swept key (%s) */
 #define RUNDIR_SWEEP_HEATMAP "test_acc_heatmap.svg"  /* test accuracy over two swept keys */
+
+/* The exit codes these functions return (run.h's EXIT_RUNTIME and EXIT_USAGE). */
+enum { RUNDIR_RUNTIME = 1, RUNDIR_USAGE = 2 };
+
+/* The state of run directory dir, from its files alone: RUN_PENDING (no directory, or no
+ * config.ini), RUN_INCOMPLETE (config.ini but no result.csv, or one whose status cannot be
+ * read), or the status result.csv holds (its "status" column). */
+RunStatus rundir_status(const char *dir);
+
+/* Whether a run in this state is finished for good: ok or diverged. */
+bool rundir_finished(RunStatus s);
+
+/* Removes the files a run writes (RUNDIR_RUN_FILES, and their temporaries) from dir so
+ * the run can start again there; anything else in dir (an eval directory, say) is left
+ * alone. 0, or -1 with e. */
+int rundir_clear(const char *dir, Err *e);
+
+/* Write-locks dir/config.ini for as long as *held stays open (the process's life at
+ * most), so a second process never writes into a run directory in use. A POSIX record
+ * lock: the system releases it when the process dies, even by kill -9, and drops it when
+ * the process closes any descriptor of the file, so nothing else opens config.ini while a
+ * run holds it. Returns 0 (held, or the file system has no locks), RUNDIR_USAGE with e
+ * when another process holds the run, RUNDIR_RUNTIME with e when config.ini cannot be
+ * opened. */
+int rundir_lock(const char *dir, FILE **held, Err *e);
+
+/* Whether paths a and b name the same directory. */
+bool rundir_same(const char *a, const char *b);
+
+/* Makes out (eval's output directory) or takes it when it is empty or holds only what an
+ * earlier eval of the run in run_dir wrote (its eval.csv names that run); a run's
+ * directory, another run's evaluation, or a file eval never writes is refused: eval never
+ * replaces a file it does not own. -1 to go on, else RUNDIR_USAGE or RUNDIR_RUNTIME with
+ * e. */
+int rundir_claim_eval(const char *out, const char *run_dir, Err *e);
 
 #endif

@@ -6,7 +6,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "run.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -23,7 +22,7 @@
 #include "pool.h"
 #include "report.h"
 #include "rng.h"
-#include "sweep.h"
+#include "rundir.h"
 
 int run_fail(const Config *c, int code, const Err *e, const char *context)
 {
@@ -155,13 +154,13 @@ int run_print_summary(FILE *f, const Config *c, const RunPlan *pl, Err *e)
 static int claim_dir(const char *dir, const Config *c, Err *e)
 {
     char path[PARAMS_PATH_MAX + 32];
-    const char *const taken[] = {"epochs.csv", "result.csv"};
+    const char *const taken[] = {RUNDIR_EPOCHS, RUNDIR_RESULT};
     for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, taken[i]);
         if (util_exists(path))
             return 1;
     }
-    snprintf(path, sizeof path, "%s/config.ini", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_CONFIG, dir);
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0)
         return -1;
@@ -213,34 +212,6 @@ static int make_run_dir(const char *run_dir, const Config *c, char *dir, size_t 
     }
     return err_set(e, "output.name: too many runs named '%s' in '%s'", rp->output.name,
                    rp->output.dir), EXIT_USAGE;
-}
-
-/* Write-locks dir/config.ini for as long as *held stays open (the process's life at
- * most), so a second process never writes into a run directory in use. A POSIX record
- * lock: the system releases it when the process dies, even by kill -9, and drops it when
- * the process closes any descriptor of the file, so nothing else opens config.ini while a
- * run holds it. Returns 0 (held, or the file system has no locks), or the exit code with
- * e when another process holds the run. */
-static int lock_run(const char *dir, FILE **held, Err *e)
-{
-    char path[PARAMS_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/config.ini", dir);
-    *held = fopen(path, "r+b");
-    if (!*held)
-        return err_set(e, "cannot open '%s': %s", path, strerror(errno)), EXIT_RUNTIME;
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-    if (fcntl(fileno(*held), F_SETLK, &fl) == 0)
-        return 0;
-    if (errno != EACCES && errno != EAGAIN)
-        return 0; /* no locks here (some network file systems): go on unguarded */
-    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-    char pid[48] = "another process";
-    if (fcntl(fileno(*held), F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
-        snprintf(pid, sizeof pid, "process %ld", (long)who.l_pid);
-    fclose(*held);
-    *held = NULL;
-    return err_set(e, "%s: %s is running this run now; wait for it to end (or stop it) before "
-                   "continuing the run", dir, pid), EXIT_USAGE;
 }
 
 static const char *base_name(const char *path)
@@ -355,11 +326,11 @@ static int continue_run(const RunOpts *o, const Config *c, RunPlan *pl, Parts *p
 {
     const RunParams *rp = &c->run;
     char ckpt[PARAMS_PATH_MAX + 32], rows[PARAMS_PATH_MAX + 32], path[PARAMS_PATH_MAX + 32];
-    int code = lock_run(dir, &p->lock, e);
+    int code = rundir_lock(dir, &p->lock, e);
     if (code != 0)
         return code;
-    snprintf(ckpt, sizeof ckpt, "%s/%s", dir, RUN_CHECKPOINT);
-    snprintf(rows, sizeof rows, "%s/epochs.csv", dir);
+    snprintf(ckpt, sizeof ckpt, "%s/%s", dir, RUNDIR_CHECKPOINT);
+    snprintf(rows, sizeof rows, "%s/" RUNDIR_EPOCHS, dir);
     Sched fresh = pl->sched;
     int rc = train_load_checkpoint(&p->resume, ckpt, config_result_hash(c), &rp->train, &p->td,
                                    &p->m, &p->o, &pl->sched, rows, e);
@@ -375,12 +346,12 @@ static int continue_run(const RunOpts *o, const Config *c, RunPlan *pl, Parts *p
         optim_free(&p->o);
         model_free(&p->m);
         pl->sched = fresh;
-        if (sweep_clear_dir(dir, e) < 0 || build_model(c, p, e) < 0)
+        if (rundir_clear(dir, e) < 0 || build_model(c, p, e) < 0)
             return EXIT_RUNTIME;
         return -1;
     }
     *resumed = true;
-    snprintf(path, sizeof path, "%s/result.csv", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_RESULT, dir);
     if (remove(path) != 0 && errno != ENOENT)
         return err_set(e, "cannot remove '%s': %s", path, strerror(errno)), EXIT_RUNTIME;
     return -1;
@@ -405,7 +376,7 @@ static int write_summary(const char *dir, const Model *m, const RunPlan *pl,
                          const TrainParams *tp, Err *e)
 {
     char path[PARAMS_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/summary.txt", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_SUMMARY, dir);
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0)
         return -1;
@@ -425,11 +396,11 @@ static int write_results(const char *dir, const Config *c, const Parts *p, int t
     ModelOrigin origin = {.epoch = r->weights_epoch, .best = r->restored,
                           .config_hash = config_result_hash(c)};
     util_strlcpy(origin.dataset, params_dataset_names[rp->data.dataset], sizeof origin.dataset);
-    snprintf(path, sizeof path, "%s/model.bin", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_MODEL, dir);
     if (model_save(&p->m, &origin, path, e) < 0 ||
         train_write_confusion(dir, p->confusion, &p->names, e) < 0)
         return -1;
-    snprintf(path, sizeof path, "%s/result.csv", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_RESULT, dir);
     if (train_write_result(path, rp, name, threads, &p->m, r, e) < 0)
         return -1;
     char title[PARAMS_PATH_MAX + 256], hidden[PARAMS_MAX_HIDDEN * 12 + 1] = "";
@@ -458,7 +429,7 @@ int run_train(const RunOpts *o, const Config *c, RunPlan *pl, RunOutcome *out, E
         code = continue_run(o, c, pl, &p, dir, &resumed, e);
     }
     if (code < 0 && !resumed && (code = make_run_dir(o->run_dir, c, dir, sizeof dir, e)) < 0 &&
-        (code = lock_run(dir, &p.lock, e)) == 0)
+        (code = rundir_lock(dir, &p.lock, e)) == 0)
         code = -1;
     if (code >= 0) {
         parts_free(&p);
@@ -466,8 +437,8 @@ int run_train(const RunOpts *o, const Config *c, RunPlan *pl, RunOutcome *out, E
     }
     if (o->on_claimed)
         o->on_claimed();
-    snprintf(ckpt, sizeof ckpt, "%s/%s", dir, RUN_CHECKPOINT);
-    snprintf(rows, sizeof rows, "%s/epochs.csv", dir);
+    snprintf(ckpt, sizeof ckpt, "%s/%s", dir, RUNDIR_CHECKPOINT);
+    snprintf(rows, sizeof rows, "%s/" RUNDIR_EPOCHS, dir);
     if (!resumed && write_summary(dir, &p.m, pl, &rp->train, e) < 0) {
         parts_free(&p);
         return EXIT_RUNTIME;
@@ -542,7 +513,7 @@ int run_dir_config(const char *dir, const ConfigOverride *ov, int n,
     if (util_is_dir(dir) != 1)
         return err_set(e, "%s: not a run directory (expected the directory a run wrote)", dir),
                EXIT_USAGE;
-    snprintf(path, sizeof path, "%s/config.ini", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_CONFIG, dir);
     if (util_file_size(path, NULL) < 0)
         return err_set(e, "%s: not a run directory (it holds no config.ini)", dir), EXIT_USAGE;
     if (config_load_file(c, path, e) < 0)
@@ -591,16 +562,16 @@ int run_resume(const char *dir, const ConfigOverride *ov, int n, bool force, con
     int code = run_dir_config(dir, ov, n, changes_no_result, why, c, e);
     if (code >= 0)
         return code;
-    SweepStatus st = sweep_dir_status(dir);
+    RunStatus st = rundir_status(dir);
     char path[PARAMS_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s", dir, RUN_CHECKPOINT);
-    if (sweep_finished(st))
+    snprintf(path, sizeof path, "%s/%s", dir, RUNDIR_CHECKPOINT);
+    if (rundir_finished(st))
         return err_set(e, "%s: the run is finished (status %s in result.csv); there is nothing "
-                       "to continue", dir, sweep_status_names[st]), EXIT_USAGE;
+                       "to continue", dir, train_status_names[st]), EXIT_USAGE;
     if (util_file_size(path, NULL) < 0)
         return err_set(e, "%s: no %s to continue from (a run writes one when a signal stops "
                        "it, at its end, and every train.checkpoint_every epochs); start the run "
-                       "again instead", dir, RUN_CHECKPOINT), EXIT_USAGE;
+                       "again instead", dir, RUNDIR_CHECKPOINT), EXIT_USAGE;
     RunPlan plan;
     if ((code = run_plan(c, true, force, 0, &plan, e)) >= 0)
         return code;
@@ -622,80 +593,6 @@ static bool names_test_set(const char *key)
     return false;
 }
 
-/* Whether paths a and b name the same directory. */
-static bool same_dir(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
-/* The files eval writes, and their temporaries. */
-static bool eval_file(const char *name)
-{
-    static const char *const files[] = {"eval.csv", "confusion.csv", "per_class.csv"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        size_t n = strlen(files[i]);
-        if (strncmp(name, files[i], n) == 0 &&
-            (name[n] == '\0' || strncmp(name + n, ".tmp.", 5) == 0))
-            return true;
-    }
-    return false;
-}
-
-/* Makes out (eval's output directory) or takes it when it is empty or holds only what an
- * earlier eval of the run in dir wrote (its eval.csv names that run); anything else in it
- * (another run's files, another run's evaluation, a file eval never writes) is refused:
- * eval never replaces a file it does not own. -1 to go on, else the exit code with e. */
-static int claim_eval_dir(const char *out, const char *dir, Err *e)
-{
-    if (util_mkdirs(out, e) < 0)
-        return EXIT_RUNTIME;
-    if (same_dir(out, dir))
-        return err_set(e, "-o %s: the run directory itself; eval never overwrites the run's own "
-                       "confusion.csv (expected another directory, or none for %s/eval)", out,
-                       dir), EXIT_USAGE;
-    char path[PARAMS_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/config.ini", out);
-    if (util_exists(path))
-        return err_set(e, "-o %s: holds a run (config.ini); eval never writes into a run's "
-                       "directory (expected a new or empty directory, or none for %s/eval)", out,
-                       dir), EXIT_USAGE;
-    DIR *d = opendir(out);
-    if (!d)
-        return err_set(e, "cannot read directory '%s': %s", out, strerror(errno)), EXIT_RUNTIME;
-    char foreign[256] = "";
-    bool has_eval = false;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (!eval_file(de->d_name) && !foreign[0])
-            util_strlcpy(foreign, de->d_name, sizeof foreign);
-        has_eval |= strcmp(de->d_name, "eval.csv") == 0;
-    }
-    closedir(d);
-    if (foreign[0])
-        return err_set(e, "-o %s: holds %s, which eval does not write; eval writes only into a "
-                       "new or empty directory, or one an earlier eval of the same run wrote "
-                       "(expected another -o)", out, foreign), EXIT_USAGE;
-    if (!has_eval)
-        return -1; /* empty, or an earlier eval stopped before its eval.csv */
-    snprintf(path, sizeof path, "%s/eval.csv", out);
-    CsvTable t;
-    Err why;
-    if (csv_read(&t, path, 1 << 20, &why) == 0) {
-        int col = csv_column(&t, "run");
-        bool mine = col >= 0 && t.n_rows == 2 && same_dir(csv_cell(&t, 1, col), dir);
-        csv_table_free(&t);
-        if (mine)
-            return -1;
-    }
-    return err_set(e, "-o %s: holds the evaluation of another run (its eval.csv does not name "
-                   "%s); eval never replaces another run's files (expected another -o)", out,
-                   dir), EXIT_USAGE;
-}
-
 /* eval.csv: what was evaluated, and how it did. */
 static int write_eval(const char *dir, const RunParams *rp, const ModelOrigin *origin,
                       const RunEval *res, Err *e)
@@ -703,12 +600,12 @@ static int write_eval(const char *dir, const RunParams *rp, const ModelOrigin *o
     static const char *const cols[] = {"run", "weights", "epoch", "dataset", "path", "records",
                                        "test_loss", "test_acc"};
     char path[PARAMS_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/eval.csv", res->out);
+    snprintf(path, sizeof path, "%s/" RUNDIR_EVAL, res->out);
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0)
         return -1;
     CsvWriter w;
-    csv_attach(&w, af.f, cols, (int)(sizeof cols / sizeof cols[0]));
+    csv_attach_file(&w, &af, cols, (int)(sizeof cols / sizeof cols[0]));
     csv_str(&w, dir);
     csv_str(&w, origin->best ? "best" : "last");
     csv_long(&w, origin->epoch);
@@ -718,8 +615,7 @@ static int write_eval(const char *dir, const RunParams *rp, const ModelOrigin *o
     csv_double(&w, res->loss);
     csv_double(&w, res->acc);
     csv_end_row(&w, NULL);
-    csv_close(&w, NULL);
-    return util_atomic_commit(&af, e);
+    return csv_commit(&w, &af, e);
 }
 
 /* What eval holds; freed by eval_free. */
@@ -756,7 +652,7 @@ static int evaluate(const char *dir, const ConfigOverride *ov, int n, const char
         return code;
     const RunParams *rp = &c->run;
     char path[PARAMS_PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/model.bin", dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_MODEL, dir);
     ModelParams mp;
     ModelOrigin origin;
     int n_in, n_classes;
@@ -800,8 +696,8 @@ static int evaluate(const char *dir, const ConfigOverride *ov, int n, const char
     if (out_dir)
         util_strlcpy(res->out, out_dir, sizeof res->out);
     else
-        snprintf(res->out, sizeof res->out, "%s/eval", dir);
-    if ((code = claim_eval_dir(res->out, dir, e)) >= 0)
+        snprintf(res->out, sizeof res->out, "%s/" RUNDIR_EVAL_DIR, dir);
+    if ((code = rundir_claim_eval(res->out, dir, e)) >= 0)
         return code;
     if (train_write_confusion(res->out, v->confusion, &names, e) < 0 ||
         write_eval(dir, rp, &origin, res, e) < 0)

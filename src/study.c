@@ -11,6 +11,7 @@
 #include "pool.h"
 #include "report.h"
 #include "run.h"
+#include "rundir.h"
 #include "sweep.h"
 
 typedef struct {
@@ -18,7 +19,7 @@ typedef struct {
     char *text;              /* its overrides, "model.hidden=64, train.seed=2" */
     unsigned long long seed;
     long point;
-    SweepStatus status;
+    RunStatus status;
 } Item;
 
 typedef struct {
@@ -97,10 +98,10 @@ static int validate(Study *st)
         it->text = xstrdup(text);
         it->seed = pc.run.train.seed;
         it->point = pt.point;
-        it->status = sweep_dir_status(dir);
-        if (it->status != SWEEP_PENDING) {
+        it->status = rundir_status(dir);
+        if (it->status != RUN_PENDING) {
             char path[sizeof dir + 16], key[512];
-            snprintf(path, sizeof path, "%s/config.ini", dir);
+            snprintf(path, sizeof path, "%s/" RUNDIR_CONFIG, dir);
             Config old;
             config_init(&old);
             if (config_load_file(&old, path, &e) < 0 || config_finish(&old, &e) < 0) {
@@ -155,7 +156,7 @@ static void write_index(const Study *st)
     static const char *const cols[] = {"index", "point", "seed", "overrides", "run_dir",
                                        "status"};
     char path[sizeof st->dir + 16];
-    snprintf(path, sizeof path, "%s/sweep.csv", st->dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP, st->dir);
     Err e;
     AtomicFile af;
     if (util_mkdirs(st->dir, &e) < 0 || util_atomic_open(&af, path, &e) < 0) {
@@ -163,7 +164,7 @@ static void write_index(const Study *st)
         return;
     }
     CsvWriter w;
-    csv_attach(&w, af.f, cols, 6);
+    csv_attach_file(&w, &af, cols, (int)(sizeof cols / sizeof cols[0]));
     size_t skip = strlen(st->dir) + 1;
     for (long i = 0; i < st->n; i++) {
         const Item *it = &st->items[i];
@@ -172,11 +173,10 @@ static void write_index(const Study *st)
         csv_ullong(&w, it->seed);
         csv_str(&w, it->text);
         csv_str(&w, it->dir + skip);
-        csv_str(&w, sweep_status_names[it->status]);
+        csv_str(&w, train_status_names[it->status]);
         csv_end_row(&w, NULL);
     }
-    csv_close(&w, NULL);
-    if (util_atomic_commit(&af, &e) < 0)
+    if (csv_commit(&w, &af, &e) < 0)
         fprintf(stderr, "mlptrain: %s\n", e.msg);
 }
 
@@ -212,10 +212,10 @@ static void job(void *ctx, long k, int slot)
     /* An interrupted or killed run continues from its checkpoint when it has one (run_train
      * starts it again if the checkpoint turns out unusable); any other starts afresh. */
     char ckpt[PARAMS_PATH_MAX * 2 + 32];
-    snprintf(ckpt, sizeof ckpt, "%s/%s", it->dir, RUN_CHECKPOINT);
-    bool resume = (it->status == SWEEP_INTERRUPTED || it->status == SWEEP_INCOMPLETE) &&
+    snprintf(ckpt, sizeof ckpt, "%s/%s", it->dir, RUNDIR_CHECKPOINT);
+    bool resume = (it->status == RUN_INTERRUPTED || it->status == RUN_INCOMPLETE) &&
                   util_file_size(ckpt, NULL) >= 0;
-    if (code < 0 && !resume && sweep_clear_dir(it->dir, &e) < 0)
+    if (code < 0 && !resume && rundir_clear(it->dir, &e) < 0)
         code = run_fail(&pc, EXIT_RUNTIME, &e, context);
     if (code < 0) {
         snprintf(prefix, sizeof prefix, "[run %ld] ", i);
@@ -230,8 +230,8 @@ static void job(void *ctx, long k, int slot)
     }
     config_free(&pc);
     mtx_lock(&st->mu);
-    it->status = code == EXIT_OK ? sweep_dir_status(it->dir)
-                 : code > 128 ? SWEEP_INTERRUPTED : SWEEP_FAILED;
+    it->status = code == EXIT_OK ? rundir_status(it->dir)
+                 : code > 128 ? RUN_INTERRUPTED : RUN_FAILED;
     if (code > st->code)
         st->code = code;
     if (code != EXIT_OK && code <= 128)
@@ -264,10 +264,10 @@ static int sweep_dir(const StudyOpts *o, const Config *base, char *dir, size_t n
 static int status_command(Study *st)
 {
     long *idx = xmalloc((size_t)st->n * sizeof *idx), k = 0;
-    long count[SWEEP_STATUS_COUNT] = {0};
+    long count[RUN_STATUS_COUNT] = {0};
     for (long i = 0; i < st->n; i++) {
         count[st->items[i].status]++;
-        if (!sweep_finished(st->items[i].status))
+        if (!rundir_finished(st->items[i].status))
             idx[k++] = i;
     }
     size_t size = (size_t)k * 24 + 2;
@@ -276,9 +276,9 @@ static int status_command(Study *st)
     printf("%s\n", list);
     if (!st->opt->quiet)
         fprintf(stderr, "mlptrain: %s: %ld runs: %ld ok, %ld diverged, %ld unfinished (%ld pending, "
-            "%ld incomplete, %ld interrupted)\n", st->dir, st->n, count[SWEEP_OK],
-            count[SWEEP_DIVERGED], k, count[SWEEP_PENDING], count[SWEEP_INCOMPLETE],
-            count[SWEEP_INTERRUPTED]);
+            "%ld incomplete, %ld interrupted)\n", st->dir, st->n, count[RUN_OK],
+            count[RUN_DIVERGED], k, count[RUN_PENDING], count[RUN_INCOMPLETE],
+            count[RUN_INTERRUPTED]);
     write_index(st);
     free(list);
     free(idx);
@@ -294,10 +294,10 @@ static int index_command(Study *st, long index)
         return EXIT_USAGE;
     }
     Item *it = &st->items[index];
-    if (sweep_finished(it->status)) {
+    if (rundir_finished(it->status)) {
         if (!st->opt->quiet)
             fprintf(stderr, "mlptrain: run %ld is finished (%s): %s\n", index,
-                    sweep_status_names[it->status], it->dir);
+                    train_status_names[it->status], it->dir);
         return EXIT_OK;
     }
     st->pending[0] = index;
@@ -352,7 +352,7 @@ static int run_all(Study *st)
     const StudyOpts *o = st->opt;
     Err e;
     for (long i = 0; i < st->n; i++)
-        if (!sweep_finished(st->items[i].status))
+        if (!rundir_finished(st->items[i].status))
             st->pending[st->n_pending++] = i;
     if (util_mkdirs(st->dir, &e) < 0) {
         fprintf(stderr, "mlptrain: %s\n", e.msg);

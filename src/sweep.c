@@ -1,85 +1,12 @@
-/* sweep.c - see sweep.h. Listing a directory (readdir) is POSIX: ISO C has no way to. */
-#define _POSIX_C_SOURCE 200809L
+/* sweep.c - see sweep.h. */
 #include "sweep.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
 
-#include "csv.h"
-#include "rundir.h"
-
-/* The largest result.csv read: a header and one row; anything far larger is not one. */
-#define RESULT_MAX_BYTES (1L << 20)
-
-/* The status result.csv at path holds in its "status" column (found by its name in the
- * header, wherever it stands), or RUN_INCOMPLETE when the file is missing or unreadable,
- * has no such column or row, or names no status a result may hold. */
-static RunStatus result_status(const char *path)
-{
-    CsvTable t;
-    Err e;
-    if (csv_read(&t, path, RESULT_MAX_BYTES, &e) < 0)
-        return RUN_INCOMPLETE;
-    int col = csv_column(&t, train_result_columns[RESULT_COL_STATUS]);
-    const char *text = col < 0 ? NULL : csv_cell(&t, 1, col);
-    int s = text ? train_result_status(text) : -1;
-    csv_table_free(&t);
-    return s < 0 ? RUN_INCOMPLETE : (RunStatus)s;
-}
-
-RunStatus sweep_dir_status(const char *dir)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/" RUNDIR_CONFIG, dir);
-    if (util_file_size(path, NULL) < 0)
-        return RUN_PENDING;
-    snprintf(path, sizeof path, "%s/" RUNDIR_RESULT, dir);
-    return result_status(path);
-}
-
-int sweep_finished(RunStatus s)
-{
-    return s == RUN_OK || s == RUN_DIVERGED;
-}
-
-/* The files of a run, and "NAME.tmp.PID" temporaries of them. */
-static int run_file(const char *name)
-{
-    static const char *const files[] = {RUNDIR_RUN_FILES};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        size_t n = strlen(files[i]);
-        if (strncmp(name, files[i], n) == 0 &&
-            (name[n] == '\0' ||
-             strncmp(name + n, UTIL_ATOMIC_TMP, sizeof UTIL_ATOMIC_TMP - 1) == 0))
-            return 1;
-    }
-    return 0;
-}
-
-int sweep_clear_dir(const char *dir, Err *e)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : err_set(e, "cannot read directory '%s': %s", dir,
-                                             strerror(errno));
-    int rc = 0;
-    struct dirent *de;
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (!run_file(de->d_name))
-            continue;
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (remove(path) != 0 && errno != ENOENT)
-            rc = err_set(e, "cannot remove '%s': %s", path, strerror(errno));
-    }
-    closedir(d);
-    return rc;
-}
 
 int sweep_array_syntax(const long *idx, long n, char *buf, size_t size)
 {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "rundir.h"
 #include "sweep.h"
 #include "test.h"
 
@@ -237,30 +238,30 @@ static void test_dir_status(void)
     CHECK(mkdtemp(dir) != NULL);
     char run[600];
     snprintf(run, sizeof run, "%s/run", dir);
-    CHECK(sweep_dir_status(run) == RUN_PENDING);
+    CHECK(rundir_status(run) == RUN_PENDING);
     mkdir(run, 0777);
-    CHECK(sweep_dir_status(run) == RUN_PENDING);
+    CHECK(rundir_status(run) == RUN_PENDING);
     put(run, "config.ini", "[train]\n");
-    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    CHECK(rundir_status(run) == RUN_INCOMPLETE);
     put(run, "result.csv", "name,status\r\n");
-    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    CHECK(rundir_status(run) == RUN_INCOMPLETE);
     put(run, "result.csv", "name,status\r\nrun,diverged\r\n");
-    CHECK(sweep_dir_status(run) == RUN_DIVERGED);
+    CHECK(rundir_status(run) == RUN_DIVERGED);
     put(run, "result.csv", "name,status\r\nrun,interrupted\r\n");
-    CHECK(sweep_dir_status(run) == RUN_INTERRUPTED);
-    CHECK(!sweep_finished(RUN_INTERRUPTED) && sweep_finished(RUN_DIVERGED));
+    CHECK(rundir_status(run) == RUN_INTERRUPTED);
+    CHECK(!rundir_finished(RUN_INTERRUPTED) && rundir_finished(RUN_DIVERGED));
     put(run, "result.csv", "name,status\r\nrun,ok\r\n");
-    CHECK(sweep_dir_status(run) == RUN_OK);
+    CHECK(rundir_status(run) == RUN_OK);
     put(run, "epochs.csv.tmp.123", "x");
     put(run, "notes.txt", "mine");
     Err e = {0};
-    CHECK(sweep_clear_dir(run, &e) == 0);
+    CHECK(rundir_clear(run, &e) == 0);
     char path[700];
     snprintf(path, sizeof path, "%s/notes.txt", run);
     CHECK(access(path, F_OK) == 0); /* not a run's file: kept */
     snprintf(path, sizeof path, "%s/epochs.csv.tmp.123", run);
     CHECK(access(path, F_OK) != 0);
-    CHECK(sweep_dir_status(run) == RUN_PENDING);
+    CHECK(rundir_status(run) == RUN_PENDING);
     snprintf(path, sizeof path, "%s/notes.txt", run);
     remove(path);
     rmdir(run);
@@ -275,21 +276,21 @@ static void test_status_column(void)
     CHECK(mkdtemp(run) != NULL);
     put(run, "config.ini", "[train]\n");
     put(run, "result.csv", "name,status,later\r\nrun,diverged,1\r\n");
-    CHECK(sweep_dir_status(run) == RUN_DIVERGED);
+    CHECK(rundir_status(run) == RUN_DIVERGED);
     put(run, "result.csv", "status,name\r\n\"ok\",\"a,b\"\r\n");
-    CHECK(sweep_dir_status(run) == RUN_OK);
+    CHECK(rundir_status(run) == RUN_OK);
     /* No status column, no status in it, a ragged row, a status result.csv never holds:
      * not finished. */
     put(run, "result.csv", "name,state\r\nrun,ok\r\n");
-    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    CHECK(rundir_status(run) == RUN_INCOMPLETE);
     put(run, "result.csv", "name,status\r\nrun,\r\n");
-    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    CHECK(rundir_status(run) == RUN_INCOMPLETE);
     put(run, "result.csv", "name,status\r\nrun,ok,1\r\n");
-    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    CHECK(rundir_status(run) == RUN_INCOMPLETE);
     put(run, "result.csv", "name,status\r\nrun,pending\r\n");
-    CHECK(sweep_dir_status(run) == RUN_INCOMPLETE);
+    CHECK(rundir_status(run) == RUN_INCOMPLETE);
     Err e = {0};
-    CHECK(sweep_clear_dir(run, &e) == 0);
+    CHECK(rundir_clear(run, &e) == 0);
     CHECK(rmdir(run) == 0);
 }
 
