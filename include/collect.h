@@ -8,7 +8,7 @@
  * Files written (RFC 4180 via the CSV writer, CRLF, numbers as %.9g, each whole or absent):
  *
  *   summary.csv, one row per run:
- *     the 24 result.csv columns (train_result_columns), copied as the run wrote them;
+ *     the 24 result.csv columns (result_columns), copied as the run wrote them;
  *     one column per swept key, header "section.key", the run's config.ini text;
  *     run_dir: the run's directory relative to the output directory when it lies under it
  *       ("." when it is the output directory), else the path as given or found.
@@ -30,7 +30,7 @@
 
 #include <stdio.h>
 
-#include "train.h"
+#include "result.h"
 #include "util.h"
 
 /* The aggregated metrics, in the order summary_by_point.csv has them. */
@@ -38,7 +38,7 @@ typedef enum {
     COLLECT_TEST_ACC, COLLECT_TEST_LOSS, COLLECT_BEST_VAL_ACC, COLLECT_TRAIN_SECONDS,
     COLLECT_N_METRICS
 } CollectMetric;
-/* The result.csv column of each metric, which also names it (train_result_columns). */
+/* The result.csv column of each metric, which also names it (result_columns). */
 extern const ResultColumn collect_metric_columns[];
 
 typedef struct {
@@ -60,7 +60,7 @@ typedef struct {
     char *dir;           /* the run directory as given or found (DIR or DIR/NAME): open
                           * dir/epochs.csv with it from the caller's working directory */
     int point;           /* index into CollectResult.points */
-    RunStatus status;    /* one result.csv may hold (train_status_in_result) */
+    RunStatus status;    /* one result.csv may hold (result_status_in_file) */
     char *seed;          /* the seed key's config.ini text, "" when absent */
     double seed_value;   /* the seed as a number, NaN when it is not one */
     double metric[COLLECT_N_METRICS]; /* NaN when the cell is empty (or says nan) */

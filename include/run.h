@@ -74,7 +74,7 @@ typedef struct {
 
 /* What a run gave. */
 typedef struct {
-    TrainResult result;
+    RunResult result;
     char dir[PARAMS_PATH_MAX + 16]; /* its directory */
 } RunOutcome;
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "train.h"
+#include "result.h"
 #include "util.h"
 
 /* ---- a run's directory ---- */

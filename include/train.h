@@ -14,50 +14,13 @@
 #include "model.h"
 #include "optim.h"
 #include "params.h"
+#include "result.h"
 #include "sched.h"
 #include "util.h"
 
 /* Rng streams derived from train.seed, one per use, so that e.g. adding dropout does not
  * change the initial weights. */
 enum { RNG_STREAM_INIT = 1, RNG_STREAM_SPLIT = 2, RNG_STREAM_SHUFFLE = 3, RNG_STREAM_DROPOUT = 4 };
-
-/* A run's status. The first three are the ends a run reaches, the ones result.csv holds;
- * the others are what a sweep knows of a run that has no result (yet). */
-typedef enum {
-    RUN_OK,             /* trained to its end */
-    RUN_DIVERGED,       /* the loss stopped being finite */
-    RUN_INTERRUPTED,    /* stopped by a signal; it can be continued from its checkpoint */
-    RUN_PENDING,        /* no run there yet (no directory, or no config.ini) */
-    RUN_INCOMPLETE,     /* config.ini but no result.csv with a status: killed, failed or
-                         * still running */
-    RUN_FAILED,         /* the run ended in an error (known to the process that ran it) */
-    RUN_STATUS_COUNT
-} RunStatus;
-/* "ok", "diverged", "interrupted", "pending", "incomplete", "failed", then NULL. */
-extern const char *const train_status_names[];
-
-/* Whether result.csv may hold status s (ok, diverged or interrupted). */
-static inline bool train_status_in_result(RunStatus s)
-{
-    return s <= RUN_INTERRUPTED;
-}
-
-/* The status a result.csv status cell names, or -1 when text names none of those it may
- * hold. */
-int train_result_status(const char *text);
-
-typedef struct {
-    RunStatus status;
-    long epochs;             /* epochs started (the last may be partial) */
-    long iterations;         /* optimizer steps taken */
-    double test_loss, test_acc;  /* of the weights model.bin holds (best or last) */
-    double best_val_acc;     /* NaN without a validation split */
-    double train_seconds;    /* time in training steps, evaluation excluded */
-    long best_epoch;         /* best epoch by train.early_stop_metric; 0 without validation */
-    long stopped_epoch;      /* the epoch early stopping ended the run at; 0 = it did not */
-    long weights_epoch;      /* the epoch whose weights the model holds at the end */
-    bool restored;           /* restore_best put the best epoch's weights back */
-} TrainResult;
 
 typedef struct {
     const Dataset *train;    /* records indexed by split */
@@ -215,7 +178,7 @@ int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int 
  * Steps use all of the model's pool threads, or fewer while timing steps shows them
  * clearly faster (io->threads, TrainThreads). The results are the same either way. */
 int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sched *s,
-              const TrainIO *io, TrainResult *r, Err *e);
+              const TrainIO *io, RunResult *r, Err *e);
 
 /* A batch from records idx[0..n) of d: x (n rows of d->dim) normalized by nz, y the labels;
  * the rows are split over pool. */
@@ -243,57 +206,6 @@ int train_load_checkpoint(TrainState *st, const char *path, uint64_t config_hash
  * confusion (n_classes x n_classes, zeroed here) receives the counts when not NULL. */
 void train_evaluate(Model *m, const Dataset *d, const Normalizer *nz, int batch,
                     float label_smoothing, long *confusion, double *loss, double *acc);
-
-/* result.csv's columns, in file order: X(id, name) for each. From this one list come the
- * ResultColumn enum, the header (train_result_columns) and, through a switch over
- * ResultColumn, the values train_write_result writes. */
-#define TRAIN_RESULT_COLUMN_LIST(X)                                            \
-    X(RESULT_COL_NAME, "name")                                                 \
-    X(RESULT_COL_DATASET, "dataset")                                           \
-    X(RESULT_COL_HIDDEN, "hidden")                                             \
-    X(RESULT_COL_ACTIVATION, "activation")                                     \
-    X(RESULT_COL_BATCHNORM, "batchnorm")                                       \
-    X(RESULT_COL_DROPOUT, "dropout")                                           \
-    X(RESULT_COL_OPTIMIZER, "optimizer")                                       \
-    X(RESULT_COL_LR, "lr")                                                     \
-    X(RESULT_COL_BATCH_SIZE, "batch_size")                                     \
-    X(RESULT_COL_EPOCHS, "epochs")                                             \
-    X(RESULT_COL_SCHEDULE, "schedule")                                         \
-    X(RESULT_COL_SEED, "seed")                                                 \
-    X(RESULT_COL_PARAMS, "params")                                             \
-    X(RESULT_COL_TEST_ACC, "test_acc")                                         \
-    X(RESULT_COL_TEST_LOSS, "test_loss")                                       \
-    X(RESULT_COL_BEST_VAL_ACC, "best_val_acc")                                 \
-    X(RESULT_COL_BEST_EPOCH, "best_epoch")                                     \
-    X(RESULT_COL_STOPPED_EPOCH, "stopped_epoch")                               \
-    X(RESULT_COL_TRAIN_SECONDS, "train_seconds")                               \
-    X(RESULT_COL_SECONDS_PER_100_ITERATIONS, "seconds_per_100_iterations")     \
-    X(RESULT_COL_PEAK_RSS_BYTES, "peak_rss_bytes")                             \
-    X(RESULT_COL_MODEL_BYTES, "model_bytes")                                   \
-    X(RESULT_COL_THREADS, "threads")                                           \
-    X(RESULT_COL_STATUS, "status")
-
-typedef enum {
-#define TRAIN_RESULT_COLUMN_ID(id, name) id,
-    TRAIN_RESULT_COLUMN_LIST(TRAIN_RESULT_COLUMN_ID)
-#undef TRAIN_RESULT_COLUMN_ID
-} ResultColumn;
-
-/* The number of columns: outside ResultColumn, so a switch over the columns needs no case
- * for it. */
-enum {
-#define TRAIN_RESULT_COLUMN_ONE(id, name) +1
-    RESULT_COL_COUNT = 0 TRAIN_RESULT_COLUMN_LIST(TRAIN_RESULT_COLUMN_ONE)
-#undef TRAIN_RESULT_COLUMN_ONE
-};
-
-/* The result.csv header, indexed by ResultColumn. */
-extern const char *const train_result_columns[RESULT_COL_COUNT];
-
-/* Writes result.csv (header + one row) for the run whole or not at all (a temporary file
- * renamed over path). name is the run's directory name, threads the thread count used. */
-int train_write_result(const char *path, const RunParams *rp, const char *name, int threads,
-                       const Model *m, const TrainResult *r, Err *e);
 
 /* dir/confusion.csv and dir/per_class.csv for the cn->n classes. confusion.csv: a header
  * "class" then one column per predicted class (its name), and a row per true class: its

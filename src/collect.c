@@ -15,7 +15,7 @@
 #include "csv.h"
 #include "ini.h"
 #include "rundir.h"
-#include "train.h"
+#include "result.h"
 
 const ResultColumn collect_metric_columns[] = {RESULT_COL_TEST_ACC, RESULT_COL_TEST_LOSS,
                                                RESULT_COL_BEST_VAL_ACC,
@@ -440,10 +440,10 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
         goto done;
     }
     for (int c = 0; c < t.n_cols && c < RESULT_COL_COUNT; c++) {
-        if (strcmp(csv_cell(&t, 0, c), train_result_columns[c]) != 0) {
+        if (strcmp(csv_cell(&t, 0, c), result_columns[c]) != 0) {
             err_set(e, "%s:%d: wrong header: column %d is '%.60s' (expected '%s', as mlptrain "
                     "writes " RUNDIR_RESULT ")", path, t.line[0], c + 1, csv_cell(&t, 0, c),
-                    train_result_columns[c]);
+                    result_columns[c]);
             goto done;
         }
     }
@@ -462,7 +462,7 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
     }
     int line = t.line[1];
     const char *status = csv_cell(&t, 1, RESULT_COL_STATUS);
-    int s = train_result_status(status);
+    int s = result_status_parse(status);
     if (s < 0) {
         err_set(e, "%s:%d: status: '%.60s' is not a run status (expected ok, diverged or "
                 "interrupted)", path, line, status);
@@ -474,7 +474,7 @@ static int read_result(const char *dir, CollectRun *run, Err *e)
         const char *text = csv_cell(&t, 1, col);
         if (parse_metric(text, &run->metric[m]) < 0) {
             err_set(e, "%s:%d: %s: '%.60s' is not a number (expected a number, nan, inf or "
-                    "an empty cell)", path, line, train_result_columns[col], text);
+                    "an empty cell)", path, line, result_columns[col], text);
             goto done;
         }
     }
@@ -835,7 +835,7 @@ static int write_summary(const CollectResult *r, const char *path, const char *o
     int n_cols = RESULT_COL_COUNT + r->n_keys + 1;
     const char **header = xmalloc((size_t)n_cols * sizeof *header);
     for (int c = 0; c < RESULT_COL_COUNT; c++)
-        header[c] = train_result_columns[c];
+        header[c] = result_columns[c];
     for (int k = 0; k < r->n_keys; k++)
         header[RESULT_COL_COUNT + k] = r->keys[k].name;
     header[n_cols - 1] = "run_dir";
@@ -877,7 +877,7 @@ static int write_by_point(const CollectResult *r, const char *path, Err *e)
     for (int m = 0; m < COLLECT_N_METRICS; m++)
         for (int s = 0; s < N_STATS; s++) {
             owned[m * N_STATS + s] =
-                strf("%s_%s", train_result_columns[collect_metric_columns[m]], stats[s]);
+                strf("%s_%s", result_columns[collect_metric_columns[m]], stats[s]);
             header[c++] = owned[m * N_STATS + s];
         }
     AtomicFile af;

@@ -388,7 +388,7 @@ static int write_summary(const char *dir, const Model *m, const RunPlan *pl,
 /* The files of a finished (or interrupted) run: the model and its confusion matrix before
  * result.csv, so a run whose result.csv says it finished has every file; then the plot. */
 static int write_results(const char *dir, const Config *c, const Parts *p, int threads,
-                         const TrainResult *r, Err *e)
+                         const RunResult *r, Err *e)
 {
     const RunParams *rp = &c->run;
     char path[PARAMS_PATH_MAX + 32];
@@ -401,7 +401,8 @@ static int write_results(const char *dir, const Config *c, const Parts *p, int t
         train_write_confusion(dir, p->confusion, &p->names, e) < 0)
         return -1;
     snprintf(path, sizeof path, "%s/" RUNDIR_RESULT, dir);
-    if (train_write_result(path, rp, name, threads, &p->m, r, e) < 0)
+    if (result_write(path, rp, name, threads, p->m.n_params,
+                     (p->m.n_params + p->m.n_buffers) * sizeof(float), r, e) < 0)
         return -1;
     char title[PARAMS_PATH_MAX + 256], hidden[PARAMS_MAX_HIDDEN * 12 + 1] = "";
     size_t len = 0;
@@ -411,7 +412,7 @@ static int write_results(const char *dir, const Config *c, const Parts *p, int t
     snprintf(title, sizeof title, "%s: %s, hidden %s, %s lr=%g, %s schedule (%s)", name,
              params_dataset_names[rp->data.dataset], rp->model.n_hidden ? hidden : "none",
              params_optim_names[rp->optim.optimizer], rp->optim.lr,
-             params_sched_names[rp->sched.type], train_status_names[r->status]);
+             params_sched_names[rp->sched.type], result_status_names[r->status]);
     return report_run_curves(dir, title, e);
 }
 
@@ -465,7 +466,7 @@ int run_train(const RunOpts *o, const Config *c, RunPlan *pl, RunOutcome *out, E
                   .progress_ctx = (void *)o, .checkpoint = ckpt,
                   .config_hash = config_result_hash(c), .resume = resumed ? &p.resume : NULL,
                   .confusion = p.confusion, .on_step = o->on_step, .step_ctx = o->step_ctx};
-    TrainResult r;
+    RunResult r;
     int trc = train_run(&rp->train, &p.td, &p.m, &p.o, &pl->sched, &io, &r, e);
     progress_slot(o->progress, o->progress_slot, "");
     if (trc < 0 || write_results(dir, c, &p, threads, &r, e) < 0) {
@@ -484,7 +485,7 @@ int run_train(const RunOpts *o, const Config *c, RunPlan *pl, RunOutcome *out, E
             snprintf(stop + strlen(stop), sizeof stop - strlen(stop), ", best epoch %ld's weights",
                      r.best_epoch);
         fprintf(log, "%smlptrain: %s: test acc %.4f loss %.4f%s, %.2fs training -> %s\n", prefix,
-                train_status_names[r.status], r.test_acc, r.test_loss, stop, r.train_seconds, dir);
+                result_status_names[r.status], r.test_acc, r.test_loss, stop, r.train_seconds, dir);
         if (r.status == RUN_INTERRUPTED)
             fprintf(log, "%smlptrain: continue it with: mlptrain --resume %s\n", prefix, dir);
     }
@@ -567,7 +568,7 @@ int run_resume(const char *dir, const ConfigOverride *ov, int n, bool force, con
     snprintf(path, sizeof path, "%s/%s", dir, RUNDIR_CHECKPOINT);
     if (rundir_finished(st))
         return err_set(e, "%s: the run is finished (status %s in result.csv); there is nothing "
-                       "to continue", dir, train_status_names[st]), EXIT_USAGE;
+                       "to continue", dir, result_status_names[st]), EXIT_USAGE;
     if (util_file_size(path, NULL) < 0)
         return err_set(e, "%s: no %s to continue from (a run writes one when a signal stops "
                        "it, at its end, and every train.checkpoint_every epochs); start the run "

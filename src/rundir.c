@@ -26,9 +26,9 @@ static RunStatus result_status(const char *path)
     Err e;
     if (csv_read(&t, path, RESULT_MAX_BYTES, &e) < 0)
         return RUN_INCOMPLETE;
-    int col = csv_column(&t, train_result_columns[RESULT_COL_STATUS]);
+    int col = csv_column(&t, result_columns[RESULT_COL_STATUS]);
     const char *text = col < 0 ? NULL : csv_cell(&t, 1, col);
-    int s = text ? train_result_status(text) : -1;
+    int s = text ? result_status_parse(text) : -1;
     csv_table_free(&t);
     return s < 0 ? RUN_INCOMPLETE : (RunStatus)s;
 }

@@ -173,7 +173,7 @@ static void write_index(const Study *st)
         csv_ullong(&w, it->seed);
         csv_str(&w, it->text);
         csv_str(&w, it->dir + skip);
-        csv_str(&w, train_status_names[it->status]);
+        csv_str(&w, result_status_names[it->status]);
         csv_end_row(&w, NULL);
     }
     if (csv_commit(&w, &af, &e) < 0)
@@ -297,7 +297,7 @@ static int index_command(Study *st, long index)
     if (rundir_finished(it->status)) {
         if (!st->opt->quiet)
             fprintf(stderr, "mlptrain: run %ld is finished (%s): %s\n", index,
-                    train_status_names[it->status], it->dir);
+                    result_status_names[it->status], it->dir);
         return EXIT_OK;
     }
     st->pending[0] = index;

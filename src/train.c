@@ -19,19 +19,6 @@
 #include "layers.h"
 #include "rundir.h"
 
-const char *const train_status_names[] = {"ok", "diverged", "interrupted", "pending",
-                                          "incomplete", "failed", NULL};
-_Static_assert(sizeof train_status_names / sizeof train_status_names[0] == RUN_STATUS_COUNT + 1,
-               "one name per RunStatus");
-
-int train_result_status(const char *text)
-{
-    for (int s = 0; s < RUN_STATUS_COUNT; s++)
-        if (train_status_in_result((RunStatus)s) && strcmp(text, train_status_names[s]) == 0)
-            return s;
-    return -1;
-}
-
 static const char *const epoch_columns[] = {
     "epoch", "iteration", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
     "test_loss", "test_acc", "epoch_seconds", "elapsed_seconds"};
@@ -265,7 +252,7 @@ typedef struct {
     long last_val_iter;
     double last_val_acc;     /* of the last row, for progress */
     const char *prefix;
-    TrainResult *r;
+    RunResult *r;
 } Loop;
 
 /* Reports progress when due (every 0.2 s) or when forced. */
@@ -796,7 +783,7 @@ void train_threads_after(TrainThreads *c, double now)
 }
 
 int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sched *s,
-              const TrainIO *io, TrainResult *r, Err *e)
+              const TrainIO *io, RunResult *r, Err *e)
 {
     memset(r, 0, sizeof *r);
     r->status = RUN_OK;
@@ -972,118 +959,6 @@ done:
     return rc;
 }
 
-const char *const train_result_columns[RESULT_COL_COUNT] = {
-#define TRAIN_RESULT_COLUMN_NAME(id, name) [id] = name,
-    TRAIN_RESULT_COLUMN_LIST(TRAIN_RESULT_COLUMN_NAME)
-#undef TRAIN_RESULT_COLUMN_NAME
-};
-
-int train_write_result(const char *path, const RunParams *rp, const char *name, int threads,
-                       const Model *m, const TrainResult *r, Err *e)
-{
-    AtomicFile af;
-    if (util_atomic_open(&af, path, e) < 0)
-        return -1;
-    CsvWriter c;
-    csv_attach_file(&c, &af, train_result_columns, RESULT_COL_COUNT);
-    char hidden[PARAMS_MAX_HIDDEN * 12 + 1] = "";
-    size_t len = 0;
-    for (int i = 0; i < rp->model.n_hidden; i++)
-        len += (size_t)snprintf(hidden + len, sizeof hidden - len, "%s%d", i ? "-" : "",
-                                rp->model.hidden[i]);
-    /* One value per column, each written beside its column's name: no default, so a
-     * column without a value is a -Wswitch warning, not a shifted row. */
-    for (int col = 0; col < RESULT_COL_COUNT; col++) {
-        switch ((ResultColumn)col) {
-        case RESULT_COL_NAME:
-            csv_str(&c, name);
-            break;
-        case RESULT_COL_DATASET:
-            csv_str(&c, params_dataset_names[rp->data.dataset]);
-            break;
-        case RESULT_COL_HIDDEN:
-            csv_str(&c, hidden);
-            break;
-        case RESULT_COL_ACTIVATION:
-            csv_str(&c, params_activation_names[rp->model.activation]);
-            break;
-        case RESULT_COL_BATCHNORM:
-            csv_str(&c, rp->model.batchnorm ? "true" : "false");
-            break;
-        case RESULT_COL_DROPOUT:
-            csv_double(&c, rp->model.dropout);
-            break;
-        case RESULT_COL_OPTIMIZER:
-            csv_str(&c, params_optim_names[rp->optim.optimizer]);
-            break;
-        case RESULT_COL_LR:
-            csv_double(&c, rp->optim.lr);
-            break;
-        case RESULT_COL_BATCH_SIZE:
-            csv_long(&c, rp->train.batch_size);
-            break;
-        case RESULT_COL_EPOCHS:
-            csv_long(&c, r->epochs);
-            break;
-        case RESULT_COL_SCHEDULE:
-            csv_str(&c, params_sched_names[rp->sched.type]);
-            break;
-        case RESULT_COL_SEED:
-            csv_ullong(&c, rp->train.seed);
-            break;
-        case RESULT_COL_PARAMS:
-            csv_long(&c, (long long)m->n_params);
-            break;
-        case RESULT_COL_TEST_ACC:
-            csv_double(&c, r->test_acc);
-            break;
-        case RESULT_COL_TEST_LOSS:
-            csv_double(&c, r->test_loss);
-            break;
-        case RESULT_COL_BEST_VAL_ACC:
-            csv_double_or_empty(&c, r->best_val_acc, !isnan(r->best_val_acc));
-            break;
-        case RESULT_COL_BEST_EPOCH:
-            if (r->best_epoch > 0)
-                csv_long(&c, r->best_epoch);
-            else
-                csv_empty(&c);
-            break;
-        case RESULT_COL_STOPPED_EPOCH:
-            if (r->stopped_epoch > 0)
-                csv_long(&c, r->stopped_epoch);
-            else
-                csv_empty(&c);
-            break;
-        case RESULT_COL_TRAIN_SECONDS:
-            csv_double(&c, r->train_seconds);
-            break;
-        case RESULT_COL_SECONDS_PER_100_ITERATIONS:
-            csv_double_or_empty(&c, r->train_seconds * 100.0 / (double)r->iterations,
-                                r->iterations > 0);
-            break;
-        case RESULT_COL_PEAK_RSS_BYTES: {
-            long long rss = util_peak_rss_bytes();
-            if (rss >= 0)
-                csv_long(&c, rss);
-            else
-                csv_empty(&c);
-            break;
-        }
-        case RESULT_COL_MODEL_BYTES:
-            csv_long(&c, (long long)((m->n_params + m->n_buffers) * sizeof(float)));
-            break;
-        case RESULT_COL_THREADS:
-            csv_long(&c, threads);
-            break;
-        case RESULT_COL_STATUS:
-            csv_str(&c, train_status_names[r->status]);
-            break;
-        }
-    }
-    csv_end_row(&c, NULL);
-    return csv_commit(&c, &af, e);
-}
 
 int train_write_confusion(const char *dir, const long *confusion, const ClassNames *cn, Err *e)
 {

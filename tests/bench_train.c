@@ -192,7 +192,7 @@ static double train_steps(Setup *s, long iters, double seconds, long *done)
         io.step_ctx = &timer;
         io.stop = &timer.stop;
     }
-    TrainResult r;
+    RunResult r;
     if (train_run(&tp, &td, &s->m, &s->o, &sc, &io, &r, &e) < 0)
         die("train", &e);
     *done = r.iterations;

@@ -2,7 +2,7 @@
  * both summary files against golden text (the statistics computed independently), return
  * codes, the message for every kind of bad run, order independent of creation and argument
  * order, two swept keys (levels, mixed numeric and text values, a missing combination),
- * and files from the real writers (config_print, train_write_result). */
+ * and files from the real writers (config_print, result_write). */
 #define _XOPEN_SOURCE 700 /* mkdir, getpid, nftw for scratch files only */
 
 #include <ftw.h>
@@ -689,7 +689,7 @@ static void test_two_keys(void)
     collect_free(&r);
 }
 
-/* Files from the real writers (config_print, train_write_result) are collected, and of
+/* Files from the real writers (config_print, result_write) are collected, and of
  * their ~70 keys only the one that differs is swept. */
 static void test_real_writers(void)
 {
@@ -716,10 +716,11 @@ static void test_real_writers(void)
         }
         Model m = {0};
         m.n_params = 1000;
-        TrainResult tr = {.status = RUN_OK, .epochs = 2, .iterations = 58, .test_loss = 0.4,
+        RunResult tr = {.status = RUN_OK, .epochs = 2, .iterations = 58, .test_loss = 0.4,
                           .test_acc = 0.875, .best_val_acc = NAN, .train_seconds = 1.5};
         snprintf(path, sizeof path, "%s/run%d/result.csv", dir, i);
-        CHECK(train_write_result(path, &c.run, "run", i + 1, &m, &tr, &e) == 0);
+        CHECK(result_write(path, &c.run, "run", i + 1, m.n_params,
+                           (m.n_params + m.n_buffers) * sizeof(float), &tr, &e) == 0);
         config_free(&c);
     }
     const char *dirs[] = {dir};

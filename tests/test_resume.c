@@ -42,7 +42,7 @@ static void on_step(void *ctx, long iteration)
 
 /* What a finished part leaves to compare besides its files. */
 typedef struct {
-    TrainResult r;
+    RunResult r;
 } Outcome;
 
 static void path_in(char *buf, size_t n, const char *dir, const char *file)

@@ -115,7 +115,7 @@ static void test_learns_and_writes_rows(void)
     setup(&f, 0.1, 8, 0.2);
     const char *path = tmp_csv();
     TrainIO io = {.epochs_csv = path};
-    TrainResult r;
+    RunResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
     CHECK(r.status == RUN_OK);
@@ -135,7 +135,7 @@ static void test_eval_every(void)
     f.tp.eval_every = 4; /* 36 iterations: rows at 4, 8, ..., 32, and the last at 36 */
     const char *path = tmp_csv();
     TrainIO io = {.epochs_csv = path};
-    TrainResult r;
+    RunResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
     CHECK(count_lines(path) == 1 + 8 + 1);
@@ -150,7 +150,7 @@ static void test_diverges(void)
     setup(&f, 1e20, 5, 0.0);
     const char *path = tmp_csv();
     TrainIO io = {.epochs_csv = path};
-    TrainResult r;
+    RunResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
     CHECK(r.status == RUN_DIVERGED);
@@ -166,7 +166,7 @@ static void test_stop_flag(void)
     volatile sig_atomic_t stop = SIGINT; /* set before training: stops after one batch */
     const char *path = tmp_csv();
     TrainIO io = {.stop = &stop, .epochs_csv = path};
-    TrainResult r;
+    RunResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
     CHECK(r.status == RUN_INTERRUPTED);
@@ -182,7 +182,7 @@ static void test_write_failure_is_reported(void)
     Fixture f;
     setup(&f, 0.1, 1, 0.0);
     TrainIO io = {.epochs_csv = "/dev/full"};
-    TrainResult r;
+    RunResult r;
     Err e;
     CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) < 0);
     CHECK(strstr(e.msg, "/dev/full") != NULL);
@@ -256,7 +256,7 @@ static void test_threads_choice_same_result(void)
         TrainThreads choice;
         train_threads_init(&choice, pool, fixed ? INFINITY : 0, 0);
         TrainIO io = {.epochs_csv = "/dev/null", .threads = &choice};
-        TrainResult r;
+        RunResult r;
         CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
         CHECK(r.status == RUN_OK && r.iterations == EPOCHS * 10);
         memcpy(params[fixed], f.m.params, sizeof params[0]);

@@ -337,7 +337,7 @@ static void setup_run(int k)
         TrainIO io = {.stop = &h.stop, .epochs_csv = c->rows, .checkpoint = ckpt,
                       .config_hash = c->hash, .resume = part == 1 ? &st : NULL,
                       .on_step = on_step, .step_ctx = &h};
-        TrainResult r;
+        RunResult r;
         if (train_run(&rp->train, &c->td, &p.m, &p.o, &p.s, &io, &r, &e) != 0)
             setup_fail("train_run", &e);
         if (r.status != (part == 0 ? RUN_INTERRUPTED : RUN_OK))
@@ -410,12 +410,12 @@ static void continue_run(Ctx *c, Parts *p, TrainState *st, int steps)
     Hook h = {0, steps ? st->iteration + steps : 0, NULL, NULL};
     TrainIO io = {.stop = &h.stop, .epochs_csv = c->rows, .checkpoint = next,
                   .config_hash = c->hash, .resume = st, .on_step = on_step, .step_ctx = &h};
-    TrainResult r;
+    RunResult r;
     Err e = {0};
     c->dirty = true;
     int rc = train_run(&rp->train, &c->td, &p->m, &p->o, &p->s, &io, &r, &e);
     if (fuzz_verbose)
-        fprintf(stderr, "fuzz: continued: %s\n", rc ? e.msg : train_status_names[r.status]);
+        fprintf(stderr, "fuzz: continued: %s\n", rc ? e.msg : result_status_names[r.status]);
     if (rc != 0) {
         if (rc != -1)
             fail("train_run returned neither 0 nor -1", e.msg);
@@ -424,7 +424,7 @@ static void continue_run(Ctx *c, Parts *p, TrainState *st, int steps)
     }
     char d[160];
     snprintf(d, sizeof d, "epochs %ld of %ld, iterations %ld of %ld, status %s", r.epochs,
-             c->n_epochs, r.iterations, c->total, train_status_names[r.status]);
+             c->n_epochs, r.iterations, c->total, result_status_names[r.status]);
     if (r.epochs < 1 || r.epochs > c->n_epochs || r.iterations < 0 || r.iterations > c->total)
         fail("continued run went outside the run's epochs or steps", d);
     if (r.status == RUN_DIVERGED) /* a diverged run writes no checkpoint */
