@@ -19,9 +19,32 @@
 #include "layers.h"
 #include "rundir.h"
 
+/* epochs.csv's columns, in file order: X(id, name). From this one list come the header
+ * and, through write_row's switch over EpochColumn, the values of each row. */
+#define EPOCH_COLUMN_LIST(X)                                                            \
+    X(EPOCH_COL_EPOCH, "epoch")                                                         \
+    X(EPOCH_COL_ITERATION, "iteration")                                                 \
+    X(EPOCH_COL_LR, "lr")                                                               \
+    X(EPOCH_COL_TRAIN_LOSS, "train_loss")                                               \
+    X(EPOCH_COL_TRAIN_ACC, "train_acc")                                                 \
+    X(EPOCH_COL_VAL_LOSS, "val_loss")                                                   \
+    X(EPOCH_COL_VAL_ACC, "val_acc")                                                     \
+    X(EPOCH_COL_TEST_LOSS, "test_loss")                                                 \
+    X(EPOCH_COL_TEST_ACC, "test_acc")                                                   \
+    X(EPOCH_COL_EPOCH_SECONDS, "epoch_seconds")                                         \
+    X(EPOCH_COL_ELAPSED_SECONDS, "elapsed_seconds")
+
+typedef enum {
+#define EPOCH_COLUMN_ID(id, name) id,
+    EPOCH_COLUMN_LIST(EPOCH_COLUMN_ID)
+#undef EPOCH_COLUMN_ID
+} EpochColumn;
+
 static const char *const epoch_columns[] = {
-    "epoch", "iteration", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
-    "test_loss", "test_acc", "epoch_seconds", "elapsed_seconds"};
+#define EPOCH_COLUMN_NAME(id, name) [id] = name,
+    EPOCH_COLUMN_LIST(EPOCH_COLUMN_NAME)
+#undef EPOCH_COLUMN_NAME
+};
 enum { N_EPOCH_COLUMNS = sizeof epoch_columns / sizeof epoch_columns[0] };
 
 long train_steps_per_epoch(const TrainParams *tp, long n_train)
@@ -319,17 +342,23 @@ static int write_row(Loop *L, int with_test, long *confusion, Err *e)
     }
     double elapsed = util_now() - L->t_start;
     CsvWriter *c = &L->csv;
-    csv_long(c, st->epoch);
-    csv_long(c, st->iteration);
-    csv_double(c, st->lr_used);
-    csv_double_or_empty(c, train_loss, st->window_seen > 0);
-    csv_double_or_empty(c, train_acc, st->window_seen > 0);
-    csv_double_or_empty(c, val.loss, has_val);
-    csv_double_or_empty(c, val.acc, has_val);
-    csv_double_or_empty(c, test.loss, with_test);
-    csv_double_or_empty(c, test.acc, with_test);
-    csv_double(c, st->window_seconds);
-    csv_double(c, elapsed);
+    /* One value per column, each beside its column's name: no default, so a column
+     * without a value is a -Wswitch warning, not a shifted row. */
+    for (int col = 0; col < N_EPOCH_COLUMNS; col++) {
+        switch ((EpochColumn)col) {
+        case EPOCH_COL_EPOCH: csv_long(c, st->epoch); break;
+        case EPOCH_COL_ITERATION: csv_long(c, st->iteration); break;
+        case EPOCH_COL_LR: csv_double(c, st->lr_used); break;
+        case EPOCH_COL_TRAIN_LOSS: csv_double_or_empty(c, train_loss, st->window_seen > 0); break;
+        case EPOCH_COL_TRAIN_ACC: csv_double_or_empty(c, train_acc, st->window_seen > 0); break;
+        case EPOCH_COL_VAL_LOSS: csv_double_or_empty(c, val.loss, has_val); break;
+        case EPOCH_COL_VAL_ACC: csv_double_or_empty(c, val.acc, has_val); break;
+        case EPOCH_COL_TEST_LOSS: csv_double_or_empty(c, test.loss, with_test); break;
+        case EPOCH_COL_TEST_ACC: csv_double_or_empty(c, test.acc, with_test); break;
+        case EPOCH_COL_EPOCH_SECONDS: csv_double(c, st->window_seconds); break;
+        case EPOCH_COL_ELAPSED_SECONDS: csv_double(c, elapsed); break;
+        }
+    }
     if (csv_end_row(c, e) < 0)
         return -1;
     if (has_val)
