@@ -10,49 +10,11 @@
 #include <stdio.h>
 
 #include "params.h"
+#include "sweep.h"
 #include "util.h"
 
 #define CONFIG_MAX_KEYS 128
 #define CONFIG_MAX_OVERRIDES 64
-
-#define CONFIG_MAX_AXES 32     /* swept keys */
-#define CONFIG_MAX_ZIPS 16
-#define CONFIG_MAX_SEEDS 1000
-#define CONFIG_MAX_POINTS 10000 /* runs in a sweep unless the caller raises it */
-
-/* One swept key of a [sweep] section ("section.key = v1 | v2 | v3") or a --sweep option. */
-typedef struct {
-    int key;              /* row of the key table */
-    int n_values;
-    char **values;        /* owned; each checked as a value of the key */
-    int line;             /* line in the source, or -n for the n-th --sweep (sweep.cli[n-1]) */
-    int zip;              /* zip group (paired with other axes), -1 = crossed with the rest */
-} ConfigAxis;
-
-/* A study: the runs are the cartesian product of the axes (zipped axes advance together),
- * each repeated for every seed. */
-typedef struct {
-    int n_axes;
-    ConfigAxis axes[CONFIG_MAX_AXES];
-    int n_zips;
-    int zip_line[CONFIG_MAX_ZIPS];        /* line in the source of each zip */
-    int zip_n[CONFIG_MAX_ZIPS];
-    int zip_keys[CONFIG_MAX_ZIPS][CONFIG_MAX_AXES]; /* key-table rows of each zip */
-    int n_seeds;          /* 0 = the config's own train.seed only */
-    unsigned long long seeds[CONFIG_MAX_SEEDS];
-    int seeds_line;
-    int n_cli;
-    char *cli[CONFIG_MAX_AXES]; /* --sweep options as given, owned */
-} ConfigSweep;
-
-/* The overrides that make run `index` of a sweep (config_sweep_point). */
-typedef struct {
-    long index;           /* = point * n_seeds + seed */
-    long point, seed;     /* the point (values of the axes) and the seed's position */
-    int n;
-    char assignment[CONFIG_MAX_AXES + 1][PARAMS_EXPR_MAX + 96]; /* "section.key=value" */
-    int line[CONFIG_MAX_AXES + 1]; /* where each came from, as ConfigAxis.line */
-} ConfigPoint;
 
 typedef struct {
     RunParams run;
@@ -63,7 +25,8 @@ typedef struct {
     int n_overrides;
     char *overrides[CONFIG_MAX_OVERRIDES]; /* "section.key=value" as given, owned */
     char override_kind[CONFIG_MAX_OVERRIDES]; /* 's' --set, 'w' --sweep, 't' --threads */
-    ConfigSweep sweep;                     /* [sweep] and --sweep; empty for a single run */
+    Sweep sweep;                           /* [sweep] and --sweep (sweep.h); empty for a
+                                            * single run */
 } Config;
 
 /* Fills every key with its default. */
@@ -115,27 +78,17 @@ int config_finish(Config *c, Err *e);
 /* Adds a swept key from the command line: "section.key=v1|v2|v3" (--sweep). */
 int config_sweep_add(Config *c, const char *assignment, Err *e);
 
-/* Whether c describes a sweep (any axis or seed list). */
-int config_has_sweep(const Config *c);
 
 /* After loading and --set/--sweep, before config_finish: checks the zip groups (known,
  * swept keys; lists of one length), that no --set overrides a swept key, and counts the
  * runs (points x seeds) into *n_runs, refusing more than max_runs. */
 int config_sweep_check(const Config *c, long max_runs, long *n_runs, Err *e);
 
-/* The overrides of run index (0 <= index < n_runs): axes first, slowest first, then
- * train.seed when seeds are listed. */
-void config_sweep_point(const Config *c, long index, ConfigPoint *pt);
-
 /* Applies a point's overrides to c (loaded like the sweep's config, not finished) and
  * drops c's sweep, so that c is the single run of that point: its derived name carries
  * the overrides and its config.ini has no [sweep]. Errors name the [sweep] line or
  * --sweep option the value came from. */
-int config_apply_point(Config *c, const ConfigPoint *pt, Err *e);
-
-/* "model.hidden=64, optim.lr=0.1, train.seed=2": a point's overrides for messages and
- * listings. */
-void config_point_text(const ConfigPoint *pt, char *buf, size_t n);
+int config_apply_point(Config *c, const SweepPoint *pt, Err *e);
 
 /* The run's name: output.name when set, else the one config_finish would derive (the
  * file's base name and "_key=value" per override). */

@@ -1,14 +1,109 @@
-/* sweep.h - the parts of running a sweep that know nothing of configs or runs: Slurm's
- * array syntax for a list of indices, and a few worker threads that take runs one after
- * another. The study itself (which runs, their configs) is study.c's; a run directory's
- * state is rundir.c's. */
+/* sweep.h - a sweep's syntax and its runs: the lines of a [sweep] section and --sweep
+ * options ("section.key = v1 | v2", "zip = a.b, c.d", "seeds = 1, 2, 3"), checked as they
+ * are read; the runs they make (the cartesian product of the swept keys, zipped keys
+ * advancing together, each point repeated for every seed) and each run's overrides;
+ * Slurm's array syntax for a list of run indices; and a few worker threads that take runs
+ * one after another. Keys and their values are the config's to know: it hands them in as
+ * SweepKeys. The study itself (which runs, their configs, their directories) is study.c's. */
 #ifndef MLPTRAIN_SWEEP_H
 #define MLPTRAIN_SWEEP_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
+#include "params.h"
 #include "util.h"
+
+#define SWEEP_MAX_AXES 32      /* swept keys */
+#define SWEEP_MAX_ZIPS 16
+#define SWEEP_MAX_SEEDS 1000
+#define SWEEP_MAX_POINTS 10000 /* runs in a sweep unless the caller raises it */
+
+/* One swept key of a [sweep] section ("section.key = v1 | v2 | v3") or a --sweep option. */
+typedef struct {
+    int key;              /* the key's row in the caller's key table (SweepKeys) */
+    char name[64];        /* "section.key" */
+    int n_values;
+    char **values;        /* owned; each checked as a value of the key */
+    int line;             /* line in the source, or -n for the n-th --sweep (cli[n-1]) */
+    int zip;              /* zip group (paired with other axes), -1 = crossed with the rest */
+} SweepAxis;
+
+/* A study: the runs are the cartesian product of the axes (zipped axes advance together),
+ * each repeated for every seed. Zeroed = no sweep. */
+typedef struct {
+    int n_axes;
+    SweepAxis axes[SWEEP_MAX_AXES];
+    int n_zips;
+    int zip_line[SWEEP_MAX_ZIPS];         /* line in the source of each zip */
+    int zip_n[SWEEP_MAX_ZIPS];
+    int zip_keys[SWEEP_MAX_ZIPS][SWEEP_MAX_AXES]; /* key rows of each zip */
+    char zip_names[SWEEP_MAX_ZIPS][SWEEP_MAX_AXES][64];
+    int n_seeds;          /* 0 = the config's own train.seed only */
+    unsigned long long seeds[SWEEP_MAX_SEEDS];
+    int seeds_line;
+    int n_cli;
+    char *cli[SWEEP_MAX_AXES]; /* --sweep options as given, owned */
+} Sweep;
+
+/* The overrides that make run `index` of a sweep (sweep_point). */
+typedef struct {
+    long index;           /* = point * n_seeds + seed */
+    long point, seed;     /* the point (values of the axes) and the seed's position */
+    int n;
+    char assignment[SWEEP_MAX_AXES + 1][PARAMS_EXPR_MAX + 96]; /* "section.key=value" */
+    int line[SWEEP_MAX_AXES + 1]; /* where each came from, as SweepAxis.line */
+} SweepPoint;
+
+/* The config's keys, as a sweep needs them. */
+typedef struct {
+    void *ctx;
+    /* The row of key "section.key" (section NULL when the name has no dot) that a sweep may
+     * vary, or -1 with e: unknown (with a did-you-mean), or one that changes no result;
+     * what prefixes messages ("FILE:LINE" or "--sweep TEXT"). */
+    int (*find)(void *ctx, const char *what, const char *section, const char *key, Err *e);
+    /* Checks text as a value of row k: 0, or -1 with why in msg. */
+    int (*check)(void *ctx, int k, const char *text, char *msg, size_t n);
+    /* "section.key" of row k into buf. */
+    void (*name)(void *ctx, int k, char *buf, size_t n);
+} SweepKeys;
+
+/* Frees what sw owns and zeroes it. */
+void sweep_free(Sweep *sw);
+
+/* Whether sw describes a sweep (any axis or seed list). */
+bool sweep_has(const Sweep *sw);
+
+/* One line of a [sweep] section: "seeds", "zip" or a swept key; line > 0. -1 with e, whose
+ * message starts with what ("FILE:LINE"). */
+int sweep_line(Sweep *sw, const SweepKeys *k, const char *what, const char *key,
+               const char *value, int line, Err *e);
+
+/* A --sweep option: "section.key=v1|v2|v3". -1 with e. */
+int sweep_option(Sweep *sw, const SweepKeys *k, const char *assignment, Err *e);
+
+/* After every line and option: pairs the zip groups (known, swept keys; lists of one
+ * length) and counts the runs (points x seeds) into *n_runs, refusing more than max_runs.
+ * source names the config in messages (lines are "source:LINE"). -1 with e. */
+int sweep_check(Sweep *sw, const char *source, long max_runs, long *n_runs, Err *e);
+
+/* Where axis ax was given, for messages: "SOURCE:LINE" or "--sweep TEXT". */
+void sweep_axis_where(const Sweep *sw, const SweepAxis *ax, const char *source, char *buf,
+                      size_t n);
+
+/* The overrides of run index (0 <= index < n_runs, after sweep_check): axes first,
+ * slowest first, then train.seed when seeds are listed. */
+void sweep_point(const Sweep *sw, long index, SweepPoint *pt);
+
+/* "model.hidden=64, optim.lr=0.1, train.seed=2": a point's overrides for messages and
+ * listings. */
+void sweep_point_text(const SweepPoint *pt, char *buf, size_t n);
+
+/* Writes sw as a [sweep] section that sweep_line reads back the same (nothing when sw is
+ * empty). */
+void sweep_print(const Sweep *sw, FILE *f);
 
 /* Writes indices idx[0..n) (ascending) in Slurm --array syntax, e.g. "3,7-9", into buf;
  * "" for none. Returns -1 if buf is too small. */

@@ -32,6 +32,15 @@ int err_set_key(Err *e, const char *key, const char *fmt, ...)
 #endif
     ;
 
+/* s (modifiable) without the blanks at its ends: trailing ones are cut, the result points
+ * past leading ones. */
+const char *util_trim(char *s);
+
+/* Cuts the next item, up to sep or the end, off *cursor (which points into a modifiable
+ * copy of a list) and returns it without surrounding blanks; NULL once the list is used
+ * up. An empty list still yields one (empty) item, so callers report it. */
+char *util_next_item(char **cursor, char sep);
+
 /* Copies in to out (size n, always terminated) with control characters written
  * as \xHH, so quoted text cannot break a message's line. */
 void util_escape_controls(char *out, size_t n, const char *in);

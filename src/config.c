@@ -256,31 +256,6 @@ static int strieq(const char *a, const char *b)
     return *a == *b;
 }
 
-static const char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
-
-/* Cuts the next item, up to sep or the end, off *cursor (which points into a modifiable
- * copy of a list) and returns it without surrounding blanks; NULL once the list is used
- * up. An empty list still yields one (empty) item, so callers report it. */
-static char *next_item(char **cursor, char sep)
-{
-    char *p = *cursor;
-    if (!p)
-        return NULL;
-    char *end = strchr(p, sep);
-    if (end)
-        *end = '\0';
-    *cursor = end ? end + 1 : NULL;
-    return (char *)trim(p);
-}
-
 /* The shortest of %.15g and %.17g that reads back as v. */
 static void fmt_double(char *buf, size_t n, double v)
 {
@@ -598,9 +573,9 @@ static int parse_list(const Key *k, const char *text, RunParams *run, char *msg,
     double dv[PARAMS_MAX_CHANNELS];
     int count = 0, rc = 0;
     char *cursor = copy;
-    if (*trim(copy) == '\0')
+    if (*util_trim(copy) == '\0')
         cursor = NULL; /* the empty list */
-    for (const char *item; (item = next_item(&cursor, ',')) != NULL;) {
+    for (const char *item; (item = util_next_item(&cursor, ',')) != NULL;) {
         if (*item == '\0') {
             expected_text(k, exp, sizeof exp);
             snprintf(msg, n, "empty item in '%.200s' (expected %s)", text, exp);
@@ -765,28 +740,15 @@ void config_init(Config *c)
     }
 }
 
-static void sweep_clear(ConfigSweep *sw)
-{
-    for (int i = 0; i < sw->n_axes; i++) {
-        for (int v = 0; v < sw->axes[i].n_values; v++)
-            free(sw->axes[i].values[v]);
-        free(sw->axes[i].values);
-    }
-    for (int i = 0; i < sw->n_cli; i++)
-        free(sw->cli[i]);
-    memset(sw, 0, sizeof *sw);
-}
-
 void config_free(Config *c)
 {
     for (int i = 0; i < c->n_overrides; i++)
         free(c->overrides[i]);
     c->n_overrides = 0;
-    sweep_clear(&c->sweep);
+    sweep_free(&c->sweep);
 }
 
-static int sweep_line(Config *c, const char *what, const char *key, const char *value, int line,
-                      Err *e);
+static const SweepKeys sweep_keys;
 
 typedef struct {
     Config *c;
@@ -804,7 +766,7 @@ static int load_handler(void *user, const char *section, const char *key, const 
             return 0;
         char what[PARAMS_PATH_MAX + 32];
         snprintf(what, sizeof what, "%s:%d", L->path, line);
-        return sweep_line(L->c, what, key, value, line, L->e) < 0;
+        return sweep_line(&L->c->sweep, &sweep_keys, what, key, value, line, L->e) < 0;
     }
     if (!section_known(section)) {
         const char *hint = suggest_section(section);
@@ -890,14 +852,14 @@ static void split_assignment(Assignment *a, const char *text)
     if (!eq)
         return;
     *eq = '\0';
-    a->value = trim(eq + 1);
+    a->value = util_trim(eq + 1);
     char *dot = strchr(a->buf, '.');
     if (dot) {
         *dot = '\0';
-        a->section = trim(a->buf);
-        a->key = trim(dot + 1);
+        a->section = util_trim(a->buf);
+        a->key = util_trim(dot + 1);
     } else {
-        a->key = trim(a->buf);
+        a->key = util_trim(a->buf);
     }
 }
 
@@ -1025,19 +987,13 @@ int config_load(Config *c, const char *path, const ConfigOverride *ov, int n, bo
     return 0;
 }
 
-/* ---- sweeps ---- */
+/* ---- sweeps: the syntax is sweep.c's; the keys, and what overrides them, are ours ---- */
 
-/* Splits "section.key" (in buf, modified) into its parts and finds the key's row; what
- * prefixes messages. -1 with e. */
-static int sweep_key(char *buf, const char *what, Err *e)
+/* SweepKeys.find: a key a sweep may vary (one that changes results, and not the seed,
+ * which 'seeds' repeats). */
+static int sweep_find(void *ctx, const char *what, const char *section, const char *key, Err *e)
 {
-    char *dot = strchr(buf, '.');
-    const char *section = NULL, *key = buf;
-    if (dot) {
-        *dot = '\0';
-        section = trim(buf);
-        key = trim(dot + 1);
-    }
+    (void)ctx;
     int i = resolve_key(what, section, key, "v1 | v2", e);
     if (i < 0)
         return -1;
@@ -1051,300 +1007,46 @@ static int sweep_key(char *buf, const char *what, Err *e)
     return i;
 }
 
-static int axis_of(const ConfigSweep *sw, int key)
+/* SweepKeys.check: parses text into a scratch RunParams. */
+static int sweep_value(void *ctx, int k, const char *text, char *msg, size_t n)
 {
-    for (int a = 0; a < sw->n_axes; a++)
-        if (sw->axes[a].key == key)
-            return a;
-    return -1;
-}
-
-/* One swept key: "section.key" = "v1 | v2 | v3"; line > 0 for a line of the source, else
- * 0 for a --sweep option (recorded as the next cli entry). */
-static int add_axis(Config *c, const char *what, const char *name, const char *list, int line,
-                    Err *e)
-{
-    ConfigSweep *sw = &c->sweep;
-    char *buf = xstrdup(name);
-    int k = sweep_key(buf, what, e);
-    free(buf);
-    if (k < 0)
-        return -1;
-    char full[64];
-    snprintf(full, sizeof full, "%s.%s", keys[k].section, keys[k].name);
-    int prev = axis_of(sw, k);
-    if (prev >= 0) {
-        if (sw->axes[prev].line > 0)
-            return err_set(e, "%s: sweep %s: swept twice (first on line %d)", what, full,
-                           sw->axes[prev].line);
-        return err_set(e, "%s: sweep %s: swept twice (first by --sweep %s)", what, full,
-                       sw->cli[-sw->axes[prev].line - 1]);
-    }
-    if (sw->n_axes == CONFIG_MAX_AXES)
-        return err_set(e, "%s: sweep %s: more than %d swept keys", what, full, CONFIG_MAX_AXES);
-    ConfigAxis ax = {.key = k, .line = line, .zip = -1};
-    char *copy = xstrdup(list);
-    int count = 1, rc = 0;
-    for (const char *p = copy; *p; p++)
-        count += *p == '|';
-    ax.values = xcalloc((size_t)count, sizeof *ax.values);
+    (void)ctx;
     RunParams scratch;
     memset(&scratch, 0, sizeof scratch);
-    char *cursor = copy;
-    if (*trim(copy) == '\0')
-        rc = err_set(e, "%s: sweep %s: empty value list (expected v1 | v2 | ...)", what, full);
-    for (int v = 0; rc == 0 && v < count; v++) {
-        const char *item = next_item(&cursor, '|');
-        char msg[1024];
-        if (*item == '\0')
-            rc = err_set(e, "%s: sweep %s: value %d of %d is empty (expected v1 | v2 | ...)", what,
-                         full, v + 1, count);
-        else if (parse_value(&keys[k], item, &scratch, msg, sizeof msg))
-            rc = err_set(e, "%s: sweep %s: value %d: %s", what, full, v + 1, msg);
-        for (int u = 0; rc == 0 && u < ax.n_values; u++)
-            if (strcmp(ax.values[u], item) == 0)
-                rc = err_set(e, "%s: sweep %s: '%s' is listed twice", what, full, item);
-        if (rc == 0)
-            ax.values[ax.n_values++] = xstrdup(item);
-    }
-    free(copy);
-    if (rc) {
-        for (int v = 0; v < ax.n_values; v++)
-            free(ax.values[v]);
-        free(ax.values);
-        return -1;
-    }
-    sw->axes[sw->n_axes++] = ax;
-    return 0;
+    return parse_value(&keys[k], text, &scratch, msg, n);
 }
 
-static int add_zip(Config *c, const char *what, const char *list, int line, Err *e)
+static void sweep_name(void *ctx, int k, char *buf, size_t n)
 {
-    ConfigSweep *sw = &c->sweep;
-    if (sw->n_zips == CONFIG_MAX_ZIPS)
-        return err_set(e, "%s: sweep zip: more than %d zip lines", what, CONFIG_MAX_ZIPS);
-    int z = sw->n_zips;
-    char *copy = xstrdup(list), *cursor = copy, *item;
-    int rc = 0;
-    sw->zip_n[z] = 0;
-    while (rc == 0 && (item = next_item(&cursor, ',')) != NULL) {
-        if (*item == '\0')
-            rc = err_set(e, "%s: sweep zip: empty key in '%s' (expected zip = section.key, "
-                         "section.key, ...)", what, list);
-        else if (sw->zip_n[z] == CONFIG_MAX_AXES)
-            rc = err_set(e, "%s: sweep zip: more than %d keys", what, CONFIG_MAX_AXES);
-        else {
-            int k = sweep_key(item, what, e);
-            if (k < 0)
-                rc = -1;
-            else
-                sw->zip_keys[z][sw->zip_n[z]++] = k;
-        }
-    }
-    free(copy);
-    if (rc)
-        return -1;
-    if (sw->zip_n[z] < 2)
-        return err_set(e, "%s: sweep zip: '%s' names one key (expected two or more keys to pair)",
-                       what, list);
-    sw->zip_line[z] = line;
-    sw->n_zips++;
-    return 0;
+    (void)ctx;
+    snprintf(buf, n, "%s.%s", keys[k].section, keys[k].name);
 }
 
-static int add_seeds(Config *c, const char *what, const char *list, int line, Err *e)
-{
-    ConfigSweep *sw = &c->sweep;
-    if (sw->seeds_line)
-        return err_set(e, "%s: sweep seeds: given twice (first on line %d)", what, sw->seeds_line);
-    char *copy = xstrdup(list), *cursor = copy;
-    const char *item;
-    int rc = 0;
-    sw->n_seeds = 0;
-    while (rc == 0 && (item = next_item(&cursor, ',')) != NULL) {
-        unsigned long long v;
-        int prc = util_parse_ullong(item, &v);
-        if (*item == '\0')
-            rc = err_set(e, "%s: sweep seeds: empty item in '%s' (expected seeds = 1, 2, 3)", what,
-                         list);
-        else if (prc)
-            rc = err_set(e, "%s: sweep seeds: '%s' is not a seed (expected integers in [0, %llu])",
-                         what, item, ULLONG_MAX);
-        else if (sw->n_seeds == CONFIG_MAX_SEEDS)
-            rc = err_set(e, "%s: sweep seeds: more than %d seeds", what, CONFIG_MAX_SEEDS);
-        for (int i = 0; rc == 0 && i < sw->n_seeds; i++)
-            if (sw->seeds[i] == v)
-                rc = err_set(e, "%s: sweep seeds: %llu is listed twice", what, v);
-        if (rc == 0)
-            sw->seeds[sw->n_seeds++] = v;
-    }
-    free(copy);
-    if (rc) {
-        sw->n_seeds = 0;
-        return -1;
-    }
-    sw->seeds_line = line;
-    return 0;
-}
-
-/* One line of a [sweep] section. */
-static int sweep_line(Config *c, const char *what, const char *key, const char *value, int line,
-                      Err *e)
-{
-    if (strcmp(key, "seeds") == 0)
-        return add_seeds(c, what, value, line, e);
-    if (strcmp(key, "zip") == 0)
-        return add_zip(c, what, value, line, e);
-    return add_axis(c, what, key, value, line, e);
-}
+static const SweepKeys sweep_keys = {NULL, sweep_find, sweep_value, sweep_name};
 
 int config_sweep_add(Config *c, const char *assignment, Err *e)
 {
-    ConfigSweep *sw = &c->sweep;
-    char what[1200];
-    snprintf(what, sizeof what, "--sweep %.1100s", assignment);
-    const char *eq = strchr(assignment, '=');
-    if (!eq)
-        return err_set(e, "%s: missing '=' (expected section.key=v1|v2|...)", what);
-    if (sw->n_cli == CONFIG_MAX_AXES)
-        return err_set(e, "%s: more than %d --sweep options", what, CONFIG_MAX_AXES);
-    char *name = xstrdup(assignment);
-    name[eq - assignment] = '\0';
-    sw->cli[sw->n_cli] = xstrdup(assignment);
-    int rc = add_axis(c, what, name, eq + 1, -(sw->n_cli + 1), e);
-    free(name);
-    if (rc < 0) {
-        free(sw->cli[sw->n_cli]);
-        return -1;
-    }
-    sw->n_cli++;
-    return 0;
-}
-
-int config_has_sweep(const Config *c)
-{
-    return c->sweep.n_axes > 0 || c->sweep.n_seeds > 0;
-}
-
-/* Where axis a was given: "PATH:LINE" or "--sweep TEXT". */
-static void axis_where(const Config *c, const ConfigAxis *ax, char *buf, size_t n)
-{
-    if (ax->line > 0)
-        snprintf(buf, n, "%s:%d", c->source, ax->line);
-    else
-        snprintf(buf, n, "--sweep %s", c->sweep.cli[-ax->line - 1]);
-}
-
-/* Groups of axes that advance together: a zip, or one crossed axis; *values per group. */
-static int sweep_groups(const ConfigSweep *sw, int *first_axis, long *values)
-{
-    int n = 0;
-    for (int a = 0; a < sw->n_axes; a++) {
-        const ConfigAxis *ax = &sw->axes[a];
-        int seen = 0;
-        for (int b = 0; b < a; b++)
-            seen |= ax->zip >= 0 && sw->axes[b].zip == ax->zip;
-        if (seen)
-            continue;
-        first_axis[n] = a;
-        values[n++] = ax->n_values;
-    }
-    return n;
+    return sweep_option(&c->sweep, &sweep_keys, assignment, e);
 }
 
 int config_sweep_check(const Config *c, long max_runs, long *n_runs, Err *e)
 {
-    ConfigSweep *sw = (ConfigSweep *)&c->sweep; /* zip groups are resolved here, once */
-    char w[PARAMS_PATH_MAX + 1200];
-    for (int z = 0; z < sw->n_zips; z++) {
-        snprintf(w, sizeof w, "%s:%d", c->source, sw->zip_line[z]);
-        int first = -1;
-        for (int i = 0; i < sw->zip_n[z]; i++) {
-            int k = sw->zip_keys[z][i];
-            int a = axis_of(sw, k);
-            if (a < 0)
-                return err_set(e, "%s: sweep zip: %s.%s is not swept (expected keys with a "
-                               "'section.key = v1 | v2' line)", w, keys[k].section, keys[k].name);
-            if (sw->axes[a].zip >= 0 && sw->axes[a].zip != z)
-                return err_set(e, "%s: sweep zip: %s.%s is already zipped on line %d", w,
-                               keys[k].section, keys[k].name, sw->zip_line[sw->axes[a].zip]);
-            if (first >= 0 && sw->axes[a].n_values != sw->axes[first].n_values)
-                return err_set(e, "%s: sweep zip: %s.%s has %d values but %s.%s has %d (expected "
-                               "lists of the same length)", w, keys[sw->axes[first].key].section,
-                               keys[sw->axes[first].key].name, sw->axes[first].n_values,
-                               keys[k].section, keys[k].name, sw->axes[a].n_values);
-            sw->axes[a].zip = z;
-            if (first < 0)
-                first = a;
-        }
-    }
+    Sweep *sw = (Sweep *)&c->sweep; /* zip groups are resolved there, once */
     for (int a = 0; a < sw->n_axes; a++) {
         int k = sw->axes[a].key;
         int o = -c->line[k] - 1;
         if (c->line[k] < 0 && c->override_kind[o] != 'w') {
-            char opt[1200];
-            axis_where(c, &sw->axes[a], w, sizeof w);
+            char opt[1200], w[PARAMS_PATH_MAX + 1200];
+            sweep_axis_where(sw, &sw->axes[a], c->source, w, sizeof w);
             option_text(c->override_kind[o], c->overrides[o], opt, sizeof opt);
             return err_set(e, "%s: %s.%s is swept (%s); change its values there instead", opt,
                            keys[k].section, keys[k].name, w);
         }
     }
-    int first_axis[CONFIG_MAX_AXES];
-    long values[CONFIG_MAX_AXES];
-    int groups = sweep_groups(sw, first_axis, values);
-    double total = sw->n_seeds > 0 ? sw->n_seeds : 1;
-    char product[512] = "";
-    size_t len = 0;
-    for (int g = 0; g < groups; g++) {
-        total *= (double)values[g];
-        len += (size_t)snprintf(product + len, len < sizeof product ? sizeof product - len : 0,
-                                "%s%ld", g ? " x " : "", values[g]);
-    }
-    if (sw->n_seeds > 0 && len < sizeof product)
-        snprintf(product + len, sizeof product - len, "%s%d seeds", groups ? " x " : "",
-                 sw->n_seeds);
-    if (total > (double)max_runs)
-        return err_set(e, "%s: the sweep has %.0f runs (%s), more than %ld (expected fewer values, "
-                       "or --max-points to raise the limit)", c->source[0] ? c->source : "config",
-                       total, product, max_runs);
-    *n_runs = (long)total;
-    return 0;
+    return sweep_check(sw, c->source[0] ? c->source : "config", max_runs, n_runs, e);
 }
 
-void config_sweep_point(const Config *c, long index, ConfigPoint *pt)
-{
-    const ConfigSweep *sw = &c->sweep;
-    long n_seeds = sw->n_seeds > 0 ? sw->n_seeds : 1;
-    memset(pt, 0, sizeof *pt);
-    pt->index = index;
-    pt->point = index / n_seeds;
-    pt->seed = index % n_seeds;
-    int first_axis[CONFIG_MAX_AXES];
-    long values[CONFIG_MAX_AXES], pick[CONFIG_MAX_AXES];
-    int groups = sweep_groups(sw, first_axis, values);
-    long rest = pt->point;
-    for (int g = groups - 1; g >= 0; g--) { /* the first group varies slowest */
-        pick[g] = rest % values[g];
-        rest /= values[g];
-    }
-    for (int a = 0; a < sw->n_axes; a++) {
-        const ConfigAxis *ax = &sw->axes[a];
-        int g = 0;
-        while (g < groups && !(first_axis[g] == a ||
-                               (ax->zip >= 0 && sw->axes[first_axis[g]].zip == ax->zip)))
-            g++;
-        snprintf(pt->assignment[pt->n], sizeof pt->assignment[pt->n], "%s.%s=%s",
-                 keys[ax->key].section, keys[ax->key].name, ax->values[pick[g]]);
-        pt->line[pt->n++] = ax->line;
-    }
-    if (sw->n_seeds > 0) {
-        snprintf(pt->assignment[pt->n], sizeof pt->assignment[pt->n], "train.seed=%llu",
-                 sw->seeds[pt->seed]);
-        pt->line[pt->n++] = sw->seeds_line;
-    }
-}
-
-int config_apply_point(Config *c, const ConfigPoint *pt, Err *e)
+int config_apply_point(Config *c, const SweepPoint *pt, Err *e)
 {
     for (int i = 0; i < pt->n; i++) {
         int line = pt->line[i];
@@ -1358,16 +1060,8 @@ int config_apply_point(Config *c, const ConfigPoint *pt, Err *e)
         if (kind == 'w')
             c->override_kind[c->n_overrides - 1] = 'w';
     }
-    sweep_clear(&c->sweep);
+    sweep_free(&c->sweep);
     return 0;
-}
-
-void config_point_text(const ConfigPoint *pt, char *buf, size_t n)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < pt->n && len < n; i++)
-        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", pt->assignment[i]);
 }
 
 int config_key_affects_results(const char *full_key)
@@ -1770,30 +1464,7 @@ void config_print(const Config *c, FILE *f)
         print_value(k, &c->run, f);
         fputc('\n', f);
     }
-    const ConfigSweep *sw = &c->sweep;
-    if (!config_has_sweep(c))
-        return;
-    fputs("\n[sweep]\n", f);
-    for (int a = 0; a < sw->n_axes; a++) {
-        const ConfigAxis *ax = &sw->axes[a];
-        fprintf(f, "%s.%s =", keys[ax->key].section, keys[ax->key].name);
-        for (int v = 0; v < ax->n_values; v++)
-            fprintf(f, "%s%s", v ? " | " : " ", ax->values[v]);
-        fputc('\n', f);
-    }
-    for (int z = 0; z < sw->n_zips; z++) {
-        fputs("zip =", f);
-        for (int i = 0; i < sw->zip_n[z]; i++)
-            fprintf(f, "%s%s.%s", i ? ", " : " ", keys[sw->zip_keys[z][i]].section,
-                    keys[sw->zip_keys[z][i]].name);
-        fputc('\n', f);
-    }
-    if (sw->n_seeds > 0) {
-        fputs("seeds =", f);
-        for (int i = 0; i < sw->n_seeds; i++)
-            fprintf(f, "%s%llu", i ? ", " : " ", sw->seeds[i]);
-        fputc('\n', f);
-    }
+    sweep_print(&c->sweep, f);
 }
 
 /* ---- help ---- */

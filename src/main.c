@@ -158,7 +158,7 @@ typedef struct {
     int n_paths;                       /* collect: the directories; eval: the run directory */
     const char *paths[CLI_MAX_PATHS];
     int n_overrides;                   /* --set, --threads and --sweep, in order */
-    ConfigOverride overrides[CONFIG_MAX_OVERRIDES + CONFIG_MAX_AXES];
+    ConfigOverride overrides[CONFIG_MAX_OVERRIDES + SWEEP_MAX_AXES];
     int n_sets, n_sweeps;              /* of them, counted against their limits */
     const char *run_dir;               /* -o: the run (or sweep, collect or eval output)
                                         * directory */
@@ -302,8 +302,8 @@ static int positional(Cli *cli, const char *a)
 static int add_override(Cli *cli, ConfigOverrideKind kind, const char *value)
 {
     if (kind == CONFIG_SWEEP) {
-        if (cli->n_sweeps == CONFIG_MAX_AXES)
-            return usage_error("too many --sweep options (at most %d)", CONFIG_MAX_AXES);
+        if (cli->n_sweeps == SWEEP_MAX_AXES)
+            return usage_error("too many --sweep options (at most %d)", SWEEP_MAX_AXES);
         cli->n_sweeps++;
     } else {
         if (cli->n_sets == CONFIG_MAX_OVERRIDES)
@@ -322,7 +322,7 @@ static int parse_args(int argc, char **argv, Cli *cli)
     memset(cli, 0, sizeof *cli);
     cli->index = -1;
     cli->jobs = 1;
-    cli->max_points = CONFIG_MAX_POINTS;
+    cli->max_points = SWEEP_MAX_POINTS;
     for (int c = 0; argc > 1 && c < N_COMMANDS; c++)
         if (commands[c].name && strcmp(argv[1], commands[c].name) == 0) {
             cli->cmd = c;
@@ -474,7 +474,7 @@ static int run_command(const Cli *cli)
     int code = -1;
     if (config_load(&c, cli->config_path, cli->overrides, cli->n_overrides, false, &e) < 0)
         code = run_fail(&c, EXIT_USAGE, &e, NULL);
-    if (code < 0 && config_has_sweep(&c)) {
+    if (code < 0 && sweep_has(&c.sweep)) {
         fprintf(stderr, "mlptrain: %s: the config has a [sweep] section; run it with 'mlptrain "
                 "sweep %s' (or one of its runs with --index I)\n", c.source, c.source);
         code = EXIT_USAGE;

@@ -541,7 +541,7 @@ int run_dir_config(const char *dir, const ConfigOverride *ov, int n,
         if (config_override(c, &ov[i], e) < 0)
             return EXIT_USAGE;
     }
-    if (config_has_sweep(c))
+    if (sweep_has(&c->sweep))
         return err_set(e, "%s/config.ini: has a [sweep] section; a run's config.ini has none",
                        dir), EXIT_USAGE;
     if (config_finish(c, e) < 0)

@@ -42,13 +42,13 @@ typedef struct {
 /* Builds the single-run config of run index into pc (initialized here; the caller frees):
  * the file, --set, then the run's overrides, finished with a name derived from them.
  * Returns -1 when done, else the exit code with the error printed. */
-static int point_config(const Study *st, long index, Config *pc, ConfigPoint *pt, char *context,
+static int point_config(const Study *st, long index, Config *pc, SweepPoint *pt, char *context,
                         size_t context_size)
 {
     Err e;
-    config_sweep_point(st->base, index, pt);
+    sweep_point(&st->base->sweep, index, pt);
     char text[2048];
-    config_point_text(pt, text, sizeof text);
+    sweep_point_text(pt, text, sizeof text);
     snprintf(context, context_size, "run %ld of %ld: %s", index, st->n, text);
     config_init(pc);
     const StudyOpts *o = st->opt;
@@ -77,7 +77,7 @@ static int validate(Study *st)
     double biggest = 0; /* the largest run's memory estimate */
     for (long i = 0; i < st->n; i++) {
         Config pc;
-        ConfigPoint pt;
+        SweepPoint pt;
         char context[2200];
         int code = point_config(st, i, &pc, &pt, context, sizeof context);
         RunPlan plan;
@@ -94,7 +94,7 @@ static int validate(Study *st)
         Item *it = &st->items[i];
         it->dir = xstrdup(dir);
         char text[2048];
-        config_point_text(&pt, text, sizeof text);
+        sweep_point_text(&pt, text, sizeof text);
         it->text = xstrdup(text);
         it->seed = pc.run.train.seed;
         it->point = pt.point;
@@ -201,7 +201,7 @@ static void job(void *ctx, long k, int slot)
     long i = st->pending[k];
     Item *it = &st->items[i];
     Config pc;
-    ConfigPoint pt;
+    SweepPoint pt;
     char context[2200], prefix[64], label[128];
     Err e;
     double t0 = util_now();
@@ -396,7 +396,7 @@ int study_sweep(const StudyOpts *o)
     int code = -1;
     if (config_load(&base, o->config_path, o->overrides, o->n_overrides, true, &e) < 0)
         code = run_fail(&base, EXIT_USAGE, &e, NULL);
-    if (code < 0 && !config_has_sweep(&base)) {
+    if (code < 0 && !sweep_has(&base.sweep)) {
         fprintf(stderr, "mlptrain: %s: nothing to sweep (expected a [sweep] section or --sweep "
                 "section.key=v1|v2)\n", base.source);
         code = EXIT_USAGE;

@@ -714,3 +714,25 @@ void util_format_bytes(char *buf, size_t n, double bytes)
         snprintf(buf, n, bytes < 10 ? "%.2f %s" : bytes < 100 ? "%.1f %s" : "%.0f %s", bytes,
                  units[u]);
 }
+
+const char *util_trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+char *util_next_item(char **cursor, char sep)
+{
+    char *p = *cursor;
+    if (!p)
+        return NULL;
+    char *end = strchr(p, sep);
+    if (end)
+        *end = '\0';
+    *cursor = end ? end + 1 : NULL;
+    return (char *)util_trim(p);
+}

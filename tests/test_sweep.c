@@ -35,21 +35,21 @@ static void test_points(void)
     Err e = {0};
     long n = 0;
     CHECK(load(&c, study, &e) == 0);
-    CHECK(config_has_sweep(&c));
-    CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n, &e) == 0);
+    CHECK(sweep_has(&c.sweep));
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == 0);
     CHECK(n == 12); /* 3 widths x 2 zipped (lr, schedule) x 2 seeds */
-    ConfigPoint pt;
+    SweepPoint pt;
     char text[1024];
-    config_sweep_point(&c, 0, &pt);
-    config_point_text(&pt, text, sizeof text);
+    sweep_point(&c.sweep, 0, &pt);
+    sweep_point_text(&pt, text, sizeof text);
     CHECK_STR("model.hidden=16, optim.lr=0.1, schedule.type=constant, train.seed=1", text);
     CHECK(pt.point == 0 && pt.seed == 0);
-    config_sweep_point(&c, 3, &pt);
-    config_point_text(&pt, text, sizeof text);
+    sweep_point(&c.sweep, 3, &pt);
+    sweep_point_text(&pt, text, sizeof text);
     CHECK_STR("model.hidden=16, optim.lr=0.05, schedule.type=cosine, train.seed=2", text);
     CHECK(pt.point == 1 && pt.seed == 1);
-    config_sweep_point(&c, 11, &pt);
-    config_point_text(&pt, text, sizeof text);
+    sweep_point(&c.sweep, 11, &pt);
+    sweep_point_text(&pt, text, sizeof text);
     CHECK_STR("model.hidden=64, optim.lr=0.05, schedule.type=cosine, train.seed=2", text);
     CHECK(pt.line[0] == 8 && pt.line[3] == 12); /* where each value came from */
 
@@ -57,7 +57,7 @@ static void test_points(void)
     Config pc;
     CHECK(load(&pc, study, &e) == 0);
     CHECK(config_apply_point(&pc, &pt, &e) == 0);
-    CHECK(!config_has_sweep(&pc));
+    CHECK(!sweep_has(&pc.sweep));
     CHECK(config_finish(&pc, &e) == 0);
     CHECK(pc.run.model.hidden[0] == 64 && pc.run.optim.lr == 0.05 &&
           pc.run.sched.type == SCHED_COSINE && pc.run.train.seed == 2);
@@ -68,8 +68,8 @@ static void test_points(void)
 
     /* Two runs of one point differ only by the seed, which config_diff does not skip. */
     Config qc;
-    ConfigPoint q;
-    config_sweep_point(&c, 10, &q);
+    SweepPoint q;
+    sweep_point(&c.sweep, 10, &q);
     CHECK(load(&qc, study, &e) == 0);
     CHECK(config_apply_point(&qc, &q, &e) == 0);
     CHECK(config_finish(&qc, &e) == 0);
@@ -88,16 +88,16 @@ static void test_cli_sweep(void)
     Err e = {0};
     long n = 0;
     CHECK(load(&c, "[train]\nepochs = 1\n", &e) == 0);
-    CHECK(!config_has_sweep(&c));
+    CHECK(!sweep_has(&c.sweep));
     CHECK(config_sweep_add(&c, "model.hidden=8|16|32", &e) == 0);
     CHECK(config_sweep_add(&c, "train.batch_size = 32 | 64", &e) == 0);
-    CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n, &e) == 0);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == 0);
     CHECK(n == 6);
     CHECK(config_sweep_check(&c, 5, &n, &e) == -1);
     CHECK_STR("study.ini: the sweep has 6 runs (3 x 2), more than 5 (expected fewer values, or "
               "--max-points to raise the limit)", e.msg);
-    ConfigPoint pt;
-    config_sweep_point(&c, 5, &pt);
+    SweepPoint pt;
+    sweep_point(&c.sweep, 5, &pt);
     Config pc;
     CHECK(load(&pc, "[train]\nepochs = 1\n", &e) == 0);
     CHECK(config_apply_point(&pc, &pt, &e) == 0);
@@ -168,7 +168,7 @@ static void test_errors(void)
         long n;
         snprintf(text, sizeof text, "[sweep]\n%s", later[i].sweep);
         CHECK(load(&c, text, &e) == 0);
-        CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n, &e) == -1);
+        CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == -1);
         CHECK_STR(later[i].msg, e.msg);
         config_free(&c);
     }
@@ -177,7 +177,7 @@ static void test_errors(void)
     long n;
     CHECK(load(&c, "[sweep]\noptim.lr = 0.1 | 0.2\n", &e) == 0);
     CHECK(config_set(&c, "optim.lr=0.3", &e) == 0);
-    CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n, &e) == -1);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == -1);
     CHECK_STR("--set optim.lr=0.3: optim.lr is swept (study.ini:2); change its values there "
               "instead", e.msg);
     config_free(&c);
@@ -201,8 +201,8 @@ static void test_print_round_trip(void)
                        "seeds = 1, 2\n") != NULL);
     long n1, n2;
     CHECK(load(&d, text, &e) == 0);
-    CHECK(config_sweep_check(&c, CONFIG_MAX_POINTS, &n1, &e) == 0);
-    CHECK(config_sweep_check(&d, CONFIG_MAX_POINTS, &n2, &e) == 0);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n1, &e) == 0);
+    CHECK(config_sweep_check(&d, SWEEP_MAX_POINTS, &n2, &e) == 0);
     CHECK(n1 == n2);
     free(text);
     config_free(&d);
