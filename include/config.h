@@ -1,7 +1,8 @@
 /* config.h - the one table of configuration keys. From it come the defaults, INI and
  * --set parsing, range checks, cross-key validation, the resolved config that
- * --print-config and the run directory show, and --help-config. Only main.c uses this
- * module; everything else reads the plain structs in params.h. */
+ * --print-config and the run directory show, and --help-config. Its users are the ones
+ * that read or write config files: main.c, run.c (a run's config.ini) and study.c (a
+ * sweep's runs); everything below them takes the plain structs in params.h. */
 #ifndef MLPTRAIN_CONFIG_H
 #define MLPTRAIN_CONFIG_H
 

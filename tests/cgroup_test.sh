@@ -55,24 +55,6 @@ new_cgroup() {
     return 1
 }
 
-# expect_match NAME CODE ERE CMD...: CMD exits CODE, prints nothing on stdout and one line
-# matching ERE on stderr.
-expect_match() {
-    name=$1 code=$2 want=$3
-    shift 3
-    t_run "$@"
-    if [ "$rc" -ne "$code" ]; then
-        t_bad "$name: exit $rc, expected $code ($(head -c 300 "$T/err"))"
-    elif [ -s "$T/out" ]; then
-        t_bad "$name: wrote to stdout"
-    elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -Eq -- "$want" "$T/err"; then
-        t_bad "$name: stderr does not match:
-  got:      $(cat "$T/err")
-  expected: $want"
-    else
-        t_ok
-    fi
-}
 
 # A run of about 3.6 GB (SGD with momentum: parameters, gradients and velocity of 1.13 GB
 # each), and a sweep of two runs of about 570 MB each (one fits in 1 GiB, two do not).
@@ -109,18 +91,18 @@ limit_checks() {
     # shellcheck disable=SC2086
     new_cgroup "$file" "$limit" $dirs || { t_skip "cgroup $v: $file" "$why"; return; }
     # shellcheck disable=SC2086
-    expect_match "$v: a 3.6 GB run under a 1 GiB $file: exit 2 and the numbers" 2 \
+    t_expect_line "$v: a 3.6 GB run under a 1 GiB $file: exit 2 and the numbers" 2 \
         "^mlptrain: configs/demo\.ini: the run needs about [2-9]\.[0-9]+ GB \(parameters 1\.13 GB, gradients 1\.13 GB, optimizer 1\.13 GB, activations [^,]+, workspace [^,]+, data [^)]+\) but (1\.0[0-7] GB|[0-9]{3} MB) is available \($what\); expected a smaller model\.hidden or train\.batch_size, or --force to try anyway$" \
         in_cgroup "$cg" "$MLPTRAIN" configs/demo.ini -q -o "$T/big$v" $big
     echo "$v, run: $(cat "$T/err")"
     t_check "$v: the refused run leaves no directory" [ ! -e "$T/big$v" ]
-    expect_match "$v: sweep --jobs 2 of two 570 MB runs under a 1 GiB $file: exit 2 and the numbers" 2 \
+    t_expect_line "$v: sweep --jobs 2 of two 570 MB runs under a 1 GiB $file: exit 2 and the numbers" 2 \
         "^mlptrain: $T/sweep\.ini: 2 runs at once need up to 1\.[0-9]+ GB \(5[0-9]{2} MB each\) but (1\.0[0-7] GB|[0-9]{3} MB) is available \($what\); expected fewer --jobs, or --force to try anyway$" \
         in_cgroup "$cg" "$MLPTRAIN" sweep "$T/sweep.ini" --jobs 2 -q -o "$T/sweep$v"
     echo "$v, sweep --jobs 2: $(cat "$T/err")"
     t_check "$v: the refused sweep leaves no directory" [ ! -e "$T/sweep$v" ]
     # shellcheck disable=SC2086
-    expect_match "$v: sweep of two 3.6 GB runs under a 1 GiB $file: exit 2, the first run named" 2 \
+    t_expect_line "$v: sweep of two 3.6 GB runs under a 1 GiB $file: exit 2, the first run named" 2 \
         "^mlptrain: $T/sweep\.ini: the run needs about [2-9]\.[0-9]+ GB \(.*\) but (1\.0[0-7] GB|[0-9]{3} MB) is available \($what\); expected a smaller model\.hidden or train\.batch_size, or --force to try anyway \(run 0 of 2: train\.seed=1\)$" \
         in_cgroup "$cg" "$MLPTRAIN" sweep "$T/sweep.ini" --jobs 1 -q -o "$T/bigsweep$v" $big
     t_check "$v: the refused sweep of large runs leaves no directory" [ ! -e "$T/bigsweep$v" ]

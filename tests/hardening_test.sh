@@ -48,22 +48,6 @@ expect() {
     fi
 }
 
-# expect_match NAME CODE ERE CMD...: as expect, with stderr one line matching ERE.
-expect_match() {
-    name=$1 code=$2 want=$3
-    shift 3
-    # shellcheck disable=SC2086
-    t_run $cap "$@"
-    if [ "$rc" -ne "$code" ]; then
-        t_bad "$name: exit $rc, expected $code ($(head -c 300 "$T/err"))"
-    elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -Eq -- "$want" "$T/err"; then
-        t_bad "$name: stderr does not match:
-  got:      $(cat "$T/err")
-  expected: $want"
-    else
-        t_ok
-    fi
-}
 
 # result FILE COLUMN: the value of COLUMN in the one row of a result.csv ("" if none).
 result() {
@@ -168,9 +152,9 @@ t_check "4: --summary: parameters 40.3 GB" grep -Eqx '  parameters +40\.3 GB' "$
 t_check "4: --summary: gradients 40.3 GB" grep -Eqx '  gradients +40\.3 GB' "$T/out"
 t_check "4: --summary: a total" grep -Eqx '  total +8[0-9.]+ GB' "$T/out"
 # a run whose estimate exceeds the memory available is refused before loading: 8 TB
-expect_match "4: a run larger than memory: exit 2 and the numbers" 2 \
+t_expect_line "4: a run larger than memory: exit 2 and the numbers" 2 \
     "^mlptrain: $T/tiny\.ini: the run needs about 8\.[0-9]+ TB \(parameters 4\.00 TB, gradients 4\.00 TB, optimizer [^,]+, activations [^,]+, workspace [^,]+, data [^)]+\) but [0-9.]+ [KMGT]?B(ytes)? is available \((MemAvailable|the cgroup's memory\.max|the cgroup's memory\.limit_in_bytes)\); expected a smaller model\.hidden or train\.batch_size, or --force to try anyway$" \
-    "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/d4" --threads 1 --set model.hidden=1000000,1000000
+    $cap "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/d4" --threads 1 --set model.hidden=1000000,1000000
 t_check "4: the refused run creates no directory" [ ! -e "$T/d4" ]
 # --force passes the check: under a 1 GB address-space limit the allocation then fails
 # with a message, and no run directory. A sanitizer's shadow memory cannot start under
@@ -320,8 +304,8 @@ expect "9: lambda = 1 / 0, --print-config" 2 "$msg" "$MLPTRAIN" --print-config "
 expect "9: lambda = 1 / 0, --print-schedule" 2 "$msg" "$MLPTRAIN" --print-schedule "$T/inf.ini"
 expect "9: lambda = 1 / 0, no data files" 2 "mlptrain: $T/inf.ini:5: schedule.lambda: the learning rate would be inf at epoch 0 (expected a finite learning rate >= 0 at every step)" \
     "$MLPTRAIN" --summary "$T/inf.ini" --set data.path="$T/nowhere"
-expect_match "9: lambda = 0 / 0 (NaN)" 2 "^mlptrain: --set schedule.lambda=0 / 0: the learning rate would be -?nan at epoch 0 \(expected a finite learning rate >= 0 at every step\)$" \
-    "$MLPTRAIN" "$T/inf.ini" -q -o "$T/d9" --set 'schedule.lambda=0 / 0'
+t_expect_line "9: lambda = 0 / 0 (NaN)" 2 "^mlptrain: --set schedule.lambda=0 / 0: the learning rate would be -?nan at epoch 0 \(expected a finite learning rate >= 0 at every step\)$" \
+    $cap "$MLPTRAIN" "$T/inf.ini" -q -o "$T/d9" --set 'schedule.lambda=0 / 0'
 expect "9: lambda negative from epoch 2" 2 "mlptrain: --set schedule.lambda=1 - epoch: the learning rate would be -0.01 at epoch 2 (expected a finite learning rate >= 0 at every step)" \
     "$MLPTRAIN" "$T/inf.ini" -q -o "$T/d9" --set 'schedule.lambda=1 - epoch'
 expect "9: onecycle too short" 2 "mlptrain: --set schedule.type=onecycle: onecycle needs at least 2 iterations in the run (got 1)" \
@@ -399,8 +383,8 @@ if [ -n "$as_user" ]; then
         expect "12: read-only, output.dir" 1 "mlptrain: cannot create directory '$T/pub/ro/tiny': Permission denied" \
             $as_user "$MLPTRAIN" "$T/pub/tiny.ini" -q --set output.dir="$T/pub/ro"
         # shellcheck disable=SC2086
-        expect_match "12: read-only directory as -o" 1 "^mlptrain: cannot write '$T/pub/ro/config\.ini': Permission denied$" \
-            $as_user "$MLPTRAIN" "$T/pub/tiny.ini" -q -o "$T/pub/ro"
+        t_expect_line "12: read-only directory as -o" 1 "^mlptrain: cannot write '$T/pub/ro/config\.ini': Permission denied$" \
+            $as_user $cap "$MLPTRAIN" "$T/pub/tiny.ini" -q -o "$T/pub/ro"
         t_check "12: nothing written into the read-only directory" [ -z "$(ls -A "$T/pub/ro")" ]
     else
         t_skip "12: a read-only directory" "as nobody, $MLPTRAIN cannot load its config: $(head -c 200 "$T/pub.err")" 4

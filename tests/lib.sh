@@ -76,6 +76,25 @@ t_gnu_parallel() {
     return 1
 }
 
+# t_expect_line NAME CODE ERE CMD...: CMD exits CODE, prints nothing on stdout and one
+# line on stderr matching ERE: one check.
+t_expect_line() {
+    t_ename_=$1 t_ecode_=$2 t_ewant_=$3
+    shift 3
+    t_run "$@"
+    if [ "$rc" -ne "$t_ecode_" ]; then
+        t_bad "$t_ename_: exit $rc, expected $t_ecode_ ($(head -c 300 "$T/err"))"
+    elif [ -s "$T/out" ]; then
+        t_bad "$t_ename_: wrote to stdout"
+    elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -Eq -- "$t_ewant_" "$T/err"; then
+        t_bad "$t_ename_: stderr does not match:
+  got:      $(cat "$T/err")
+  expected: $t_ewant_"
+    else
+        t_ok
+    fi
+}
+
 # t_run: runs "$@" capturing stdout in $T/out, stderr in $T/err and the exit code in $rc.
 t_run() {
     "$@" >"$T/out" 2>"$T/err"
