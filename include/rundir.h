@@ -38,6 +38,7 @@
 
 /* ---- a sweep's directory (and collect's output directory) ---- */
 #define RUNDIR_SWEEP "sweep.csv"            /* the sweep's runs: point, seed, overrides, status */
+#define RUNDIR_SWEEP_LOCK "sweep.lock"      /* empty; byte i locked while run i is being run */
 #define RUNDIR_SWEEP_SUMMARY "summary.csv"  /* one row per run: result.csv and the swept keys */
 #define RUNDIR_SWEEP_BY_POINT "summary_by_point.csv" /* one row per point, over its seeds */
 #define RUNDIR_SWEEP_CURVES "sweep_curves.svg"       /* every run's curves overlaid */
@@ -68,6 +69,19 @@ int rundir_clear(const char *dir, Err *e);
  * when another process holds the run, RUNDIR_RUNTIME with e when config.ini cannot be
  * opened. */
 int rundir_lock(const char *dir, FILE **held, Err *e);
+
+/* A sweep directory's lock file (RUNDIR_SWEEP_LOCK), opened (created when missing) for
+ * the process's whole life: closing any descriptor of it would drop the process's locks.
+ * NULL with e when it cannot be made. */
+FILE *rundir_sweep_lock_open(const char *sweep_dir, Err *e);
+
+/* Takes the lock of run index of the sweep (byte index of its lock file) without waiting,
+ * for this process (all its threads): returns 0 when taken (or when the file system has
+ * no locks: then nothing guards the run), else the process id of the process that holds
+ * it (-1 when unknown). Two processes never run one run of a sweep at once: the other
+ * waits or skips it. Released by rundir_sweep_unlock_run, or when the process ends. */
+long rundir_sweep_lock_run(FILE *lock, long index);
+void rundir_sweep_unlock_run(FILE *lock, long index);
 
 /* Whether paths a and b name the same directory. */
 bool rundir_same(const char *a, const char *b);

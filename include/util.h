@@ -32,6 +32,11 @@ int err_set_key(Err *e, const char *key, const char *fmt, ...)
 #endif
     ;
 
+/* The names in directory dir (without "." and ".."), sorted bytewise, into *names (free
+ * with util_free_list); 0 names when dir cannot be read. */
+int util_list_dir(const char *dir, char ***names);
+void util_free_list(char **names, int n);
+
 /* s (modifiable) without the blanks at its ends: trailing ones are cut, the result points
  * past leading ones. */
 const char *util_trim(char *s);
@@ -48,6 +53,7 @@ void util_escape_controls(char *out, size_t n, const char *in);
 /* Out of memory is not a user error: these print "mlptrain: out of memory" and exit(1). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
 /* Strict parsers: the whole of s (surrounding blanks allowed) must be one number.

@@ -110,6 +110,38 @@ int rundir_lock(const char *dir, FILE **held, Err *e)
                    "continuing the run", dir, pid), RUNDIR_USAGE;
 }
 
+FILE *rundir_sweep_lock_open(const char *sweep_dir, Err *e)
+{
+    char path[PARAMS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP_LOCK, sweep_dir);
+    FILE *f = fopen(path, "ab"); /* created when missing, never truncated */
+    if (!f)
+        err_set(e, "cannot open '%s': %s", path, strerror(errno));
+    return f;
+}
+
+long rundir_sweep_lock_run(FILE *lock, long index)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)index,
+                       .l_len = 1};
+    if (fcntl(fileno(lock), F_SETLK, &fl) == 0)
+        return 0;
+    if (errno != EACCES && errno != EAGAIN)
+        return 0; /* no locks here (some network file systems): go on unguarded */
+    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)index,
+                        .l_len = 1};
+    if (fcntl(fileno(lock), F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+        return (long)who.l_pid;
+    return -1;
+}
+
+void rundir_sweep_unlock_run(FILE *lock, long index)
+{
+    struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = (off_t)index,
+                       .l_len = 1};
+    fcntl(fileno(lock), F_SETLK, &fl);
+}
+
 /* Whether paths a and b name the same directory. */
 bool rundir_same(const char *a, const char *b)
 {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
+#include <time.h>
 
 #include "collect.h"
 #include "csv.h"
@@ -33,8 +34,14 @@ typedef struct {
     int jobs, threads;       /* runs at once, threads each */
     Progress *progress;
     bool epoch_lines;
+    long index;              /* --index: the one run to check and run; -1 = all */
+    FILE *lock;              /* the sweep directory's lock file (rundir_sweep_lock_open) */
+    bool waiting;            /* wait for a run another process holds, instead of deferring it */
     mtx_t mu;                /* guards what follows and sweep.csv */
-    long done, failed;
+    long *deferred;          /* runs another process held when their turn came */
+    long n_deferred;
+    long holder;             /* the process that held the last one deferred */
+    long done, failed, by_other; /* by_other: finished by another process meanwhile */
     double t_start, busy;    /* busy: seconds of finished runs */
     int code;                /* worst exit code so far */
 } Study;
@@ -80,14 +87,18 @@ static int validate(Study *st)
         SweepPoint pt;
         char context[2200];
         int code = point_config(st, i, &pc, &pt, context, sizeof context);
+        /* An array task (--index) plans its own run only: the others are planned by the
+         * command that submitted the array (--status) and by their own tasks. */
+        bool checked = st->index < 0 || st->index == i;
         RunPlan plan;
-        if (code < 0 && (code = run_plan(&pc, true, st->opt->force, st->threads, &plan, &e)) >= 0)
+        if (code < 0 && checked &&
+            (code = run_plan(&pc, true, st->opt->force, st->threads, &plan, &e)) >= 0)
             run_fail(&pc, code, &e, context);
         if (code >= 0) {
             config_free(&pc);
             return code;
         }
-        if (plan.mem.total > biggest)
+        if (checked && plan.mem.total > biggest)
             biggest = plan.mem.total;
         char dir[PARAMS_PATH_MAX * 2 + 16];
         snprintf(dir, sizeof dir, "%s/%s", st->dir, pc.run.output.name);
@@ -99,7 +110,7 @@ static int validate(Study *st)
         it->seed = pc.run.train.seed;
         it->point = pt.point;
         it->status = rundir_status(dir);
-        if (it->status != RUN_PENDING) {
+        if (checked && it->status != RUN_PENDING) {
             char path[sizeof dir + 16], key[512];
             snprintf(path, sizeof path, "%s/" RUNDIR_CONFIG, dir);
             Config old;
@@ -194,12 +205,52 @@ static void show_header(Study *st)
     progress_header(st->progress, line);
 }
 
+/* Takes run i's lock for this process. Another process holding it (a second sweep of the
+ * same config into the same directory, an array task) is running the run: without
+ * st->waiting the run is deferred (false); with it, this waits for the run to end (every
+ * 0.2 s, so a stop is seen), then takes it: false only when stopped. */
+static bool take_run(Study *st, long i)
+{
+    bool said = false;
+    long holder;
+    while ((holder = rundir_sweep_lock_run(st->lock, i)) != 0) {
+        if (!st->waiting || (st->opt->stop && *st->opt->stop)) {
+            mtx_lock(&st->mu);
+            if (!st->waiting)
+                st->deferred[st->n_deferred++] = i;
+            st->holder = holder;
+            mtx_unlock(&st->mu);
+            return false;
+        }
+        if (!said && !st->opt->quiet)
+            fprintf(stderr, "mlptrain: [run %ld] process %ld is running it; waiting for it to "
+                    "end\n", i, holder);
+        said = true;
+        thrd_sleep(&(struct timespec){.tv_nsec = 200000000}, NULL);
+    }
+    return true;
+}
+
 /* Runs one pending run of the sweep, on a job thread (slot). */
 static void job(void *ctx, long k, int slot)
 {
     Study *st = ctx;
     long i = st->pending[k];
     Item *it = &st->items[i];
+    if (!take_run(st, i))
+        return;
+    /* Under the run's lock: another process may have finished it since it was listed. */
+    RunStatus now = rundir_status(it->dir);
+    if (rundir_finished(now)) {
+        rundir_sweep_unlock_run(st->lock, i);
+        mtx_lock(&st->mu);
+        it->status = now;
+        st->by_other++;
+        st->done++;
+        show_header(st);
+        mtx_unlock(&st->mu);
+        return;
+    }
     Config pc;
     SweepPoint pt;
     char context[2200], prefix[64], label[128];
@@ -213,7 +264,7 @@ static void job(void *ctx, long k, int slot)
      * starts it again if the checkpoint turns out unusable); any other starts afresh. */
     char ckpt[PARAMS_PATH_MAX * 2 + 32];
     snprintf(ckpt, sizeof ckpt, "%s/%s", it->dir, RUNDIR_CHECKPOINT);
-    bool resume = (it->status == RUN_INTERRUPTED || it->status == RUN_INCOMPLETE) &&
+    bool resume = (now == RUN_INTERRUPTED || now == RUN_INCOMPLETE) &&
                   util_file_size(ckpt, NULL) >= 0;
     if (code < 0 && !resume && rundir_clear(it->dir, &e) < 0)
         code = run_fail(&pc, EXIT_RUNTIME, &e, context);
@@ -229,16 +280,17 @@ static void job(void *ctx, long k, int slot)
             run_fail(&pc, code, &e, context);
     }
     config_free(&pc);
+    RunStatus after = code == EXIT_OK ? rundir_status(it->dir)
+                      : code > 128 ? RUN_INTERRUPTED : RUN_FAILED;
+    rundir_sweep_unlock_run(st->lock, i);
     mtx_lock(&st->mu);
-    it->status = code == EXIT_OK ? rundir_status(it->dir)
-                 : code > 128 ? RUN_INTERRUPTED : RUN_FAILED;
+    it->status = after;
     if (code > st->code)
         st->code = code;
     if (code != EXIT_OK && code <= 128)
         st->failed++;
     st->done++;
     st->busy += util_now() - t0;
-    write_index(st);
     show_header(st);
     mtx_unlock(&st->mu);
 }
@@ -259,6 +311,24 @@ static int sweep_dir(const StudyOpts *o, const Config *base, char *dir, size_t n
         return -1;
     }
     return 0;
+}
+
+/* Whether dir is itself a run's directory (it holds a run's epochs.csv or result.csv),
+ * which a sweep never uses as its own: said here. */
+static bool sweep_holds_run(const char *dir)
+{
+    const char *const files[] = {RUNDIR_EPOCHS, RUNDIR_RESULT};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[PARAMS_PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (util_exists(path)) {
+            fprintf(stderr, "mlptrain: %s: holds a run (%s); a sweep keeps its runs in "
+                    "directories of their own inside the sweep directory (expected another -o)\n",
+                    dir, files[i]);
+            return true;
+        }
+    }
+    return false;
 }
 
 static int status_command(Study *st)
@@ -305,6 +375,16 @@ static int index_command(Study *st, long index)
     if (st->opt->catch_signals)
         st->opt->catch_signals();
     job(st, 0, 0);
+    if (st->n_deferred) {
+        fprintf(stderr, "mlptrain: run %ld: process %ld is running it now (%s); wait for it to "
+                "end\n", index, st->holder, it->dir);
+        return EXIT_USAGE;
+    }
+    /* The sweep's list of its runs, for collect: written once, not by every task. */
+    char path[sizeof st->dir + 16];
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP, st->dir);
+    if (!util_exists(path))
+        write_index(st);
     return st->code;
 }
 
@@ -346,18 +426,61 @@ static int summarize(const char *const *dirs, int n_dirs, const char *out_dir, b
     return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
-/* Every run not finished yet, st->jobs at once, then the tables and plots. */
+/* Says which entries of the sweep directory are neither the sweep's runs nor its own
+ * files: left out of the summary, and left alone. */
+static void report_foreign(const Study *st)
+{
+    char **names;
+    int n = util_list_dir(st->dir, &names);
+    size_t skip = strlen(st->dir) + 1;
+    char list[1024] = "";
+    int count = 0;
+    for (int j = 0; j < n; j++) {
+        char path[sizeof st->dir + 512];
+        snprintf(path, sizeof path, "%s/%s", st->dir, names[j]);
+        bool ours = util_is_dir(path) != 1 || strcmp(names[j], "slurm") == 0;
+        for (long i = 0; !ours && i < st->n; i++)
+            ours = strcmp(st->items[i].dir + skip, names[j]) == 0;
+        if (!ours && count++ < 5)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", count > 1 ? ", " : "",
+                     names[j]);
+    }
+    util_free_list(names, n);
+    if (count && !st->opt->quiet)
+        fprintf(stderr, "mlptrain: sweep %s: left out of the summary, not %s of this sweep: "
+                "%s%s\n", st->dir, count == 1 ? "a run" : "runs", list, count > 5 ? ", ..." : "");
+}
+
+/* The tables and plots of the sweep's own runs: those of its list that have started, never
+ * whatever else lies in the directory. */
+static int summarize_sweep(Study *st)
+{
+    const char **dirs = xmalloc((size_t)st->n * sizeof *dirs);
+    int n = 0;
+    for (long i = 0; i < st->n; i++) {
+        st->items[i].status = rundir_status(st->items[i].dir); /* others' runs too */
+        if (st->items[i].status != RUN_PENDING)
+            dirs[n++] = st->items[i].dir;
+    }
+    int code = EXIT_RUNTIME;
+    if (n == 0)
+        fprintf(stderr, "mlptrain: collect: %s: no runs found\n", st->dir);
+    else
+        code = summarize(dirs, n, st->dir, st->opt->quiet);
+    free(dirs);
+    report_foreign(st);
+    return code;
+}
+
+/* Every run not finished yet, st->jobs at once, then the tables and plots. Runs another
+ * process is running (a second sweep into this directory, an array task) are left to it
+ * and waited for at the end: each run is run once, and the summary holds them all. */
 static int run_all(Study *st)
 {
     const StudyOpts *o = st->opt;
-    Err e;
     for (long i = 0; i < st->n; i++)
         if (!rundir_finished(st->items[i].status))
             st->pending[st->n_pending++] = i;
-    if (util_mkdirs(st->dir, &e) < 0) {
-        fprintf(stderr, "mlptrain: %s\n", e.msg);
-        return EXIT_RUNTIME;
-    }
     bool live = !o->quiet && progress_is_terminal(stderr);
     st->epoch_lines = !live;
     if (live)
@@ -372,15 +495,27 @@ static int run_all(Study *st)
     st->t_start = util_now();
     show_header(st);
     sweep_run_jobs(st->jobs, st->n_pending, job, st, o->stop);
+    if (st->n_deferred && !(o->stop && *o->stop)) {
+        if (!o->quiet)
+            fprintf(stderr, "mlptrain: sweep %s: %ld run%s being run by another process (%ld); "
+                    "waiting for %s\n", st->dir, st->n_deferred, st->n_deferred == 1 ? " is" : "s are",
+                    st->holder, st->n_deferred == 1 ? "it" : "them");
+        long *first = st->pending;
+        st->pending = st->deferred;
+        st->waiting = true;
+        sweep_run_jobs(st->jobs, st->n_deferred, job, st, o->stop);
+        st->pending = first;
+    }
     progress_free(st->progress);
     int code = st->code;
     if (o->stop && *o->stop && code < 128)
         code = 128 + (int)*o->stop;
     if (!o->quiet)
-        fprintf(stderr, "mlptrain: sweep %s: %ld of %ld runs done this time%s -> %s/sweep.csv\n",
-                st->dir, st->done, st->n_pending, st->failed ? ", some failed" : "", st->dir);
-    const char *dirs[1] = {st->dir};
-    int crc = summarize(dirs, 1, st->dir, o->quiet);
+        fprintf(stderr, "mlptrain: sweep %s: %ld of %ld runs done this time%s%s -> %s/sweep.csv\n",
+                st->dir, st->done - st->by_other, st->n_pending, st->failed ? ", some failed" : "",
+                st->by_other ? ", the others by another process" : "", st->dir);
+    int crc = summarize_sweep(st);
+    write_index(st);
     return code == EXIT_OK ? crc : code;
 }
 
@@ -414,10 +549,13 @@ int study_sweep(const StudyOpts *o)
             code = EXIT_USAGE;
         }
     }
+    if (code < 0 && sweep_holds_run(st.dir))
+        code = EXIT_USAGE;
     if (code >= 0) {
         config_free(&base);
         return code;
     }
+    st.index = index;
     st.jobs = (int)(o->jobs < st.n ? o->jobs : st.n);
     if (index >= 0 || o->list || o->status)
         st.jobs = 1;
@@ -425,8 +563,15 @@ int study_sweep(const StudyOpts *o)
     st.threads = cpus / st.jobs > 1 ? cpus / st.jobs : 1;
     st.items = xcalloc((size_t)st.n, sizeof *st.items);
     st.pending = xcalloc((size_t)st.n, sizeof *st.pending);
+    st.deferred = xcalloc((size_t)st.n, sizeof *st.deferred);
     mtx_init(&st.mu, mtx_plain);
     code = validate(&st);
+    if (code < 0 && !o->list && !o->status) {
+        if (util_mkdirs(st.dir, &e) < 0 || !(st.lock = rundir_sweep_lock_open(st.dir, &e))) {
+            fprintf(stderr, "mlptrain: %s\n", e.msg);
+            code = EXIT_RUNTIME;
+        }
+    }
     if (code >= 0) {
     } else if (o->list) {
         for (long i = 0; i < st.n; i++)
@@ -445,9 +590,47 @@ int study_sweep(const StudyOpts *o)
     }
     free(st.items);
     free(st.pending);
+    free(st.deferred);
+    if (st.lock)
+        fclose(st.lock);
     mtx_destroy(&st.mu);
     config_free(&base);
     return code;
+}
+
+/* The directories collect reads for dir: a sweep directory's own runs, from the run_dir
+ * column of its sweep.csv (those that exist), so that nothing else lying in it is mixed in;
+ * else dir itself, which collect searches for runs. Appends to *list (grown), returns its
+ * new length. */
+static int collect_dirs(const char *dir, char ***list, int n, int *cap)
+{
+    char path[PARAMS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP, dir);
+    CsvTable t;
+    Err e;
+    int col = -1;
+    if (util_exists(path) && csv_read(&t, path, 1L << 30, &e) == 0) {
+        col = csv_column(&t, "run_dir");
+        for (int r = 1; col >= 0 && r < t.n_rows; r++) {
+            snprintf(path, sizeof path, "%s/%s", dir, csv_cell(&t, r, col));
+            if (util_is_dir(path) != 1)
+                continue; /* not started */
+            if (n == *cap) {
+                *cap = *cap ? 2 * *cap : 64;
+                *list = xrealloc(*list, (size_t)*cap * sizeof **list);
+            }
+            (*list)[n++] = xstrdup(path);
+        }
+        csv_table_free(&t);
+    }
+    if (col >= 0)
+        return n;
+    if (n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *list = xrealloc(*list, (size_t)*cap * sizeof **list);
+    }
+    (*list)[n++] = xstrdup(dir);
+    return n;
 }
 
 int study_collect(const char *const *dirs, int n, const char *out, bool quiet)
@@ -457,5 +640,17 @@ int study_collect(const char *const *dirs, int n, const char *out, bool quiet)
                 "with -o OUT_DIR\n", n);
         return EXIT_USAGE;
     }
-    return summarize(dirs, n, out ? out : dirs[0], quiet);
+    char **list = NULL;
+    int n_list = 0, cap = 0;
+    for (int i = 0; i < n; i++)
+        n_list = collect_dirs(dirs[i], &list, n_list, &cap);
+    int code;
+    if (n_list == 0) {
+        fprintf(stderr, "mlptrain: collect: %s: no runs found\n", dirs[0]);
+        code = EXIT_RUNTIME;
+    } else {
+        code = summarize((const char *const *)list, n_list, out ? out : dirs[0], quiet);
+    }
+    util_free_list(list, n_list);
+    return code;
 }

@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -92,6 +93,14 @@ void *xcalloc(size_t count, size_t size)
     if (!p)
         oom((double)count * (double)size);
     return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom((double)n);
+    return q;
 }
 
 char *xstrdup(const char *s)
@@ -735,4 +744,39 @@ char *util_next_item(char **cursor, char sep)
         *end = '\0';
     *cursor = end ? end + 1 : NULL;
     return (char *)util_trim(p);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int util_list_dir(const char *dir, char ***names)
+{
+    *names = NULL;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *names = xrealloc(*names, (size_t)cap * sizeof **names);
+        }
+        (*names)[n++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(*names, (size_t)n, sizeof **names, compare_names);
+    return n;
+}
+
+void util_free_list(char **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
 }

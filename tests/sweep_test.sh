@@ -165,6 +165,84 @@ expect "another config's run in the sweep directory" 2 "study_hidden=16_seed=1: 
 t_check "it is left untouched" cmp -s "$T/o.ini.before" "$T/o/study_hidden=16_seed=1/config.ini"
 t_check "and nothing else ran" [ "$(find "$T/o" -mindepth 1 -maxdepth 1 | wc -l)" -eq 1 ]
 
+# --- who owns a sweep directory: two sweeps at once, foreign directories, a run as -o ---
+cat >"$T/four.ini" <<'INI'
+[data]
+dataset = mnist
+path = data/mnist
+val_split = 0.2
+train_limit = 300
+[model]
+hidden = 8
+[optim]
+optimizer = sgd
+lr = 0.1
+[train]
+epochs = 1
+batch_size = 64
+[sweep]
+model.hidden = 4 | 8 | 12 | 16
+seeds = 1, 2
+INI
+# Two sweeps of one config into one directory at once (a script run twice): every run is
+# trained once between them, both exit 0, and both leave the full summary.
+bad_trials=""
+for trial in $(seq 1 20); do
+    rm -rf "$T/both"
+    "$MLPTRAIN" sweep "$T/four.ini" -o "$T/both" --threads 1 >"$T/a.log" 2>&1 &
+    pa=$!
+    "$MLPTRAIN" sweep "$T/four.ini" -o "$T/both" --threads 1 --jobs 2 >"$T/b.log" 2>&1 &
+    pb=$!
+    wait $pa
+    ra=$?
+    wait $pb
+    rb=$?
+    trained=$(cat "$T/a.log" "$T/b.log" | grep -c 'mlptrain: ok: test acc')
+    epochs_rows=$(cat "$T"/both/*/epochs.csv | tr -d '\r' | grep -vc '^epoch')
+    if [ "$ra" -ne 0 ] || [ "$rb" -ne 0 ] || [ "$trained" -ne 8 ] || [ "$epochs_rows" -ne 8 ] ||
+        [ "$(rows "$T/both/summary.csv")" -ne 9 ]; then
+        bad_trials="$bad_trials $trial(exits $ra $rb, trained $trained, rows $epochs_rows)"
+    fi
+done
+t_check "two sweeps at once into one directory, 20 trials: each run once, full summaries:${bad_trials:- all good}" [ -z "$bad_trials" ]
+# an array task of a run another process is running says so and touches nothing
+rm -rf "$T/held"
+"$MLPTRAIN" sweep "$T/four.ini" -o "$T/held" --index 0 -q --set train.epochs=20000 &
+held=$!
+for _ in $(seq 1 100); do [ -f "$T/held/four_epochs=20000_hidden=4_seed=1/epochs.csv" ] && break; sleep 0.1; done
+t_run "$MLPTRAIN" sweep "$T/four.ini" -o "$T/held" --index 0 -q --set train.epochs=20000
+t_check "--index of a run being run: exit 2 ($rc)" [ "$rc" -eq 2 ]
+t_check "--index of a run being run: says who runs it" grep -q "run 0: process $held is running it now" "$T/err"
+kill -TERM $held 2>/dev/null
+wait $held
+# a run's directory is no sweep directory
+"$MLPTRAIN" data/../configs/demo.ini -q -o "$T/arun" --set train.epochs=1
+before=$(cd "$T/arun" && find . -type f | LC_ALL=C sort | xargs md5sum)
+t_run "$MLPTRAIN" sweep "$T/four.ini" -o "$T/arun" -q
+t_check "sweep -o a run's directory: exit 2 ($rc)" [ "$rc" -eq 2 ]
+t_check "sweep -o a run's directory: says so" grep -q "arun: holds a run (epochs.csv)" "$T/err"
+t_check "sweep -o a run's directory: the run is untouched" [ "$(cd "$T/arun" && find . -type f | LC_ALL=C sort | xargs md5sum)" = "$before" ]
+# a foreign run inside a sweep directory is reported and left out, by sweep and collect
+mkdir -p "$T/mixed"
+cp -r "$T/arun" "$T/mixed/foreign"
+t_run "$MLPTRAIN" sweep "$T/four.ini" -o "$T/mixed" --threads 1
+t_check "sweep beside a foreign run: exit 0 ($rc)" [ "$rc" -eq 0 ]
+t_check "sweep beside a foreign run: reported" grep -q "left out of the summary, not a run of this sweep: foreign" "$T/err"
+t_check "sweep beside a foreign run: 8 runs summarized" [ "$(rows "$T/mixed/summary.csv")" -eq 9 ]
+t_check "sweep beside a foreign run: no swept key of the foreign run" [ "$(tr -d '\r' <"$T/mixed/summary.csv" | head -n 1 | tr ',' '\n' | grep -c '\.')" -eq 1 ]
+t_run "$MLPTRAIN" collect "$T/mixed"
+t_check "collect of the sweep directory: exit 0 ($rc)" [ "$rc" -eq 0 ]
+rm "$T/mixed/summary.csv"
+"$MLPTRAIN" collect "$T/mixed" -q
+t_check "collect of the sweep directory: its 8 runs only" [ "$(rows "$T/mixed/summary.csv")" -eq 9 ]
+t_check "the foreign run is untouched" cmp -s "$T/arun/result.csv" "$T/mixed/foreign/result.csv"
+# the study's config saved as config.ini in its own sweep directory
+mkdir -p "$T/self"
+cp "$T/four.ini" "$T/self/config.ini"
+t_run "$MLPTRAIN" sweep "$T/self/config.ini" -o "$T/self" -q --threads 1
+t_check "a sweep directory holding its config.ini: exit 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+t_check "a sweep directory holding its config.ini: 8 runs summarized" [ "$(rows "$T/self/summary.csv")" -eq 9 ]
+
 # --- progress: plain lines off a terminal, a live line on one, nothing with -q ---
 t_run "$MLPTRAIN" "$T/plain.ini" -o "$T/p1"
 t_check "off a terminal: per-epoch lines" [ "$(grep -c '^epoch ' "$T/err")" -eq 2 ]
