@@ -61,6 +61,11 @@ bool rundir_finished(RunStatus s);
  * alone. 0, or -1 with e. */
 int rundir_clear(const char *dir, Err *e);
 
+/* Removes the temporaries of a run's files (NAME.tmp.PID) that a killed process left in
+ * dir: those whose PID is no live process on this host (a run claiming the directory may
+ * be writing its config.ini's). Call it holding the run's lock. 0, or -1 with e. */
+int rundir_clear_temporaries(const char *dir, Err *e);
+
 /* Write-locks dir/config.ini for as long as *held stays open (the process's life at
  * most), so a second process never writes into a run directory in use. A POSIX record
  * lock: the system releases it when the process dies, even by kill -9, and drops it when

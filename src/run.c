@@ -385,8 +385,8 @@ static int write_summary(const char *dir, const Model *m, const RunPlan *pl,
     return util_atomic_commit(&af, e);
 }
 
-/* The files of a finished (or interrupted) run: the model and its confusion matrix before
- * result.csv, so a run whose result.csv says it finished has every file; then the plot. */
+/* The files of a finished (or interrupted) run: the model, its confusion matrix and its
+ * plot before result.csv, so a run whose result.csv says it finished has every file. */
 static int write_results(const char *dir, const Config *c, const Parts *p, int threads,
                          const RunResult *r, Err *e)
 {
@@ -400,10 +400,6 @@ static int write_results(const char *dir, const Config *c, const Parts *p, int t
     if (model_save(&p->m, &origin, path, e) < 0 ||
         train_write_confusion(dir, p->confusion, &p->names, e) < 0)
         return -1;
-    snprintf(path, sizeof path, "%s/" RUNDIR_RESULT, dir);
-    if (result_write(path, rp, name, threads, p->m.n_params,
-                     (p->m.n_params + p->m.n_buffers) * sizeof(float), r, e) < 0)
-        return -1;
     char title[PARAMS_PATH_MAX + 256], hidden[PARAMS_MAX_HIDDEN * 12 + 1] = "";
     size_t len = 0;
     for (int i = 0; i < rp->model.n_hidden; i++)
@@ -413,7 +409,11 @@ static int write_results(const char *dir, const Config *c, const Parts *p, int t
              params_dataset_names[rp->data.dataset], rp->model.n_hidden ? hidden : "none",
              params_optim_names[rp->optim.optimizer], rp->optim.lr,
              params_sched_names[rp->sched.type], result_status_names[r->status]);
-    return report_run_curves(dir, title, e);
+    if (report_run_curves(dir, title, e) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/" RUNDIR_RESULT, dir);
+    return result_write(path, rp, name, threads, p->m.n_params,
+                        (p->m.n_params + p->m.n_buffers) * sizeof(float), r, e);
 }
 
 int run_train(const RunOpts *o, const Config *c, RunPlan *pl, RunOutcome *out, Err *e)
@@ -435,6 +435,11 @@ int run_train(const RunOpts *o, const Config *c, RunPlan *pl, RunOutcome *out, E
     if (code >= 0) {
         parts_free(&p);
         return code;
+    }
+    /* Held: what a killed process left half-written here is nobody's now. */
+    if (rundir_clear_temporaries(dir, e) < 0) {
+        parts_free(&p);
+        return EXIT_RUNTIME;
     }
     if (o->on_claimed)
         o->on_claimed();

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,20 +50,37 @@ bool rundir_finished(RunStatus s)
 }
 
 /* The files of a run, and "NAME.tmp.PID" temporaries of them. */
-static bool run_file(const char *name)
+/* 1 when name is one of a run's files, 2 when it is a "NAME.tmp.PID" temporary of one,
+ * else 0. */
+static int run_file(const char *name)
 {
     static const char *const files[] = {RUNDIR_RUN_FILES};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         size_t n = strlen(files[i]);
-        if (strncmp(name, files[i], n) == 0 &&
-            (name[n] == '\0' ||
-             strncmp(name + n, UTIL_ATOMIC_TMP, sizeof UTIL_ATOMIC_TMP - 1) == 0))
-            return true;
+        if (strncmp(name, files[i], n) != 0)
+            continue;
+        if (name[n] == '\0')
+            return 1;
+        if (strncmp(name + n, UTIL_ATOMIC_TMP, sizeof UTIL_ATOMIC_TMP - 1) == 0)
+            return 2;
     }
-    return false;
+    return 0;
 }
 
-int rundir_clear(const char *dir, Err *e)
+/* Whether the process whose id ends temporary name ("NAME.tmp.PID") is alive on this
+ * host: it may be writing the file (a run claiming the directory writes config.ini's). */
+static bool writer_alive(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    long pid;
+    if (!dot || util_parse_long(dot + 1, &pid) != 0 || pid <= 0)
+        return false;
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Removes from dir the run's files: all of them, or only the temporaries no live process
+ * is writing. */
+static int remove_run_files(const char *dir, bool all, Err *e)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -71,7 +89,8 @@ int rundir_clear(const char *dir, Err *e)
     int rc = 0;
     struct dirent *de;
     while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (!run_file(de->d_name))
+        int kind = run_file(de->d_name);
+        if (kind == 0 || (kind == 1 && !all) || (kind == 2 && !all && writer_alive(de->d_name)))
             continue;
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
@@ -80,6 +99,16 @@ int rundir_clear(const char *dir, Err *e)
     }
     closedir(d);
     return rc;
+}
+
+int rundir_clear(const char *dir, Err *e)
+{
+    return remove_run_files(dir, true, e);
+}
+
+int rundir_clear_temporaries(const char *dir, Err *e)
+{
+    return remove_run_files(dir, false, e);
 }
 
 /* Write-locks dir/config.ini for as long as *held stays open (the process's life at

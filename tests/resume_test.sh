@@ -85,6 +85,19 @@ t_check "a checkpoint survives kill -9" [ -s "$T/kill/checkpoint.bin" ]
 t_run "$MLPTRAIN" --resume "$T/kill" -q
 t_check "--resume after kill -9 exits 0 ($(cat "$T/err"))" [ "$rc" -eq 0 ]
 same_run "kill -9 + resume" "$T/kill" "$T/ref"
+# temporaries a killed process left are removed when the run is taken up again; one a live
+# process may be writing (a run claiming the directory) is left alone
+cp -r "$T/term0" "$T/tmps"
+dead=99999
+while kill -0 "$dead" 2>/dev/null; do dead=$((dead + 1)); done
+echo x >"$T/tmps/checkpoint.bin.tmp.$dead"
+echo x >"$T/tmps/model.bin.tmp.$$"
+echo x >"$T/tmps/notes.tmp.$dead"
+t_run "$MLPTRAIN" --resume "$T/tmps" -q
+t_check "--resume beside stale temporaries exits 0 ($(cat "$T/err"))" [ "$rc" -eq 0 ]
+t_check "a dead process's checkpoint.bin.tmp.PID is removed" [ ! -e "$T/tmps/checkpoint.bin.tmp.$dead" ]
+t_check "a live process's model.bin.tmp.PID is left" [ -e "$T/tmps/model.bin.tmp.$$" ]
+t_check "a file that is no run's is left" [ -e "$T/tmps/notes.tmp.$dead" ]
 
 # --- four damaged checkpoints: a clear error, exit 1 or 2, and no file of the run changed ---
 "$MLPTRAIN" "$T/r.ini" -o "$T/other" -q --set train.epochs=1 --set train.seed=5
