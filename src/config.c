@@ -1016,13 +1016,30 @@ static int sweep_value(void *ctx, int k, const char *text, char *msg, size_t n)
     return parse_value(&keys[k], text, &scratch, msg, n);
 }
 
+static void value_text(const Key *k, const RunParams *run, char *buf, size_t n);
+
+/* SweepKeys.canon: parses text into a scratch RunParams and writes it back as config_print
+ * would. */
+static void sweep_canon(void *ctx, int k, const char *text, char *buf, size_t n)
+{
+    (void)ctx;
+    RunParams scratch;
+    memset(&scratch, 0, sizeof scratch);
+    char msg[1024];
+    if (parse_value(&keys[k], text, &scratch, msg, sizeof msg) == 0)
+        value_text(&keys[k], &scratch, buf, n);
+    else
+        snprintf(buf, n, "%s", text); /* not reached: check accepted text */
+}
+
 static void sweep_name(void *ctx, int k, char *buf, size_t n)
 {
     (void)ctx;
     snprintf(buf, n, "%s.%s", keys[k].section, keys[k].name);
 }
 
-static const SweepKeys sweep_keys = {NULL, sweep_find, sweep_value, sweep_name};
+static const SweepKeys sweep_keys = {.ctx = NULL, .find = sweep_find, .check = sweep_value,
+                                     .canon = sweep_canon, .name = sweep_name};
 
 int config_sweep_add(Config *c, const char *assignment, Err *e)
 {

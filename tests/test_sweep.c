@@ -127,6 +127,17 @@ static void test_errors(void)
                                    "(expected a comma-separated list of at most 64 integers in "
                                    "[1, 1000000])"},
         {"model.hidden = 8 | 8\n", "study.ini:2: sweep model.hidden: '8' is listed twice"},
+        /* the same value spelled differently would train the same run twice */
+        {"model.hidden = 8 | 16 | 08\n", "study.ini:2: sweep model.hidden: '08' is the same value "
+                                        "as '8' (listed twice)"},
+        {"optim.lr = 0.1 | 0.2 | 1e-1\n", "study.ini:2: sweep optim.lr: '1e-1' is the same value "
+                                         "as '0.1' (listed twice)"},
+        {"optim.lr = 0.10 | 0.1\n", "study.ini:2: sweep optim.lr: '0.1' is the same value as "
+                                   "'0.10' (listed twice)"},
+        {"model.hidden = 8,8 | 8, 8\n", "study.ini:2: sweep model.hidden: '8, 8' is the same "
+                                       "value as '8,8' (listed twice)"},
+        {"model.batchnorm = true | yes\n", "study.ini:2: sweep model.batchnorm: 'yes' is the "
+                                          "same value as 'true' (listed twice)"},
         {"model.hidden = 8\nmodel.hidden = 16\n", "study.ini:3: sweep model.hidden: swept twice "
                                                   "(first on line 2)"},
         {"train.seed = 1 | 2\n", "study.ini:2: train.seed is repeated with 'seeds = 1, 2, 3' in "
@@ -180,6 +191,14 @@ static void test_errors(void)
     CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == -1);
     CHECK_STR("--set optim.lr=0.3: optim.lr is swept (study.ini:2); change its values there "
               "instead", e.msg);
+    config_free(&c);
+    /* --sweep compares values as the [sweep] section does; different values still pass. */
+    CHECK(load(&c, "[train]\nepochs = 1\n", &e) == 0);
+    CHECK(config_sweep_add(&c, "optim.lr=0.1|1E-1", &e) == -1);
+    CHECK_STR("--sweep optim.lr=0.1|1E-1: sweep optim.lr: '1E-1' is the same value as '0.1' "
+              "(listed twice)", e.msg);
+    CHECK(config_sweep_add(&c, "optim.lr=0.1|0.01|0.010000001", &e) == 0);
+    CHECK(config_sweep_add(&c, "model.hidden=8, 16|16, 8|8", &e) == 0);
     config_free(&c);
 }
 
