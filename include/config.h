@@ -37,7 +37,9 @@ void config_free(Config *c);
 /* Reads an INI file (one per run: source remembers the last one). Keys not in the file
  * keep their values. A key given twice in the file, an unknown section or key, or a value
  * that does not parse or is out of range is an error:
- * "PATH:LINE: section.key: what is wrong (expected ...)". */
+ * "PATH:LINE: section.key: what is wrong (expected ...)"; so is a file that sets no key
+ * (empty, or only comments and section headers; a [sweep] line counts as a key):
+ * "PATH: sets no key (...)". */
 int config_load_file(Config *c, const char *path, Err *e);
 
 /* As config_load_file, from text in memory; name stands for the path in messages and in

@@ -755,12 +755,14 @@ typedef struct {
     const char *path;
     Err *e;
     int first_line[CONFIG_MAX_KEYS]; /* line of each key in this file, 0 = not yet */
+    int n_keys;                      /* key lines read, [sweep] ones included */
 } LoadCtx;
 
 static int load_handler(void *user, const char *section, const char *key, const char *value,
                         int line)
 {
     LoadCtx *L = user;
+    L->n_keys += key != NULL;
     if (strcmp(section, "sweep") == 0) {
         if (!key)
             return 0;
@@ -804,13 +806,21 @@ static int load_handler(void *user, const char *section, const char *key, const 
     return 0;
 }
 
-static int load_error(const char *path, int rc, const IniError *ie, Err *e)
+/* The end of reading a file: its syntax error, the handler's, or a file that sets nothing,
+ * which would otherwise train every default (on data/mnist) as if it were a config. */
+static int load_done(const LoadCtx *L, int rc, const IniError *ie, Err *e)
 {
     if (rc == -1 && ie->line > 0)
-        return err_set(e, "%s:%d: %s", path, ie->line, ie->msg);
+        return err_set(e, "%s:%d: %s", L->path, ie->line, ie->msg);
     if (rc == -1)
-        return err_set(e, "%s: %s", path, ie->msg);
-    return -1; /* the handler filled e */
+        return err_set(e, "%s: %s", L->path, ie->msg);
+    if (rc)
+        return -1; /* the handler filled e */
+    if (L->n_keys == 0)
+        return err_set(e, "%s: sets no key (an empty or comments-only config; expected at "
+                       "least a [data] section with path = DIR, see configs/example.ini or "
+                       "mlptrain --help-config)", L->path);
+    return 0;
 }
 
 int config_load_string(Config *c, const char *name, const char *text, Err *e)
@@ -819,7 +829,7 @@ int config_load_string(Config *c, const char *name, const char *text, Err *e)
     IniError ie;
     util_strlcpy(c->source, name, sizeof c->source);
     int rc = ini_parse_string(text, load_handler, &L, &ie);
-    return rc ? load_error(name, rc, &ie, e) : 0;
+    return load_done(&L, rc, &ie, e);
 }
 
 int config_load_file(Config *c, const char *path, Err *e)
@@ -835,7 +845,7 @@ int config_load_file(Config *c, const char *path, Err *e)
     util_strlcpy(c->source, path, sizeof c->source);
     int rc = ini_parse_file(f, load_handler, &L, &ie);
     fclose(f);
-    return rc ? load_error(path, rc, &ie, e) : 0;
+    return load_done(&L, rc, &ie, e);
 }
 
 /* Splits "section.key=value" (in a copy) into trimmed parts; NULL parts when absent. */
