@@ -135,6 +135,23 @@ expect "a missing directory" 2 "missing: not a run directory" --resume "$T/missi
 cp -r "$T/term0" "$T/t2"
 rm "$T/t2/checkpoint.bin"
 expect "no checkpoint" 2 "t2: no checkpoint.bin to continue from" --resume "$T/t2"
+# a checkpoint.bin that is no file is a damaged run (exit 1), not a missing checkpoint; a
+# FIFO is never opened, so nothing blocks (timeout's 124 would say it did)
+if command -v timeout >/dev/null 2>&1; then cap="timeout 30"; else cap=""; fi
+cp -r "$T/t2" "$T/t3"
+mkdir "$T/t3/checkpoint.bin"
+before=$(digest "$T/t3")
+# shellcheck disable=SC2086
+t_expect_line "checkpoint.bin a directory" 1 "^mlptrain: $T/t3/checkpoint.bin: is a directory \(expected a checkpoint file\)$" $cap "$MLPTRAIN" --resume "$T/t3" -q
+t_check "checkpoint.bin a directory: no file of the run changed" [ "$(digest "$T/t3")" = "$before" ]
+rmdir "$T/t3/checkpoint.bin"
+if mkfifo "$T/t3/checkpoint.bin" 2>/dev/null; then
+    # shellcheck disable=SC2086
+    t_expect_line "checkpoint.bin a FIFO" 1 "^mlptrain: $T/t3/checkpoint.bin: is a named pipe \(expected a checkpoint file\)$" $cap "$MLPTRAIN" --resume "$T/t3" -q
+    t_check "checkpoint.bin a FIFO: no file of the run changed" [ "$(digest "$T/t3")" = "$before" ]
+else
+    t_skip "checkpoint.bin a FIFO" "mkfifo cannot make a FIFO in $T" 2
+fi
 expect "-o with --resume" 2 "-o does not go with it" --resume "$T/t2" -o "$T/x"
 expect "a config file with --resume" 2 "takes no config file" --resume "$T/t2" "$T/r.ini"
 
