@@ -113,7 +113,11 @@ cp -r "$T/term0" "$T/d"
 printf 'x' >>"$T/d/epochs.csv"
 cp "$T/d/epochs.csv" "$T/d.rows"
 tr '0' '1' <"$T/d.rows" >"$T/d/epochs.csv"
-damage "an epochs.csv changed since" 1 "epochs.csv: its first [0-9]+ bytes are not those the checkpoint saw"
+damage "an epochs.csv changed since" 1 "epochs.csv: its first [0-9]+ bytes differ from those the checkpoint recorded \(CRC-32 [0-9a-f]{8}, the checkpoint says [0-9a-f]{8}; the file is $(wc -c <"$T/d/epochs.csv" | tr -d ' ') bytes\): it was changed since, so the run cannot continue it$"
+# line ends converted to LF (a tool, a git checkout): the file's size, and the cause
+cp -r "$T/term0" "$T/d"
+tr -d '\r' <"$T/term0/epochs.csv" >"$T/d/epochs.csv"
+damage "an epochs.csv with LF line ends" 1 "epochs.csv: (is $(wc -c <"$T/d/epochs.csv" | tr -d ' ') bytes, fewer than the [0-9]+ the checkpoint recorded|its first [0-9]+ bytes differ from those the checkpoint recorded \(.*; the file is $(wc -c <"$T/d/epochs.csv" | tr -d ' ') bytes\)): it was changed since, so the run cannot continue it: its line ends are LF, not the CRLF mlptrain writes \(converted by a tool or a git checkout\?\); restore them \(e.g. unix2dos\) to continue$"
 
 # --- what --resume refuses ---
 expect() { # NAME CODE MESSAGE_REGEX ARGS...
