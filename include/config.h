@@ -25,7 +25,9 @@ typedef struct {
     char source[PARAMS_PATH_MAX];          /* config file path, "" when none */
     int n_overrides;
     char *overrides[CONFIG_MAX_OVERRIDES]; /* "section.key=value" as given, owned */
-    char override_kind[CONFIG_MAX_OVERRIDES]; /* 's' --set, 'w' --sweep, 't' --threads */
+    char override_kind[CONFIG_MAX_OVERRIDES]; /* 's' --set, 't' --threads, 'w' a sweep's
+                                            * value (--sweep or, applied by
+                                            * config_apply_point, a [sweep] line) */
     Sweep sweep;                           /* [sweep] and --sweep (sweep.h); empty for a
                                             * single run */
 } Config;

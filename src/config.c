@@ -1084,8 +1084,8 @@ int config_apply_point(Config *c, const SweepPoint *pt, Err *e)
         }
         if (set_override(c, pt->assignment[i], line, kind, e) < 0)
             return -1;
-        if (kind == 'w')
-            c->override_kind[c->n_overrides - 1] = 'w';
+        /* a sweep's value, from a [sweep] line or --sweep: the run's name is made of these */
+        c->override_kind[c->n_overrides - 1] = 'w';
     }
     sweep_free(&c->sweep);
     return 0;
@@ -1263,6 +1263,36 @@ static int append_sanitized(char *dst, size_t n, const char *src)
     return 0;
 }
 
+/* The derived name is over NAME_BYTES (size says by how much: "260 bytes", "more than 1023
+ * bytes"). A single run is named by output.name instead; a sweep's run (its values came as
+ * overrides of kind 'w') is named by its values whatever output.name says, so the advice is
+ * about those. */
+static int name_too_long(const Config *c, const char *size, Err *e)
+{
+    const char *source = c->source[0] ? c->source : "config";
+    bool swept = false, set = false;
+    for (int i = 0; i < c->n_overrides; i++) {
+        Assignment a;
+        split_assignment(&a, c->overrides[i]);
+        int k = key_index(a.section, a.key);
+        free(a.buf);
+        if (k >= 0 && (keys[k].flags & F_NO_RESULT))
+            continue; /* not in the name */
+        swept |= c->override_kind[i] == 'w';
+        set |= c->override_kind[i] != 'w';
+    }
+    if (!swept)
+        return err_set(e, "%s: the run name derived from the file name and --set options is %s "
+                       "(expected at most %d, the longest file name most file systems allow); "
+                       "set output.name", source, size, NAME_BYTES);
+    return err_set(e, "%s: the name of this sweep's run, made of the file name%s and the swept "
+                   "values, is %s (expected at most %d, the longest file name most file systems "
+                   "allow); expected shorter values or fewer swept keys (a sweep names its runs "
+                   "by their values, not by output.name, and another -o does not help: the limit "
+                   "is on each name in a path)", source, set ? ", the --set options" : "", size,
+                   NAME_BYTES);
+}
+
 /* The config file's base name without ".ini", then "_key=value" per override, leaving out
  * the overrides that cannot change the results ([output] keys and train.threads). */
 static int derive_name(const Config *c, char *out, size_t out_size, Err *e)
@@ -1293,19 +1323,20 @@ static int derive_name(const Config *c, char *out, size_t out_size, Err *e)
         rc = rc || append_sanitized(name, sizeof name, "=");
         rc = rc || append_sanitized(name, sizeof name, a.value);
         free(a.buf);
-        if (rc)
-            return err_set(e, "%s: the run name derived from the file name and --set options is "
-                           "too long (expected at most %d bytes); set output.name",
-                           c->source[0] ? c->source : "config", NAME_BYTES);
+        if (rc) {
+            char size[64];
+            snprintf(size, sizeof size, "more than %zu bytes", sizeof name - 1);
+            return name_too_long(c, size, e);
+        }
     }
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || name[0] == '\0')
         return err_set(e, "%s: cannot derive a run name from this file name; set output.name",
                        c->source);
-    if (strlen(name) > NAME_BYTES)
-        return err_set(e, "%s: the run name derived from the file name and --set options is %zu "
-                       "bytes (expected at most %d, the longest file name most file systems "
-                       "allow); set output.name", c->source[0] ? c->source : "config",
-                       strlen(name), NAME_BYTES);
+    if (strlen(name) > NAME_BYTES) {
+        char size[64];
+        snprintf(size, sizeof size, "%zu bytes", strlen(name));
+        return name_too_long(c, size, e);
+    }
     if (util_strlcpy(out, name, out_size) < 0)
         return err_set(e, "%s: the derived run name is too long; set output.name", c->source);
     return 0;
