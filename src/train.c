@@ -129,6 +129,31 @@ int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int 
     return 0;
 }
 
+void train_memory_hint(const MemPlan *mp, char *buf, size_t n)
+{
+    const struct {
+        const char *name, *parts, *advice;
+        double bytes;
+    } groups[] = {
+        {"the model is", "parameters, gradients and optimizer state", "a smaller model.hidden",
+         mp->params + mp->grads + mp->optim},
+        {"the batches are", "activations and workspace",
+         "a smaller train.batch_size or train.eval_batch_size (or model.hidden)",
+         mp->activations + mp->workspace},
+        {"the data is", NULL, "data.train_limit or data.test_limit to load fewer records, or a "
+         "smaller dataset", mp->data},
+    };
+    size_t big = 0;
+    for (size_t g = 1; g < sizeof groups / sizeof groups[0]; g++)
+        if (groups[g].bytes > groups[big].bytes)
+            big = g;
+    char size[32];
+    util_format_bytes(size, sizeof size, groups[big].bytes);
+    snprintf(buf, n, "%s the largest part (%s%s%s); expected %s", groups[big].name, size,
+             groups[big].parts ? ": " : "", groups[big].parts ? groups[big].parts : "",
+             groups[big].advice);
+}
+
 /* Batch assembly on the pool, by rows. */
 typedef struct {
     const Dataset *d;
