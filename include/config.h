@@ -25,7 +25,9 @@ typedef struct {
     char source[PARAMS_PATH_MAX];          /* config file path, "" when none */
     int n_overrides;
     char *overrides[CONFIG_MAX_OVERRIDES]; /* "section.key=value" as given, owned */
-    char override_kind[CONFIG_MAX_OVERRIDES]; /* 's' --set, 'w' --sweep, 't' --threads */
+    char override_kind[CONFIG_MAX_OVERRIDES]; /* 's' --set, 't' --threads, 'w' a sweep's
+                                            * value (--sweep or, applied by
+                                            * config_apply_point, a [sweep] line) */
     Sweep sweep;                           /* [sweep] and --sweep (sweep.h); empty for a
                                             * single run */
 } Config;
@@ -37,7 +39,9 @@ void config_free(Config *c);
 /* Reads an INI file (one per run: source remembers the last one). Keys not in the file
  * keep their values. A key given twice in the file, an unknown section or key, or a value
  * that does not parse or is out of range is an error:
- * "PATH:LINE: section.key: what is wrong (expected ...)". */
+ * "PATH:LINE: section.key: what is wrong (expected ...)"; so is a file that sets no key
+ * (empty, or only comments and section headers; a [sweep] line counts as a key):
+ * "PATH: sets no key (...)". */
 int config_load_file(Config *c, const char *path, Err *e);
 
 /* As config_load_file, from text in memory; name stands for the path in messages and in

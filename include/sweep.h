@@ -20,6 +20,7 @@
 #define SWEEP_MAX_ZIPS 16
 #define SWEEP_MAX_SEEDS 1000
 #define SWEEP_MAX_POINTS 10000 /* runs in a sweep unless the caller raises it */
+#define SWEEP_VALUE_MAX 4096   /* a value's canonical text (SweepKeys.canon), with its NUL */
 
 /* One swept key of a [sweep] section ("section.key = v1 | v2 | v3") or a --sweep option. */
 typedef struct {
@@ -66,6 +67,10 @@ typedef struct {
     int (*find)(void *ctx, const char *what, const char *section, const char *key, Err *e);
     /* Checks text as a value of row k: 0, or -1 with why in msg. */
     int (*check)(void *ctx, int k, const char *text, char *msg, size_t n);
+    /* The value text (which check accepted) of row k as the resolved config spells it, into
+     * buf (SWEEP_VALUE_MAX holds any): one text for every spelling of a value ("8" and
+     * "08", "0.1" and "1e-1", "true" and "yes"), so a sweep can refuse a value twice. */
+    void (*canon)(void *ctx, int k, const char *text, char *buf, size_t n);
     /* "section.key" of row k into buf. */
     void (*name)(void *ctx, int k, char *buf, size_t n);
 } SweepKeys;

@@ -163,6 +163,15 @@ typedef struct {
 int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int threads,
                       MemPlan *mp, Err *e);
 
+/* The advice for a run that needs more memory than there is, into buf (size n, always
+ * terminated): the largest part of mp and the keys that shrink it. The parts are grouped
+ * by those keys: the model (parameters, gradients, optimizer state: model.hidden), the
+ * batches (activations, workspace: train.batch_size, train.eval_batch_size, and model.hidden
+ * for the activations), the data (data.train_limit, data.test_limit). E.g. "the data is the
+ * largest part (1.69 TB); expected data.train_limit or data.test_limit to load fewer
+ * records, or a smaller dataset", for a message that goes on ", or --force to try anyway". */
+void train_memory_hint(const MemPlan *mp, char *buf, size_t n);
+
 /* Trains m with o and s on d, or continues io->resume. On success returns 0 with r filled,
  * whatever the status (a diverged or interrupted run is a result). Returns -1 on I/O
  * failure.

@@ -92,6 +92,9 @@ FILE *util_open_regular(const char *path, Err *e);
 /* The size of regular file path in bytes; -1 with e set (as util_open_regular) if it is
  * missing (errno kept, e.g. ENOENT) or not a regular file (errno = EINVAL). */
 long long util_file_size(const char *path, Err *e);
+/* As util_file_size, naming what path should be instead of "a regular file":
+ * "PATH: is a directory (expected EXPECTED)", e.g. "a checkpoint file". */
+long long util_file_size_of(const char *path, const char *expected, Err *e);
 
 /* 1 when path is a directory, 0 when it is something else, -1 when it does not exist or
  * cannot be examined (errno says why). */

@@ -755,12 +755,14 @@ typedef struct {
     const char *path;
     Err *e;
     int first_line[CONFIG_MAX_KEYS]; /* line of each key in this file, 0 = not yet */
+    int n_keys;                      /* key lines read, [sweep] ones included */
 } LoadCtx;
 
 static int load_handler(void *user, const char *section, const char *key, const char *value,
                         int line)
 {
     LoadCtx *L = user;
+    L->n_keys += key != NULL;
     if (strcmp(section, "sweep") == 0) {
         if (!key)
             return 0;
@@ -804,13 +806,21 @@ static int load_handler(void *user, const char *section, const char *key, const 
     return 0;
 }
 
-static int load_error(const char *path, int rc, const IniError *ie, Err *e)
+/* The end of reading a file: its syntax error, the handler's, or a file that sets nothing,
+ * which would otherwise train every default (on data/mnist) as if it were a config. */
+static int load_done(const LoadCtx *L, int rc, const IniError *ie, Err *e)
 {
     if (rc == -1 && ie->line > 0)
-        return err_set(e, "%s:%d: %s", path, ie->line, ie->msg);
+        return err_set(e, "%s:%d: %s", L->path, ie->line, ie->msg);
     if (rc == -1)
-        return err_set(e, "%s: %s", path, ie->msg);
-    return -1; /* the handler filled e */
+        return err_set(e, "%s: %s", L->path, ie->msg);
+    if (rc)
+        return -1; /* the handler filled e */
+    if (L->n_keys == 0)
+        return err_set(e, "%s: sets no key (an empty or comments-only config; expected at "
+                       "least a [data] section with path = DIR, see configs/example.ini or "
+                       "mlptrain --help-config)", L->path);
+    return 0;
 }
 
 int config_load_string(Config *c, const char *name, const char *text, Err *e)
@@ -819,7 +829,7 @@ int config_load_string(Config *c, const char *name, const char *text, Err *e)
     IniError ie;
     util_strlcpy(c->source, name, sizeof c->source);
     int rc = ini_parse_string(text, load_handler, &L, &ie);
-    return rc ? load_error(name, rc, &ie, e) : 0;
+    return load_done(&L, rc, &ie, e);
 }
 
 int config_load_file(Config *c, const char *path, Err *e)
@@ -835,7 +845,7 @@ int config_load_file(Config *c, const char *path, Err *e)
     util_strlcpy(c->source, path, sizeof c->source);
     int rc = ini_parse_file(f, load_handler, &L, &ie);
     fclose(f);
-    return rc ? load_error(path, rc, &ie, e) : 0;
+    return load_done(&L, rc, &ie, e);
 }
 
 /* Splits "section.key=value" (in a copy) into trimmed parts; NULL parts when absent. */
@@ -1016,13 +1026,30 @@ static int sweep_value(void *ctx, int k, const char *text, char *msg, size_t n)
     return parse_value(&keys[k], text, &scratch, msg, n);
 }
 
+static void value_text(const Key *k, const RunParams *run, char *buf, size_t n);
+
+/* SweepKeys.canon: parses text into a scratch RunParams and writes it back as config_print
+ * would. */
+static void sweep_canon(void *ctx, int k, const char *text, char *buf, size_t n)
+{
+    (void)ctx;
+    RunParams scratch;
+    memset(&scratch, 0, sizeof scratch);
+    char msg[1024];
+    if (parse_value(&keys[k], text, &scratch, msg, sizeof msg) == 0)
+        value_text(&keys[k], &scratch, buf, n);
+    else
+        snprintf(buf, n, "%s", text); /* not reached: check accepted text */
+}
+
 static void sweep_name(void *ctx, int k, char *buf, size_t n)
 {
     (void)ctx;
     snprintf(buf, n, "%s.%s", keys[k].section, keys[k].name);
 }
 
-static const SweepKeys sweep_keys = {NULL, sweep_find, sweep_value, sweep_name};
+static const SweepKeys sweep_keys = {.ctx = NULL, .find = sweep_find, .check = sweep_value,
+                                     .canon = sweep_canon, .name = sweep_name};
 
 int config_sweep_add(Config *c, const char *assignment, Err *e)
 {
@@ -1057,8 +1084,8 @@ int config_apply_point(Config *c, const SweepPoint *pt, Err *e)
         }
         if (set_override(c, pt->assignment[i], line, kind, e) < 0)
             return -1;
-        if (kind == 'w')
-            c->override_kind[c->n_overrides - 1] = 'w';
+        /* a sweep's value, from a [sweep] line or --sweep: the run's name is made of these */
+        c->override_kind[c->n_overrides - 1] = 'w';
     }
     sweep_free(&c->sweep);
     return 0;
@@ -1236,6 +1263,36 @@ static int append_sanitized(char *dst, size_t n, const char *src)
     return 0;
 }
 
+/* The derived name is over NAME_BYTES (size says by how much: "260 bytes", "more than 1023
+ * bytes"). A single run is named by output.name instead; a sweep's run (its values came as
+ * overrides of kind 'w') is named by its values whatever output.name says, so the advice is
+ * about those. */
+static int name_too_long(const Config *c, const char *size, Err *e)
+{
+    const char *source = c->source[0] ? c->source : "config";
+    bool swept = false, set = false;
+    for (int i = 0; i < c->n_overrides; i++) {
+        Assignment a;
+        split_assignment(&a, c->overrides[i]);
+        int k = key_index(a.section, a.key);
+        free(a.buf);
+        if (k >= 0 && (keys[k].flags & F_NO_RESULT))
+            continue; /* not in the name */
+        swept |= c->override_kind[i] == 'w';
+        set |= c->override_kind[i] != 'w';
+    }
+    if (!swept)
+        return err_set(e, "%s: the run name derived from the file name and --set options is %s "
+                       "(expected at most %d, the longest file name most file systems allow); "
+                       "set output.name", source, size, NAME_BYTES);
+    return err_set(e, "%s: the name of this sweep's run, made of the file name%s and the swept "
+                   "values, is %s (expected at most %d, the longest file name most file systems "
+                   "allow); expected shorter values or fewer swept keys (a sweep names its runs "
+                   "by their values, not by output.name, and another -o does not help: the limit "
+                   "is on each name in a path)", source, set ? ", the --set options" : "", size,
+                   NAME_BYTES);
+}
+
 /* The config file's base name without ".ini", then "_key=value" per override, leaving out
  * the overrides that cannot change the results ([output] keys and train.threads). */
 static int derive_name(const Config *c, char *out, size_t out_size, Err *e)
@@ -1266,19 +1323,20 @@ static int derive_name(const Config *c, char *out, size_t out_size, Err *e)
         rc = rc || append_sanitized(name, sizeof name, "=");
         rc = rc || append_sanitized(name, sizeof name, a.value);
         free(a.buf);
-        if (rc)
-            return err_set(e, "%s: the run name derived from the file name and --set options is "
-                           "too long (expected at most %d bytes); set output.name",
-                           c->source[0] ? c->source : "config", NAME_BYTES);
+        if (rc) {
+            char size[64];
+            snprintf(size, sizeof size, "more than %zu bytes", sizeof name - 1);
+            return name_too_long(c, size, e);
+        }
     }
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || name[0] == '\0')
         return err_set(e, "%s: cannot derive a run name from this file name; set output.name",
                        c->source);
-    if (strlen(name) > NAME_BYTES)
-        return err_set(e, "%s: the run name derived from the file name and --set options is %zu "
-                       "bytes (expected at most %d, the longest file name most file systems "
-                       "allow); set output.name", c->source[0] ? c->source : "config",
-                       strlen(name), NAME_BYTES);
+    if (strlen(name) > NAME_BYTES) {
+        char size[64];
+        snprintf(size, sizeof size, "%zu bytes", strlen(name));
+        return name_too_long(c, size, e);
+    }
     if (util_strlcpy(out, name, out_size) < 0)
         return err_set(e, "%s: the derived run name is too long; set output.name", c->source);
     return 0;

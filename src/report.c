@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,10 +84,14 @@ static int write_svg(const char *path, const PlotFigure *fig, const PlotHeatmap 
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0)
         return -1;
+    /* The plot fails only by a failed write, whose errno is the last one set (drawing
+     * sets none); cleared first so that an older one is not taken for the reason. */
+    errno = 0;
     int rc = fig ? plot_figure_svg(af.f, fig) : plot_heatmap_svg(af.f, hm);
     if (rc < 0) {
+        int err = errno;
         util_atomic_abort(&af);
-        return err_set(e, "cannot write '%s'", path);
+        return err_set(e, "cannot write '%s': %s", path, err ? strerror(err) : "write error");
     }
     return util_atomic_commit(&af, e);
 }

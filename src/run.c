@@ -574,10 +574,15 @@ int run_resume(const char *dir, const ConfigOverride *ov, int n, bool force, con
     if (rundir_finished(st))
         return err_set(e, "%s: the run is finished (status %s in result.csv); there is nothing "
                        "to continue", dir, result_status_names[st]), EXIT_USAGE;
-    if (util_file_size(path, NULL) < 0)
+    /* Only a missing checkpoint is the user's to fix by starting again; one that is no
+     * file (a directory, a FIFO never opened) is a damaged run, as a damaged file is. */
+    if (util_file_size_of(path, "a checkpoint file", e) < 0) {
+        if (errno != ENOENT)
+            return EXIT_RUNTIME;
         return err_set(e, "%s: no %s to continue from (a run writes one when a signal stops "
                        "it, at its end, and every train.checkpoint_every epochs); start the run "
                        "again instead", dir, RUNDIR_CHECKPOINT), EXIT_USAGE;
+    }
     RunPlan plan;
     if ((code = run_plan(c, true, force, 0, &plan, e)) >= 0)
         return code;

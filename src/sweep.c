@@ -78,6 +78,9 @@ static int add_axis(Sweep *sw, const SweepKeys *k, const char *what, const char 
     for (const char *p = copy; *p; p++)
         count += *p == '|';
     ax.values = xcalloc((size_t)count, sizeof *ax.values);
+    /* Values are compared as the run's config will hold them: "08" after "8" would train
+     * the same run twice under two names. */
+    char **canon = xcalloc((size_t)count, sizeof *canon);
     char *cursor = copy;
     if (*util_trim(copy) == '\0')
         rc = err_set(e, "%s: sweep %s: empty value list (expected v1 | v2 | ...)", what, full);
@@ -89,12 +92,24 @@ static int add_axis(Sweep *sw, const SweepKeys *k, const char *what, const char 
                          full, v + 1, count);
         else if (k->check(k->ctx, row, item, msg, sizeof msg))
             rc = err_set(e, "%s: sweep %s: value %d: %s", what, full, v + 1, msg);
-        for (int u = 0; rc == 0 && u < ax.n_values; u++)
+        char text[SWEEP_VALUE_MAX];
+        if (rc == 0)
+            k->canon(k->ctx, row, item, text, sizeof text);
+        for (int u = 0; rc == 0 && u < ax.n_values; u++) {
             if (strcmp(ax.values[u], item) == 0)
                 rc = err_set(e, "%s: sweep %s: '%s' is listed twice", what, full, item);
-        if (rc == 0)
+            else if (strcmp(canon[u], text) == 0)
+                rc = err_set(e, "%s: sweep %s: '%s' is the same value as '%s' (listed twice)",
+                             what, full, item, ax.values[u]);
+        }
+        if (rc == 0) {
+            canon[ax.n_values] = xstrdup(text);
             ax.values[ax.n_values++] = xstrdup(item);
+        }
     }
+    for (int v = 0; v < ax.n_values; v++)
+        free(canon[v]);
+    free(canon);
     free(copy);
     if (rc) {
         for (int v = 0; v < ax.n_values; v++)

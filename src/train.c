@@ -129,6 +129,31 @@ int train_plan_memory(const RunParams *rp, const DataShape *ds, long n_val, int 
     return 0;
 }
 
+void train_memory_hint(const MemPlan *mp, char *buf, size_t n)
+{
+    const struct {
+        const char *name, *parts, *advice;
+        double bytes;
+    } groups[] = {
+        {"the model is", "parameters, gradients and optimizer state", "a smaller model.hidden",
+         mp->params + mp->grads + mp->optim},
+        {"the batches are", "activations and workspace",
+         "a smaller train.batch_size or train.eval_batch_size (or model.hidden)",
+         mp->activations + mp->workspace},
+        {"the data is", NULL, "data.train_limit or data.test_limit to load fewer records, or a "
+         "smaller dataset", mp->data},
+    };
+    size_t big = 0;
+    for (size_t g = 1; g < sizeof groups / sizeof groups[0]; g++)
+        if (groups[g].bytes > groups[big].bytes)
+            big = g;
+    char size[32];
+    util_format_bytes(size, sizeof size, groups[big].bytes);
+    snprintf(buf, n, "%s the largest part (%s%s%s); expected %s", groups[big].name, size,
+             groups[big].parts ? ": " : "", groups[big].parts ? groups[big].parts : "",
+             groups[big].advice);
+}
+
 /* Batch assembly on the pool, by rows. */
 typedef struct {
     const Dataset *d;
@@ -482,6 +507,51 @@ static int file_crc(const char *path, long long from, long long to, uint32_t *cr
     return 0;
 }
 
+/* The line ends of path that are a bare LF (epochs.csv's rows end in CRLF): what a tool or
+ * a git checkout that converts line ends leaves. 0 when it cannot be read. */
+static long long bare_line_feeds(const char *path)
+{
+    FILE *f = util_open_regular(path, NULL);
+    if (!f)
+        return 0;
+    unsigned char buf[65536];
+    long long n = 0;
+    int prev = 0;
+    for (size_t got; (got = fread(buf, 1, sizeof buf, f)) > 0;)
+        for (size_t i = 0; i < got; prev = buf[i++])
+            n += buf[i] == '\n' && prev != '\r';
+    fclose(f);
+    return n;
+}
+
+/* Whether epochs_csv still begins with the bytes (bytes long, CRC-32 crc) a checkpoint
+ * recorded; -1 with e naming both sizes, and converted line ends when those are the cause,
+ * if not. */
+static int check_rows(const char *epochs_csv, long long bytes, uint32_t crc, Err *e)
+{
+    long long size = util_file_size(epochs_csv, e);
+    if (size < 0)
+        return -1;
+    uint32_t have = 0;
+    if (file_crc(epochs_csv, 0, size < bytes ? size : bytes, &have, e) < 0)
+        return -1;
+    if (size >= bytes && have == crc)
+        return 0;
+    char why[200] = "";
+    if (bare_line_feeds(epochs_csv) > 0)
+        snprintf(why, sizeof why, ": its line ends are LF, not the CRLF mlptrain writes "
+                 "(converted by a tool or a git checkout?); restore them (e.g. unix2dos) to "
+                 "continue");
+    if (size < bytes)
+        return err_set(e, "%s: is %lld bytes, fewer than the %lld the checkpoint recorded: it was "
+                       "changed since, so the run cannot continue it%s", epochs_csv, size, bytes,
+                       why);
+    return err_set(e, "%s: its first %lld bytes differ from those the checkpoint recorded (CRC-32 "
+                   "%08lx, the checkpoint says %08lx; the file is %lld bytes): it was changed "
+                   "since, so the run cannot continue it%s", epochs_csv, bytes,
+                   (unsigned long)have, (unsigned long)crc, size, why);
+}
+
 /* The sizes a checkpoint is checked against: records of each part, inputs, classes. */
 enum { SHAPE_TRAIN, SHAPE_VAL, SHAPE_TEST, SHAPE_DIM, SHAPE_CLASSES, SHAPE_N };
 
@@ -676,15 +746,7 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
     if (st->best_weights && ckpt_get_f32(f, "loop.best_weights", st->best_weights, st->n_best, e))
         return -1;
 
-    uint32_t crc = 0;
-    if (file_crc(epochs_csv, 0, st->csv_bytes, &crc, e) < 0)
-        return -1;
-    if (crc != st->csv_crc)
-        return err_set(e, "%s: its first %lld bytes are not those the checkpoint saw (CRC-32 "
-                       "%08lx, the checkpoint says %08lx): it was changed since, so the run "
-                       "cannot continue it", epochs_csv, st->csv_bytes, (unsigned long)crc,
-                       (unsigned long)st->csv_crc);
-    return 0;
+    return check_rows(epochs_csv, st->csv_bytes, st->csv_crc, e);
 }
 
 int train_load_checkpoint(TrainState *st, const char *path, uint64_t config_hash,

@@ -279,6 +279,11 @@ int util_exists(const char *path)
 
 long long util_file_size(const char *path, Err *e)
 {
+    return util_file_size_of(path, "a regular file", e);
+}
+
+long long util_file_size_of(const char *path, const char *expected, Err *e)
+{
     struct stat st;
     if (stat(path, &st) != 0) {
         int err = errno;
@@ -287,7 +292,7 @@ long long util_file_size(const char *path, Err *e)
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        err_set(e, "%s: is %s (expected a regular file)", path, kind_of(st.st_mode));
+        err_set(e, "%s: is %s (expected %s)", path, kind_of(st.st_mode), expected);
         errno = EINVAL;
         return -1;
     }

@@ -34,6 +34,19 @@ t_check "at least 30 bad files" [ "$n_files" -ge 30 ]
 echo "mlptrain: cannot open config file 'tests/config/bad/no_such_file.ini': No such file or directory" >"$T/want"
 expect_error missing_file "$T/want" --print-config tests/config/bad/no_such_file.ini
 
+# a file that sets no key (bad/empty.ini, bad/comments_only.ini) trains nothing, nor sweeps;
+# a [sweep] section alone is a config, and no file at all is every default (below)
+: >"$T/empty.ini"
+t_run "$MLPTRAIN" "$T/empty.ini" -q -o "$T/empty_run"
+t_check "empty file: training exits 2 (got $rc: $(head -c 300 "$T/err"))" [ "$rc" -eq 2 ]
+t_check "empty file: the message" grep -qx "mlptrain: $T/empty.ini: sets no key (.*)" "$T/err"
+t_check "empty file: no run directory" [ ! -e "$T/empty_run" ]
+t_run "$MLPTRAIN" sweep "$T/empty.ini" --list --sweep 'model.hidden=8|16'
+t_check "empty file: sweep exits 2 (got $rc: $(head -c 300 "$T/err"))" [ "$rc" -eq 2 ]
+printf '[sweep]\nseeds = 1, 2\n' >"$T/sweep_only.ini"
+t_run "$MLPTRAIN" sweep "$T/sweep_only.ini" --list
+t_check "a [sweep] section alone is not empty (got $rc: $(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+
 # ---- bad --set values: CONFIG|ASSIGNMENT|EXPECTED STDERR (OK: must succeed) ----
 n_sets=0
 while IFS='|' read -r config set expected; do

@@ -126,7 +126,11 @@ cp -r "$T/term0" "$T/d"
 printf 'x' >>"$T/d/epochs.csv"
 cp "$T/d/epochs.csv" "$T/d.rows"
 tr '0' '1' <"$T/d.rows" >"$T/d/epochs.csv"
-damage "an epochs.csv changed since" 1 "epochs.csv: its first [0-9]+ bytes are not those the checkpoint saw"
+damage "an epochs.csv changed since" 1 "epochs.csv: its first [0-9]+ bytes differ from those the checkpoint recorded \(CRC-32 [0-9a-f]{8}, the checkpoint says [0-9a-f]{8}; the file is $(wc -c <"$T/d/epochs.csv" | tr -d ' ') bytes\): it was changed since, so the run cannot continue it$"
+# line ends converted to LF (a tool, a git checkout): the file's size, and the cause
+cp -r "$T/term0" "$T/d"
+tr -d '\r' <"$T/term0/epochs.csv" >"$T/d/epochs.csv"
+damage "an epochs.csv with LF line ends" 1 "epochs.csv: (is $(wc -c <"$T/d/epochs.csv" | tr -d ' ') bytes, fewer than the [0-9]+ the checkpoint recorded|its first [0-9]+ bytes differ from those the checkpoint recorded \(.*; the file is $(wc -c <"$T/d/epochs.csv" | tr -d ' ') bytes\)): it was changed since, so the run cannot continue it: its line ends are LF, not the CRLF mlptrain writes \(converted by a tool or a git checkout\?\); restore them \(e.g. unix2dos\) to continue$"
 
 # --- what --resume refuses ---
 expect() { # NAME CODE MESSAGE_REGEX ARGS...
@@ -148,6 +152,23 @@ expect "a missing directory" 2 "missing: not a run directory" --resume "$T/missi
 cp -r "$T/term0" "$T/t2"
 rm "$T/t2/checkpoint.bin"
 expect "no checkpoint" 2 "t2: no checkpoint.bin to continue from" --resume "$T/t2"
+# a checkpoint.bin that is no file is a damaged run (exit 1), not a missing checkpoint; a
+# FIFO is never opened, so nothing blocks (timeout's 124 would say it did)
+if command -v timeout >/dev/null 2>&1; then cap="timeout 30"; else cap=""; fi
+cp -r "$T/t2" "$T/t3"
+mkdir "$T/t3/checkpoint.bin"
+before=$(digest "$T/t3")
+# shellcheck disable=SC2086
+t_expect_line "checkpoint.bin a directory" 1 "^mlptrain: $T/t3/checkpoint.bin: is a directory \(expected a checkpoint file\)$" $cap "$MLPTRAIN" --resume "$T/t3" -q
+t_check "checkpoint.bin a directory: no file of the run changed" [ "$(digest "$T/t3")" = "$before" ]
+rmdir "$T/t3/checkpoint.bin"
+if mkfifo "$T/t3/checkpoint.bin" 2>/dev/null; then
+    # shellcheck disable=SC2086
+    t_expect_line "checkpoint.bin a FIFO" 1 "^mlptrain: $T/t3/checkpoint.bin: is a named pipe \(expected a checkpoint file\)$" $cap "$MLPTRAIN" --resume "$T/t3" -q
+    t_check "checkpoint.bin a FIFO: no file of the run changed" [ "$(digest "$T/t3")" = "$before" ]
+else
+    t_skip "checkpoint.bin a FIFO" "mkfifo cannot make a FIFO in $T" 2
+fi
 expect "-o with --resume" 2 "-o does not go with it" --resume "$T/t2" -o "$T/x"
 expect "a config file with --resume" 2 "takes no config file" --resume "$T/t2" "$T/r.ini"
 

@@ -146,6 +146,12 @@ printf '[sweep]\nmodel.hidden =\n' >"$T/bad2.ini"
 expect "empty value list" 2 "bad2.ini:2: sweep model.hidden: empty value list" sweep "$T/bad2.ini"
 printf '[sweep]\noptim.lr = 0.1 | 0.01\nschedule.type = step | exponential | cosine\nzip = optim.lr, schedule.type\n' >"$T/bad3.ini"
 expect "zip of different lengths" 2 "bad3.ini:4: sweep zip: optim.lr has 2 values but schedule.type has 3" sweep "$T/bad3.ini"
+printf '[sweep]\nmodel.hidden = 8 | 16 | 08\n' >"$T/bad6.ini"
+expect "one value spelled twice" 2 "bad6.ini:2: sweep model.hidden: '08' is the same value as '8' \(listed twice\)" sweep "$T/bad6.ini" --list
+expect "one value spelled twice by --sweep" 2 "^mlptrain: --sweep optim.lr=0.1\|1e-1: sweep optim.lr: '1e-1' is the same value as '0.1' \(listed twice\)$" sweep "$T/study.ini" --list --sweep 'optim.lr=0.1|1e-1'
+long=$(printf '%0250d' 0)
+printf '[data]\npath = data/mnist\n[sweep]\ndata.path = data/mnist | data/%s\n' "$long" >"$T/bad7.ini"
+expect "a run name over 255 bytes" 2 "^mlptrain: $T/bad7.ini: the name of this sweep's run, made of the file name and the swept values, is 265 bytes \(expected at most 255, the longest file name most file systems allow\); expected shorter values or fewer swept keys \(a sweep names its runs by their values, not by output.name, and another -o does not help: the limit is on each name in a path\) \(run 1 of 2: data.path=data/$long\)$" sweep "$T/bad7.ini" --list
 { printf '[sweep]\nmodel.hidden = '; seq -s ' | ' 1 101; printf 'train.batch_size = '; seq -s ' | ' 1 100; } >"$T/bad4.ini"
 expect "more than 10000 runs" 2 "the sweep has 10100 runs \(101 x 100\), more than 10000 \(expected fewer values, or --max-points" sweep "$T/bad4.ini" --list
 t_run "$MLPTRAIN" sweep "$T/bad4.ini" --list --max-points 20000 --set data.path=data/mnist

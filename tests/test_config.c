@@ -284,6 +284,9 @@ static void test_load_errors(void)
         {"[train]\nepochs = 99999999999999999999\n", "configs/exp.ini:2: train.epochs: '99999999999999999999' is out of range (expected an integer in [0, 1000000])"},
         {"[schedule]\nlambda = 0.95 ^ epcoh\n", "configs/exp.ini:2: schedule.lambda: column 8: unknown name 'epcoh' (expected epoch, iteration, base_lr or a function: exp, log, sqrt, sin, cos, floor, min, max)"},
         {"x = 1\n", "configs/exp.ini:1: key 'x' outside any section (add a [section] line above it)"},
+        /* a file that sets nothing would train every default on data/mnist */
+        {"", "configs/exp.ini: sets no key (an empty or comments-only config; expected at least a [data] section with path = DIR, see configs/example.ini or mlptrain --help-config)"},
+        {"; [data]\n; path = data/cifar\n\n[model]\n# hidden = 8\n", "configs/exp.ini: sets no key (an empty or comments-only config; expected at least a [data] section with path = DIR, see configs/example.ini or mlptrain --help-config)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Config c;
@@ -408,11 +411,11 @@ static void test_dependent_defaults(void)
 
     /* run names */
     const char *sets[] = {"model.hidden=128", "optim.lr=0.1", NULL};
-    CHECK(load(&c, "", sets, &e) == 0);
+    CHECK(load(&c, "[data]\npath = data/mnist\n", sets, &e) == 0);
     CHECK_STR("exp_hidden=128_lr=0.1", c.run.output.name);
     config_free(&c);
     const char *odd[] = {"model.hidden=128, 64", "data.path=/tmp/d x", NULL};
-    CHECK(load(&c, "", odd, &e) == 0);
+    CHECK(load(&c, "[train]\nepochs = 10\n", odd, &e) == 0);
     CHECK_STR("exp_hidden=128--64_path=-tmp-d-x", c.run.output.name);
     config_free(&c);
     CHECK(load(&c, "[output]\nname = mine\n", sets, &e) == 0);
@@ -434,7 +437,7 @@ static void test_cross_key_rules(void)
         {"[optim]\nmomentum = 0.9\ndampening = 0.5\n", "optim.nesterov=1", "--set optim.nesterov=1: optim.nesterov = true requires optim.momentum > 0 and optim.dampening = 0, as in PyTorch (momentum is 0.9, dampening is 0.5)"},
         {"[schedule]\ntype = plateau\n", NULL, "configs/exp.ini:2: schedule.type = plateau requires data.val_split > 0 (it watches a validation metric); set data.val_split, e.g. 0.1"},
         {"[schedule]\ntype = multistep\n", NULL, "configs/exp.ini:2: schedule.type = multistep requires schedule.milestones (e.g. milestones = 30, 60)"},
-        {"", "schedule.type=lambda", "--set schedule.type=lambda: schedule.type = lambda requires schedule.lambda (e.g. lambda = 0.95 ^ epoch)"},
+        {NULL, "schedule.type=lambda", "--set schedule.type=lambda: schedule.type = lambda requires schedule.lambda (e.g. lambda = 0.95 ^ epoch)"},
         {"[data]\nmean = 1, 2\n", NULL, "configs/exp.ini:2: data.mean: 2 values given, but mnist has 1 channel (expected 1 value, or none for the dataset default)"},
         {"[data]\nstd = 1, 2, 3\n", "data.dataset=cifar10", NULL},
         {"[train]\nepochs = 3\nmax_iterations = 10\n", NULL, "configs/exp.ini:3: set either train.epochs or train.max_iterations, not both (train.epochs is set on line 2; train.epochs = 0 leaves the count to max_iterations)"},
@@ -463,7 +466,7 @@ static void test_cross_key_rules(void)
 static void test_print_round_trip(void)
 {
     static const char *const texts[] = {
-        "",
+        NULL, /* every default */
         "[data]\ndataset = cifar10\nmean = 0.1, 0.2, 0.30000000000000004\nval_split = 0.1\n"
         "[model]\nhidden = 1000000, 3, 64\nactivation = leaky_relu\ndropout = 0.1\n"
         "[optim]\noptimizer = sgd\nlr = 0.1\nmomentum = 0.9\nnesterov = true\n"

@@ -1,13 +1,21 @@
 /* test_plot.c - the plot module: tick arithmetic (Heckbert's nice numbers, log decades,
  * degenerate and non-finite ranges), locale-free number formatting (also under a
  * comma-decimal LC_NUMERIC when one is installed), XML escaping, and what each kind of
- * SVG must contain: a path per drawn series, NaN as a new subpath, legend outside the data.
+ * SVG must contain: a path per drawn series, NaN as a new subpath, legend outside the data;
+ * a failed write of a plot file (report.c) names the file and the system's reason.
  * `test_plot --samples DIR` instead writes one SVG of each kind into DIR (after
  * setlocale(LC_ALL, "")), for tests/plot_test.sh to parse and render. */
+#define _POSIX_C_SOURCE 200809L
 #include "plot.h"
+#include "report.h"
 #include "test.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <locale.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -743,6 +751,57 @@ static void test_write_error(void)
     fclose(f);
 }
 
+/* A full disk while curves.svg is written (a file-size limit of 0 bytes, as ulimit -f 0,
+ * with SIGXFSZ ignored as main does): the message names the file and the system's reason,
+ * and neither the file nor its temporary is left. The sweep plots share the writer. */
+static void test_report_write_error(void)
+{
+    char dir[] = "/tmp/test_plot.XXXXXX";
+    if (!mkdtemp(dir))
+        SKIP_TEST("cannot make a directory in /tmp");
+    char path[256], svg[256];
+    snprintf(path, sizeof path, "%s/epochs.csv", dir);
+    snprintf(svg, sizeof svg, "%s/curves.svg", dir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("epoch,iteration,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,"
+          "epoch_seconds,elapsed_seconds\r\n"
+          "1,4,0.1,2.1,0.3,,,2.0,0.35,0.1,0.1\r\n"
+          "2,8,0.1,1.5,0.5,,,1.4,0.55,0.1,0.2\r\n", f);
+    CHECK(fclose(f) == 0);
+    Err e = {0};
+    CHECK(report_run_curves(dir, "full disk", &e) == 0); /* the file is good */
+    CHECK(remove(svg) == 0);
+
+    struct rlimit old, none;
+    CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    none = old;
+    none.rlim_cur = 0;
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    int set = setrlimit(RLIMIT_FSIZE, &none);
+    int rc = set == 0 ? report_run_curves(dir, "full disk", &e) : 0;
+    CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+    signal(SIGXFSZ, was);
+    if (set != 0)
+        SKIP_TEST("setrlimit(RLIMIT_FSIZE) refused");
+    CHECK(rc == -1);
+    char want[512];
+    snprintf(want, sizeof want, "cannot write '%s': %s", svg, strerror(EFBIG));
+    CHECK_STR(want, e.msg);
+    DIR *d = opendir(dir);
+    int others = 0;
+    for (struct dirent *de; d && (de = readdir(d)) != NULL;)
+        others += strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+                  strcmp(de->d_name, "epochs.csv");
+    if (d)
+        closedir(d);
+    CHECK(others == 0); /* no curves.svg, no curves.svg.tmp.PID */
+    remove(path);
+    rmdir(dir);
+}
+
 /* A deterministic stream of awkward doubles: NaN, inf, 0, negatives, tiny and huge. */
 static uint64_t rng_state = 88172645463325252ull;
 
@@ -1027,5 +1086,6 @@ int main(int argc, char **argv)
     RUN(test_heatmap);
     RUN(test_random_inputs);
     RUN(test_write_error);
+    RUN(test_report_write_error);
     return test_finish(argv[0]);
 }

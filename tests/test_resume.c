@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -507,6 +508,29 @@ static void test_refusals(void)
         memcpy(lim, "test_limit = 199", 16);
     CHECK(part(other, dir, 1, true, 0, 0, &x, &e) == EXIT_USAGE);
 
+    /* epochs.csv with its line ends converted (CRLF -> LF, as a tool or a git checkout
+     * may do): the message gives the file's size and says what changed. (The rows after
+     * the checkpoint decide whether the file became shorter than the checkpoint's part.) */
+    char crlf[600], want[1400], conv[2600];
+    snprintf(crlf, sizeof crlf, "%s/epochs.crlf", scratch);
+    snprintf(conv, sizeof conv, "cp '%s' '%s' && tr -d '\\r' <'%s' >'%s'", rows, crlf, crlf,
+             rows);
+    CHECK(system(conv) == 0);
+    struct stat sb;
+    CHECK(stat(rows, &sb) == 0);
+    CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == EXIT_RUNTIME);
+    char shorter[1400];
+    snprintf(shorter, sizeof shorter, "%s: is %lld bytes, fewer than the ", rows,
+             (long long)sb.st_size);
+    snprintf(want, sizeof want, "; the file is %lld bytes): it was changed since",
+             (long long)sb.st_size);
+    CHECK(strncmp(e.msg, shorter, strlen(shorter)) == 0 || strstr(e.msg, want) != NULL);
+    const char *lf = "it was changed since, so the run cannot continue it: its line ends are "
+                     "LF, not the CRLF mlptrain writes (converted by a tool or a git "
+                     "checkout?); restore them (e.g. unix2dos) to continue";
+    CHECK(strlen(e.msg) >= strlen(lf) && strcmp(e.msg + strlen(e.msg) - strlen(lf), lf) == 0);
+    snprintf(conv, sizeof conv, "cp '%s' '%s'", crlf, rows);
+    CHECK(system(conv) == 0);
     /* epochs.csv changed since the checkpoint */
     FILE *f = fopen(rows, "r+b");
     if (f) {
@@ -515,11 +539,17 @@ static void test_refusals(void)
         fclose(f);
     }
     CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == EXIT_RUNTIME);
-    CHECK(strstr(e.msg, "not those the checkpoint saw") != NULL);
+    CHECK(stat(rows, &sb) == 0);
+    snprintf(want, sizeof want, "bytes differ from those the checkpoint recorded (CRC-32 ");
+    CHECK(strstr(e.msg, want) != NULL);
+    snprintf(want, sizeof want, "; the file is %lld bytes): it was changed since, so the run "
+             "cannot continue it", (long long)sb.st_size);
+    CHECK(strstr(e.msg, want) != NULL && strstr(e.msg, "CRLF") == NULL);
     /* epochs.csv shorter than the checkpoint says */
     CHECK(truncate(rows, 40) == 0);
     CHECK(part(ini_sgd, dir, 1, true, 0, 0, &x, &e) == EXIT_RUNTIME);
-    CHECK(strstr(e.msg, "fewer than") != NULL);
+    snprintf(want, sizeof want, "%s: is 40 bytes, fewer than the ", rows);
+    CHECK(strncmp(e.msg, want, strlen(want)) == 0 && strstr(e.msg, "CRLF") == NULL);
 
     /* valid files whose values are not: each caught before use */
     void (*edits[])(unsigned char *, size_t) = {duplicate_first_record, record_out_of_range};

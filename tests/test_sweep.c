@@ -127,6 +127,17 @@ static void test_errors(void)
                                    "(expected a comma-separated list of at most 64 integers in "
                                    "[1, 1000000])"},
         {"model.hidden = 8 | 8\n", "study.ini:2: sweep model.hidden: '8' is listed twice"},
+        /* the same value spelled differently would train the same run twice */
+        {"model.hidden = 8 | 16 | 08\n", "study.ini:2: sweep model.hidden: '08' is the same value "
+                                        "as '8' (listed twice)"},
+        {"optim.lr = 0.1 | 0.2 | 1e-1\n", "study.ini:2: sweep optim.lr: '1e-1' is the same value "
+                                         "as '0.1' (listed twice)"},
+        {"optim.lr = 0.10 | 0.1\n", "study.ini:2: sweep optim.lr: '0.1' is the same value as "
+                                   "'0.10' (listed twice)"},
+        {"model.hidden = 8,8 | 8, 8\n", "study.ini:2: sweep model.hidden: '8, 8' is the same "
+                                       "value as '8,8' (listed twice)"},
+        {"model.batchnorm = true | yes\n", "study.ini:2: sweep model.batchnorm: 'yes' is the "
+                                          "same value as 'true' (listed twice)"},
         {"model.hidden = 8\nmodel.hidden = 16\n", "study.ini:3: sweep model.hidden: swept twice "
                                                   "(first on line 2)"},
         {"train.seed = 1 | 2\n", "study.ini:2: train.seed is repeated with 'seeds = 1, 2, 3' in "
@@ -180,6 +191,68 @@ static void test_errors(void)
     CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == -1);
     CHECK_STR("--set optim.lr=0.3: optim.lr is swept (study.ini:2); change its values there "
               "instead", e.msg);
+    config_free(&c);
+    /* --sweep compares values as the [sweep] section does; different values still pass. */
+    CHECK(load(&c, "[train]\nepochs = 1\n", &e) == 0);
+    CHECK(config_sweep_add(&c, "optim.lr=0.1|1E-1", &e) == -1);
+    CHECK_STR("--sweep optim.lr=0.1|1E-1: sweep optim.lr: '1E-1' is the same value as '0.1' "
+              "(listed twice)", e.msg);
+    CHECK(config_sweep_add(&c, "optim.lr=0.1|0.01|0.010000001", &e) == 0);
+    CHECK(config_sweep_add(&c, "model.hidden=8, 16|16, 8|8", &e) == 0);
+    config_free(&c);
+}
+
+/* A sweep's run whose name (file name and swept values) is over 255 bytes: the message
+ * says what makes it long and what helps, not output.name, which a sweep's runs ignore. */
+static void test_long_run_name(void)
+{
+    char x[251], text[512];
+    memset(x, 'x', 250);
+    x[250] = '\0';
+    snprintf(text, sizeof text, "[data]\npath = data/mnist\n[sweep]\ndata.path = data/mnist | "
+             "data/%s\n", x);
+    static const char *const sets[] = {NULL, "train.epochs=2"};
+    for (int s = 0; s < 2; s++) {
+        Config c, pc;
+        Err e = {0};
+        long n;
+        CHECK(load(&c, text, &e) == 0);
+        CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == 0 && n == 2);
+        SweepPoint pt;
+        sweep_point(&c.sweep, 0, &pt);
+        CHECK(load(&pc, text, &e) == 0);
+        CHECK(!sets[s] || config_set(&pc, sets[s], &e) == 0);
+        CHECK(config_apply_point(&pc, &pt, &e) == 0);
+        CHECK(config_finish(&pc, &e) == 0); /* the short value */
+        config_free(&pc);
+        sweep_point(&c.sweep, 1, &pt);
+        CHECK(load(&pc, text, &e) == 0);
+        CHECK(!sets[s] || config_set(&pc, sets[s], &e) == 0);
+        CHECK(config_apply_point(&pc, &pt, &e) == 0);
+        CHECK(config_finish(&pc, &e) == -1);
+        char want[1024];
+        /* "study" "_path=data-xxx..." ("_epochs=2") */
+        snprintf(want, sizeof want, "study.ini: the name of this sweep's run, made of the file "
+                 "name%s and the swept values, is %d bytes (expected at most 255, the longest "
+                 "file name most file systems allow); expected shorter values or fewer swept "
+                 "keys (a sweep names its runs by their values, not by output.name, and another "
+                 "-o does not help: the limit is on each name in a path)",
+                 sets[s] ? ", the --set options" : "", 5 + 11 + 250 + (sets[s] ? 9 : 0));
+        CHECK_STR(want, e.msg);
+        config_free(&pc);
+        config_free(&c);
+    }
+    /* a single run keeps its advice: output.name names it */
+    Config c;
+    Err e = {0};
+    char set[300];
+    snprintf(set, sizeof set, "data.path=data/%s", x);
+    CHECK(load(&c, "[data]\npath = data/mnist\n", &e) == 0);
+    CHECK(config_set(&c, set, &e) == 0);
+    CHECK(config_finish(&c, &e) == -1);
+    CHECK_STR("study.ini: the run name derived from the file name and --set options is 266 bytes "
+              "(expected at most 255, the longest file name most file systems allow); set "
+              "output.name", e.msg);
     config_free(&c);
 }
 
@@ -300,6 +373,7 @@ int main(int argc, char **argv)
     RUN(test_points);
     RUN(test_cli_sweep);
     RUN(test_errors);
+    RUN(test_long_run_name);
     RUN(test_print_round_trip);
     RUN(test_array_syntax);
     RUN(test_dir_status);

@@ -1,6 +1,7 @@
 /* test_train.c - the training loop on small synthetic data: rows written per epoch and
  * per eval_every, statuses, the stop flag, write failures, the batch-norm batch-of-1 check,
- * that a learnable problem is learned, and the loss on the pool giving softmax_xent's bits. */
+ * that a learnable problem is learned, the loss on the pool giving softmax_xent's bits, and
+ * the advice of a memory refusal (train_memory_hint). */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +350,53 @@ static void test_threads_choice_ladder(void)
     pool_free(pool);
 }
 
+/* The advice of a memory refusal names the largest part, the parts grouped by the keys
+ * that shrink them, and those keys. */
+static void test_memory_hint(void)
+{
+    char buf[512];
+    /* a 1.7 TB data file under a small model: the data, not model.hidden */
+    RunParams rp;
+    memset(&rp, 0, sizeof rp);
+    rp.model.n_hidden = 1;
+    rp.model.hidden[0] = 32;
+    rp.model.bias_init = BIAS_INIT_DEFAULT;
+    rp.optim.optimizer = OPTIM_SGD;
+    rp.train.batch_size = 64;
+    rp.train.eval_batch_size = 1000;
+    DataShape ds = {.n_train = 2000000000L, .n_test = 140000000L, .dim = 784, .n_classes = 10};
+    MemPlan mp;
+    Err e;
+    CHECK(train_plan_memory(&rp, &ds, 0, 1, &mp, &e) == 0);
+    CHECK(mp.data > 1.6e12);
+    train_memory_hint(&mp, buf, sizeof buf);
+    CHECK_STR("the data is the largest part (1.69 TB); expected data.train_limit or "
+              "data.test_limit to load fewer records, or a smaller dataset", buf);
+    /* parameters, gradients and optimizer state all shrink with model.hidden: together */
+    MemPlan model = {.params = 1.13e9, .grads = 1.13e9, .optim = 1.13e9, .activations = 1.97e8,
+                     .workspace = 8.82e6, .data = 1.97e6};
+    model.total = model.params + model.grads + model.optim + model.activations +
+                  model.workspace + model.data;
+    train_memory_hint(&model, buf, sizeof buf);
+    CHECK_STR("the model is the largest part (3.39 GB: parameters, gradients and optimizer "
+              "state); expected a smaller model.hidden", buf);
+    MemPlan batch = {.params = 1e6, .grads = 1e6, .activations = 3e9, .workspace = 5e8,
+                     .data = 5e7};
+    batch.total = batch.params + batch.grads + batch.activations + batch.workspace + batch.data;
+    train_memory_hint(&batch, buf, sizeof buf);
+    CHECK_STR("the batches are the largest part (3.50 GB: activations and workspace); expected a "
+              "smaller train.batch_size or train.eval_batch_size (or model.hidden)", buf);
+    /* the data is the largest single part, but model.hidden shrinks three larger ones */
+    MemPlan three = {.params = 1e9, .grads = 1e9, .optim = 1e9, .activations = 1e8,
+                     .workspace = 1e6, .data = 2e9};
+    train_memory_hint(&three, buf, sizeof buf);
+    CHECK_STR("the model is the largest part (3.00 GB: parameters, gradients and optimizer "
+              "state); expected a smaller model.hidden", buf);
+    /* cut to the buffer, terminated */
+    train_memory_hint(&batch, buf, 12);
+    CHECK_STR("the batches", buf);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -362,5 +410,6 @@ int main(int argc, char **argv)
     RUN(test_threads_choice_same_result);
     RUN(test_threads_choice_decisions);
     RUN(test_threads_choice_ladder);
+    RUN(test_memory_hint);
     return test_finish(argv[0]);
 }
