@@ -17,10 +17,12 @@
 # Chunks: an array index must be below the cluster's MaxArraySize (read with `scontrol show
 # config`; Slurm's default, 1001, when it cannot be read) and an array may hold at most
 # SchedulerParameters' max_array_tasks tasks. So the unfinished runs go in chunks, one
-# array job each: the runs OFFSET..OFFSET+MaxArraySize-1, as array indices 0..MaxArraySize-1,
+# array job each: from its first unfinished run OFFSET, those below OFFSET+MaxArraySize,
+# as array indices shifted down by OFFSET (ranges kept, the list at most 1000 characters),
 # each task running `mlptrain sweep CONFIG --index $((SLURM_ARRAY_TASK_ID + OFFSET))`.
 # The throttle %K is set on every chunk, and a chunk starts only when the one before it has
-# ended (--dependency=afterany), so K holds for the whole sweep, not per chunk.
+# ended (--dependency=afterany), so K holds for the whole sweep, not per chunk. To stop a
+# sweep, scancel every job it printed: a cancelled chunk has ended, and the next one starts.
 set -euo pipefail
 
 usage() {
