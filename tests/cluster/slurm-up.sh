@@ -14,14 +14,20 @@
 # first pass comes 3 s after slurmctld starts (Slurm 22.05 reads batch_sched_delay there),
 # so the first job waits up to 3 s; `sbatch --wait` checks after 2, 10 and 42 s.
 #
+# Job arrays: MaxArraySize is 5 (array indices 0..4), not Slurm's default 1001, so that a
+# sweep of a handful of runs already meets the limit a real sweep meets at 1001 runs and
+# scripts/slurm-sweep.sh has to submit it in chunks. SLURM_MAX_ARRAY_SIZE sets another.
+#
 # Environment: SLURM_UP_TIMEOUT (seconds to wait for the idle node, default 30),
 # SLURMCTLD_PORT and SLURMD_PORT (default: the first free pair from 16817 on, so that a
-# system Slurm on 6817/6818 or a second scratch cluster does not clash).
+# system Slurm on 6817/6818 or a second scratch cluster does not clash),
+# SLURM_MAX_ARRAY_SIZE (the MaxArraySize written to slurm.conf, default 5; 1001 is Slurm's).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 state=${1:-${SLURM_STATE:-/tmp/mlptrain-slurm}}
 timeout=${SLURM_UP_TIMEOUT:-30}
+max_array=${SLURM_MAX_ARRAY_SIZE:-5}
 
 started=false
 
@@ -38,6 +44,11 @@ for c in munged munge unmunge slurmctld slurmd sinfo scontrol runuser; do
         die "$c not found (install with: apt-get install slurmctld slurmd slurm-client munge)"
 done
 getent passwd munge >/dev/null || die "no user 'munge' (the munge package creates it)"
+case $max_array in
+'' | *[!0-9]*) die "SLURM_MAX_ARRAY_SIZE='$max_array' is not a number (expected 0..4000001, as slurm.conf's MaxArraySize)" ;;
+esac
+[ "$max_array" -le 4000001 ] ||
+    die "SLURM_MAX_ARRAY_SIZE=$max_array is more than 4000001, Slurm's limit for MaxArraySize"
 case $state in
 /*) ;;
 *) state=$(pwd)/$state ;;
@@ -137,6 +148,8 @@ ReturnToService=2
 # (sbatch polls after 2, 10, 42 s; MinJobAge below 6 makes it poll every 2 s, but then a
 # failed task's record can be purged while its array still runs, and sbatch exits 0.)
 MinJobAge=300
+# Array indices 0..MaxArraySize-1 (SLURM_MAX_ARRAY_SIZE; Slurm's default is 1001).
+MaxArraySize=$max_array
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
