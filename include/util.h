@@ -82,7 +82,7 @@ int util_mkdirs(const char *path, Err *e);
  * already exists, -1 (with e) on any other failure. Parents must exist. */
 int util_mkdir_new(const char *path, Err *e);
 
-/* True when a file (or directory) at path can be opened for reading. */
+/* True when something (a file, a directory, a FIFO, ...) is at path; nothing is opened. */
 int util_exists(const char *path);
 
 /* Opens path for reading in binary mode, refusing what is not a regular file (a directory,

@@ -2,6 +2,7 @@
  * help, version, and one command table whose handlers call run.c (a run, --resume, eval)
  * and study.c (sweep, collect). It owns the process's signal handlers: the first
  * SIGINT/SIGTERM/SIGHUP sets the stop flag it hands to runs and sweeps. */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -569,5 +570,14 @@ int main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write, like a full disk */
 #endif
     int code = parse_args(argc, argv, &cli);
-    return code >= 0 ? code : commands[cli.cmd].handler(&cli);
+    if (code < 0)
+        code = commands[cli.cmd].handler(&cli);
+    /* What went to stdout (--print-config, --list, eval's numbers) is a result too. */
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && code == EXIT_OK) {
+        fprintf(stderr, "mlptrain: cannot write to standard output: %s\n",
+                errno ? strerror(errno) : "write error");
+        code = EXIT_RUNTIME;
+    }
+    return code;
 }

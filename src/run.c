@@ -92,13 +92,13 @@ int run_plan(const Config *c, bool train, bool force, int threads, RunPlan *pl, 
     const char *what;
     long long avail = util_memory_available(&what);
     if (avail >= 0 && pl->mem.total > (double)avail) {
-        char need[512], have[32];
+        char need[512], have[32], hint[512];
         memory_text(need, sizeof need, &pl->mem);
         util_format_bytes(have, sizeof have, (double)avail);
-        return err_set(e, "%s: the run needs about %s but %s is available (%s); expected a "
-                       "smaller model.hidden or train.batch_size, or --force to try anyway",
-                       c->source[0] ? c->source : "config", need, have, what),
-               EXIT_USAGE;
+        train_memory_hint(&pl->mem, hint, sizeof hint);
+        return err_set(e, "%s: the run needs about %s but %s is available (%s); %s, or --force "
+                       "to try anyway", c->source[0] ? c->source : "config", need, have, what,
+                       hint), EXIT_USAGE;
     }
     return -1;
 }

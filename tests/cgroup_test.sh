@@ -92,7 +92,7 @@ limit_checks() {
     new_cgroup "$file" "$limit" $dirs || { t_skip "cgroup $v: $file" "$why"; return; }
     # shellcheck disable=SC2086
     t_expect_line "$v: a 3.6 GB run under a 1 GiB $file: exit 2 and the numbers" 2 \
-        "^mlptrain: configs/demo\.ini: the run needs about [2-9]\.[0-9]+ GB \(parameters 1\.13 GB, gradients 1\.13 GB, optimizer 1\.13 GB, activations [^,]+, workspace [^,]+, data [^)]+\) but (1\.0[0-7] GB|[0-9]{3} MB) is available \($what\); expected a smaller model\.hidden or train\.batch_size, or --force to try anyway$" \
+        "^mlptrain: configs/demo\.ini: the run needs about [2-9]\.[0-9]+ GB \(parameters 1\.13 GB, gradients 1\.13 GB, optimizer 1\.13 GB, activations [^,]+, workspace [^,]+, data [^)]+\) but (1\.0[0-7] GB|[0-9]{3} MB) is available \($what\); the model is the largest part \\([0-9.]+ GB: parameters, gradients and optimizer state\\); expected a smaller model\\.hidden, or --force to try anyway$" \
         in_cgroup "$cg" "$MLPTRAIN" configs/demo.ini -q -o "$T/big$v" $big
     echo "$v, run: $(cat "$T/err")"
     t_check "$v: the refused run leaves no directory" [ ! -e "$T/big$v" ]
@@ -103,7 +103,7 @@ limit_checks() {
     t_check "$v: the refused sweep leaves no directory" [ ! -e "$T/sweep$v" ]
     # shellcheck disable=SC2086
     t_expect_line "$v: sweep of two 3.6 GB runs under a 1 GiB $file: exit 2, the first run named" 2 \
-        "^mlptrain: $T/sweep\.ini: the run needs about [2-9]\.[0-9]+ GB \(.*\) but (1\.0[0-7] GB|[0-9]{3} MB) is available \($what\); expected a smaller model\.hidden or train\.batch_size, or --force to try anyway \(run 0 of 2: train\.seed=1\)$" \
+        "^mlptrain: $T/sweep\.ini: the run needs about [2-9]\.[0-9]+ GB \(.*\) but (1\.0[0-7] GB|[0-9]{3} MB) is available \($what\); the model is the largest part \\([0-9.]+ GB: parameters, gradients and optimizer state\\); expected a smaller model\\.hidden, or --force to try anyway \(run 0 of 2: train\.seed=1\)$" \
         in_cgroup "$cg" "$MLPTRAIN" sweep "$T/sweep.ini" --jobs 1 -q -o "$T/bigsweep$v" $big
     t_check "$v: the refused sweep of large runs leaves no directory" [ ! -e "$T/bigsweep$v" ]
     # a run that fits runs, in a cgroup of its own (the refusals' reads are charged above)

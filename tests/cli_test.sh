@@ -150,4 +150,25 @@ t_check "fashion-mnist subset trains" [ "$rc" -eq 0 ]
 t_run "$MLPTRAIN" "$T/small.ini" -q -o "$T/cf" --set data.dataset=cifar10 --set data.path=data/cifar10 --set train.epochs=1 --set data.train_limit=0
 t_check "cifar10 subset trains" [ "$rc" -eq 0 ]
 
+# --- what goes to stdout is a result: a failed write is an error, not exit 0 ---
+if [ -w /dev/full ]; then
+    "$MLPTRAIN" --print-config configs/demo.ini >/dev/full 2>"$T/err"
+    rc=$?
+    t_check "--print-config to a full disk: exit 1 ($rc)" [ "$rc" -eq 1 ]
+    t_check "--print-config to a full disk: says so" grep -q "cannot write to standard output: No space left on device" "$T/err"
+    "$MLPTRAIN" sweep configs/study.ini --list >/dev/full 2>"$T/err"
+    rc=$?
+    t_check "sweep --list to a full disk: exit 1 ($rc)" [ "$rc" -eq 1 ]
+else
+    t_skip_machine "stdout to a full disk" "no writable /dev/full" 3
+fi
+# --- a FIFO where a run's file would be is never opened (it would block) ---
+if command -v mkfifo >/dev/null 2>&1; then
+    mkdir "$T/fifo" && mkfifo "$T/fifo/epochs.csv"
+    t_run timeout 20 "$MLPTRAIN" configs/demo.ini -q -o "$T/fifo"
+    t_check "-o a directory with a FIFO epochs.csv: refused at once, exit 2 ($rc)" [ "$rc" -eq 2 ]
+else
+    t_skip "a FIFO as epochs.csv" "mkfifo missing (Debian: apt-get install coreutils)"
+fi
+
 t_done

@@ -153,7 +153,7 @@ t_check "4: --summary: gradients 40.3 GB" grep -Eqx '  gradients +40\.3 GB' "$T/
 t_check "4: --summary: a total" grep -Eqx '  total +8[0-9.]+ GB' "$T/out"
 # a run whose estimate exceeds the memory available is refused before loading: 8 TB
 t_expect_line "4: a run larger than memory: exit 2 and the numbers" 2 \
-    "^mlptrain: $T/tiny\.ini: the run needs about 8\.[0-9]+ TB \(parameters 4\.00 TB, gradients 4\.00 TB, optimizer [^,]+, activations [^,]+, workspace [^,]+, data [^)]+\) but [0-9.]+ [KMGT]?B(ytes)? is available \((MemAvailable|the cgroup's memory\.max|the cgroup's memory\.limit_in_bytes)\); expected a smaller model\.hidden or train\.batch_size, or --force to try anyway$" \
+    "^mlptrain: $T/tiny\.ini: the run needs about 8\.[0-9]+ TB \(parameters 4\.00 TB, gradients 4\.00 TB, optimizer [^,]+, activations [^,]+, workspace [^,]+, data [^)]+\) but [0-9.]+ [KMGT]?B(ytes)? is available \((MemAvailable|the cgroup's memory\.max|the cgroup's memory\.limit_in_bytes)\); the model is the largest part \\([0-9.]+ TB: parameters, gradients and optimizer state\\); expected a smaller model\\.hidden, or --force to try anyway$" \
     $cap "$MLPTRAIN" "$T/tiny.ini" -q -o "$T/d4" --threads 1 --set model.hidden=1000000,1000000
 t_check "4: the refused run creates no directory" [ ! -e "$T/d4" ]
 # --force passes the check: under a 1 GB address-space limit the allocation then fails
