@@ -33,7 +33,8 @@ typedef struct {
 typedef struct {
     long epoch, n_epochs;            /* epoch in progress (1-based) of the run's epochs */
     long iteration, total_iterations;
-    double loss;                     /* mean training loss since the last evaluation row */
+    double loss;                     /* mean training loss since the last evaluation row;
+                                      * right after a row, that row's; NaN before any batch */
     double samples_per_second;       /* over the training steps so far */
     double eta;                      /* seconds of training left, estimated */
     double last_val_acc;             /* of the last evaluation row; NaN if none yet */

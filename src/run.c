@@ -362,13 +362,15 @@ static int continue_run(const RunOpts *o, const Config *c, RunPlan *pl, Parts *p
 static void show_progress(void *ctx, const TrainProgress *p)
 {
     const RunOpts *o = ctx;
-    char line[512], eta[32], val[32] = "";
+    char line[512], eta[32], loss[32] = "", val[32] = "";
     progress_format_duration(eta, sizeof eta, p->eta);
+    if (isfinite(p->loss)) /* none before the first batch; a diverged run's shows in its row */
+        snprintf(loss, sizeof loss, " loss %.4f", p->loss);
     if (p->last_val_acc == p->last_val_acc)
         snprintf(val, sizeof val, " val acc %.4f", p->last_val_acc);
-    snprintf(line, sizeof line, "%sepoch %ld/%ld iter %ld/%ld loss %.4f%s %.0f samples/s ETA %s",
+    snprintf(line, sizeof line, "%sepoch %ld/%ld iter %ld/%ld%s%s %.0f samples/s ETA %s",
              o->label ? o->label : "", p->epoch, p->n_epochs, p->iteration, p->total_iterations,
-             p->loss, val, p->samples_per_second, eta);
+             loss, val, p->samples_per_second, eta);
     progress_slot(o->progress, o->progress_slot, line);
 }
 

@@ -299,6 +299,8 @@ typedef struct {
     Eval last_val;           /* validation at iteration last_val_iter */
     long last_val_iter;
     double last_val_acc;     /* of the last row, for progress */
+    double last_loss;        /* the last row's training loss: progress shows it until a
+                              * batch of the next window is done (NaN before any) */
     const char *prefix;
     RunResult *r;
 } Loop;
@@ -320,7 +322,7 @@ static void report(Loop *L, const TrainIO *io, long n_epochs, long total, double
     TrainProgress p = {
         .epoch = st->epoch, .n_epochs = n_epochs, .iteration = st->iteration,
         .total_iterations = total,
-        .loss = st->window_seen ? st->window_loss / st->window_seen : NAN,
+        .loss = st->window_seen ? st->window_loss / st->window_seen : L->last_loss,
         .samples_per_second = trained > 0 ? (double)seen / trained : NAN,
         .eta = st->iteration > 0 ? ran * (double)(total - st->iteration) / (double)st->iteration
                                  : NAN,
@@ -388,6 +390,8 @@ static int write_row(Loop *L, int with_test, long *confusion, Err *e)
         return -1;
     if (has_val)
         L->last_val_acc = val.acc;
+    if (st->window_seen > 0)
+        L->last_loss = train_loss;
     if (L->log) {
         /* One write per line, so the lines of runs sharing stderr never interleave. */
         char line[1024], vpart[64] = "", tpart[64] = "";
@@ -907,6 +911,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     L.r = r;
     L.prefix = io->prefix ? io->prefix : "";
     L.last_val_acc = NAN;
+    L.last_loss = NAN;
     L.last_val_iter = -1;
     L.last_val = (Eval){NAN, NAN};
     double last_report = 0.0;

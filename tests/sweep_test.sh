@@ -254,14 +254,16 @@ t_run "$MLPTRAIN" "$T/plain.ini" -o "$T/p1"
 t_check "off a terminal: per-epoch lines" [ "$(grep -c '^epoch ' "$T/err")" -eq 2 ]
 t_check "off a terminal: no control characters" [ "$(grep -c "$(printf '\033')" "$T/err")" -eq 0 ]
 if t_tool script bsdutils; then
-    script -qec "$MLPTRAIN $T/plain.ini -o $T/p2 --set train.epochs=30" "$T/tty" >/dev/null 2>&1
+    script -qec "$MLPTRAIN $T/plain.ini -o $T/p2 --set train.epochs=300" "$T/tty" >/dev/null 2>&1
     t_check "on a terminal: a live line redrawn in place" grep -q "$(printf '\033')\[K" "$T/tty"
     t_check "on a terminal: the live line has the ETA" grep -q 'samples/s ETA' "$T/tty"
+    t_check "on a terminal: no 'loss nan' after an evaluation row" [ "$(grep -c 'loss nan' "$T/tty")" -eq 0 ]
     script -qec "$MLPTRAIN $T/plain.ini -o $T/p3 -q" "$T/tty" >/dev/null 2>&1
     t_check "on a terminal with -q: no mlptrain output" [ "$(grep -c "mlptrain:\|epoch\|$(printf '\033')" "$T/tty")" -eq 0 ]
 else
     t_skip "on a terminal: a live line redrawn in place" "$t_why"
     t_skip "on a terminal: the live line has the ETA" "$t_why"
+    t_skip "on a terminal: no 'loss nan' after an evaluation row" "$t_why"
     t_skip "on a terminal with -q: no mlptrain output" "$t_why"
 fi
 
