@@ -210,9 +210,11 @@ static void test_init_statistics(void)
         }
         double sd = sqrt(ss / n - (s / n) * (s / n));
         double fan_in = 784, fan_out = 256;
+        /* Caffe's xavier: U(+-sqrt(3 / fan_in)), so sd = 1 / sqrt(fan_in) whatever fan_out. */
         double want_sd = init == INIT_DEFAULT ? 1 / sqrt(3 * fan_in)
                          : init == INIT_XAVIER_UNIFORM || init == INIT_XAVIER_NORMAL ? sqrt(2 / (fan_in + fan_out))
-                         : init == INIT_NORMAL ? 0.01 : sqrt(2 / fan_in);
+                         : init == INIT_NORMAL ? 0.01
+                         : init == INIT_CAFFE_XAVIER ? 1 / sqrt(fan_in) : sqrt(2 / fan_in);
         CHECK_NEAR(want_sd, sd, 0, 0.01);
         CHECK(fabs(s / n) < 3 * want_sd / sqrt((double)n) * 2);
         if (init == INIT_DEFAULT) {

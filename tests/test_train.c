@@ -63,12 +63,14 @@ static void setup_on(Fixture *f, double lr, long epochs, double val_split, int w
     op.optimizer = OPTIM_SGD;
     op.lr = lr;
     op.momentum = 0.9;
+    op.bias_lr_mult = op.bias_decay_mult = 1;
     optim_init(&f->o, &op, f->m.n_params, pool);
     f->tp.epochs = epochs;
     f->tp.batch_size = 50;
     f->tp.eval_batch_size = 100;
     f->tp.seed = 3;
     f->tp.eval_test_every_epoch = true;
+    f->tp.shuffle = true;
     long per = train_steps_per_epoch(&f->tp, f->split.n_train);
     SchedParams sp = {0};
     sp.type = SCHED_CONSTANT;
@@ -193,6 +195,7 @@ static void test_batchnorm_batch_of_one(void)
 {
     TrainParams tp = {0};
     tp.batch_size = 64;
+    tp.shuffle = true;
     ModelParams mp = {0};
     mp.batchnorm = true;
     Err e;
@@ -200,6 +203,17 @@ static void test_batchnorm_batch_of_one(void)
     CHECK(strstr(e.msg, "last batch of 1") != NULL);
     CHECK(train_check(&tp, &mp, 128, &e) == 0);
     CHECK(train_check(&tp, &mp, 1, &e) < 0);
+    /* In file order the stream runs on across the end: every batch holds 64. */
+    tp.shuffle = false;
+    CHECK(train_check(&tp, &mp, 129, &e) == 0);
+    CHECK(train_check(&tp, &mp, 1, &e) == 0);
+    /* A batch size of 1 puts one record in every batch, in any order. */
+    tp.batch_size = 1;
+    CHECK(train_check(&tp, &mp, 128, &e) < 0);
+    CHECK(strstr(e.msg, "train.batch_size = 1") != NULL);
+    tp.shuffle = true;
+    CHECK(train_check(&tp, &mp, 128, &e) < 0);
+    tp.batch_size = 64;
     mp.batchnorm = false;
     CHECK(train_check(&tp, &mp, 129, &e) == 0);
     CHECK(train_check(&tp, &mp, 0, &e) < 0);
