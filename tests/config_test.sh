@@ -98,6 +98,8 @@ tests/config/bad/warmup_both.ini|schedule.warmup_epochs=0|OK
 tests/config/bad/lambda_missing.ini|schedule.lambda=0.95 ^ epoch|OK
 tests/config/bad/multistep_without_milestones.ini|schedule.milestones=100, 200|OK
 tests/config/bad/std_two_values_cifar.ini|data.std=0.2, 0.2, 0.2|OK
+tests/config/bad/caffe_momentum_with_adam.ini|optim.optimizer=sgd|OK
+tests/config/bad/scale_without_normalize_scale.ini|data.normalize=scale|OK
 EOF
 t_check "at least 24 --set cases" [ "$n_sets" -ge 24 ]
 
