@@ -193,37 +193,62 @@ static void chunk_prepare(const Step *s, size_t i0, size_t i1)
     }
 }
 
-/* SEMANTICS §6.1. PyTorch (torch/optim/sgd.py): b = m*b + (1-dampening)*g (b = g at the
- * first step), p -= lr*b. Caffe (src/caffe/solvers/sgd_solver.cpp, ComputeUpdateValue):
- * V = m*V + local_rate*g with V starting at 0, then p -= V (Net::Update); its buffer holds
- * the LR, so a change of LR reaches the update only through the new term. Both add the
- * L2 term wd*p to g first (Caffe's Regularize, regularization_type L2). */
+/* SEMANTICS §6.1, PyTorch's form (torch/optim/sgd.py): b = m*b + (1-dampening)*g (b = g
+ * at the first step), p -= lr*b, after g += wd*p. Without momentum there is no buffer, and
+ * a loop of its own reads none, so the one with momentum reads b unconditionally and
+ * vectorizes. */
 SIMD_CLONES
 static void chunk_sgd(const Step *s, const GroupStep *k, size_t i0, size_t i1)
 {
-    float *restrict p = s->p, *restrict g = s->g, *restrict b = s->o->state[OPTIM_STATE_M];
-    const float wd = k->wd, lr = k->lr, neg_lr = k->neg_lr;
-    const float mu = s->mu, keep = s->keep, clip = s->clip_coef;
-    const bool first = s->first, nesterov = s->nesterov, caffe = s->caffe;
+    float *restrict p = s->p;
+    const float *restrict g = s->g;
+    const float wd = k->wd, neg_lr = k->neg_lr, clip = s->clip_coef;
     for (size_t i = i0; i < i1; i++) {
         float d = clip != 1.0f ? g[i] * clip : g[i];
         if (wd != 0.0f)
             d = d + wd * p[i];
-        if (caffe) {
-            float v = lr * d;
-            if (mu != 0.0f) {
-                v = mu * b[i] + v;
-                b[i] = v;
-            }
-            p[i] = p[i] - v;
-            continue;
-        }
-        if (mu != 0.0f) {
-            float m = first ? d : mu * b[i] + keep * d;
-            b[i] = m;
-            d = nesterov ? d + mu * m : m;
-        }
         p[i] = p[i] + neg_lr * d;
+    }
+}
+
+SIMD_CLONES
+static void chunk_sgd_momentum(const Step *s, const GroupStep *k, size_t i0, size_t i1)
+{
+    float *restrict p = s->p, *restrict b = s->o->state[OPTIM_STATE_M];
+    const float *restrict g = s->g;
+    const float wd = k->wd, neg_lr = k->neg_lr;
+    const float mu = s->mu, keep = s->keep, clip = s->clip_coef;
+    const bool first = s->first, nesterov = s->nesterov;
+    for (size_t i = i0; i < i1; i++) {
+        float d = clip != 1.0f ? g[i] * clip : g[i];
+        if (wd != 0.0f)
+            d = d + wd * p[i];
+        float m = first ? d : mu * b[i] + keep * d;
+        b[i] = m;
+        d = nesterov ? d + mu * m : m;
+        p[i] = p[i] + neg_lr * d;
+    }
+}
+
+/* Caffe's form (SGDSolver::ComputeUpdateValue, src/caffe/solvers/sgd_solver.cpp), with
+ * momentum: after g += local_decay*p (Regularize, L2), V = momentum*V + local_rate*g
+ * (caffe_cpu_axpby, V starting at 0), then p -= V (Net::Update). The buffer holds the LR,
+ * so a change of LR reaches the update only through the new term; at a constant LR
+ * V = lr*b of PyTorch's form. Without momentum V = lr*g and p - lr*g is bit for bit
+ * chunk_sgd's p + (-lr)*g, so that loop serves both forms. */
+SIMD_CLONES
+static void chunk_sgd_caffe(const Step *s, const GroupStep *k, size_t i0, size_t i1)
+{
+    float *restrict p = s->p, *restrict v = s->o->state[OPTIM_STATE_M];
+    const float *restrict g = s->g;
+    const float wd = k->wd, lr = k->lr, mu = s->mu, clip = s->clip_coef;
+    for (size_t i = i0; i < i1; i++) {
+        float d = clip != 1.0f ? g[i] * clip : g[i];
+        if (wd != 0.0f)
+            d = d + wd * p[i];
+        float u = mu * v[i] + lr * d;
+        v[i] = u;
+        p[i] = p[i] - u;
     }
 }
 
@@ -262,7 +287,12 @@ static void update(const Step *s, const GroupStep *k, size_t i0, size_t i1)
 {
     switch (s->o->p.optimizer) {
     case OPTIM_SGD:
-        chunk_sgd(s, k, i0, i1);
+        if (s->mu == 0.0f)
+            chunk_sgd(s, k, i0, i1);
+        else if (s->caffe)
+            chunk_sgd_caffe(s, k, i0, i1);
+        else
+            chunk_sgd_momentum(s, k, i0, i1);
         break;
     case OPTIM_ADAM:
     case OPTIM_ADAMW:
