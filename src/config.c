@@ -237,7 +237,7 @@ static const Key keys[] = {
          "a test pass is test_iter batches of eval_batch_size test records, starting where the "
          "last pass stopped and running on from the last record to the first, as Caffe's "
          "solver test_iter (Solver::Test, src/caffe/solver.cpp; 100 x 100 in Caffe's LeNet); "
-         "0 = the whole test set"),
+         "0 = the whole test set; `mlptrain eval` always tests the whole set"),
     BOOL("train", "shuffle", train.shuffle, "true",
          "reshuffle the training records every epoch (PyTorch's DataLoader shuffle=True); "
          "false = file order as one stream: step k reads records k * batch_size on, modulo the "

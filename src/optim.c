@@ -367,7 +367,8 @@ double optim_step(Optim *o, float *params, float *grads, double lr)
     }
     /* Each group's LR and weight decay: lr * lr_mult and weight_decay * decay_mult, in
      * double (a multiplier of 1 leaves them exactly as they are). */
-    double bc1 = 1.0 - pow(q->beta1, (double)o->t);
+    bool adam = q->optimizer != OPTIM_SGD;
+    double bc1 = adam ? 1.0 - pow(q->beta1, (double)o->t) : 1.0;
     bool decoupled = params_optims[q->optimizer].decoupled_weight_decay;
     for (int g = 0; g < OPTIM_GROUP_COUNT; g++) {
         double lr_mult, decay_mult;
@@ -377,7 +378,7 @@ double optim_step(Optim *o, float *params, float *grads, double lr)
         k->wd = decoupled ? 0.0f : (float)gwd;
         k->lr = (float)glr;
         k->neg_lr = (float)-glr;
-        k->step_size = (float)(glr / bc1);
+        k->step_size = adam ? (float)(glr / bc1) : 0.0f;
         k->decay = decoupled ? (float)(1.0 - glr * gwd) : 1.0f;
     }
     pool_run(o->pool, tasks, step_task, &s);

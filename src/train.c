@@ -322,10 +322,12 @@ static Eval validate(Loop *L, long iteration)
 }
 
 /* Records in a test pass: test_iter batches of eval_batch_size (train_check bounds it by
- * INT_MAX), else the whole test set. */
+ * INT_MAX), else the whole test set; none from an empty one. */
 static int test_records(const TrainParams *tp, const TrainData *d)
 {
-    return tp->test_iter > 0 ? (int)(tp->test_iter * tp->eval_batch_size) : d->test->n;
+    if (tp->test_iter > 0 && d->test->n > 0)
+        return (int)(tp->test_iter * tp->eval_batch_size);
+    return d->test->n;
 }
 
 /* Evaluates and appends one row to epochs.csv (and the log); confusion as evaluate's. */
@@ -352,7 +354,7 @@ static int write_row(Loop *L, int with_test, long *confusion, Err *e)
         test = evaluate(L->m, d->test, d->nz, NULL, n, (int)st->test_cursor, eval_batch, ls, w,
                         confusion);
         /* Caffe's test data layer reads on where the last pass stopped. */
-        if (L->tp->test_iter > 0)
+        if (L->tp->test_iter > 0 && n > 0)
             st->test_cursor = (long)(((long long)st->test_cursor + n) % d->test->n);
         L->r->test_loss = test.loss;
         L->r->test_acc = test.acc;
@@ -714,7 +716,8 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
     if (st->best_weights && ckpt_get_f32(f, "loop.best_weights", st->best_weights, st->n_best, e))
         return -1;
     if (tp->test_iter > 0 &&
-        ckpt_get_long(f, "loop.test_cursor", 0, d->test->n - 1, &st->test_cursor, e) < 0)
+        ckpt_get_long(f, "loop.test_cursor", 0, d->test->n > 0 ? d->test->n - 1 : 0,
+                      &st->test_cursor, e) < 0)
         return -1;
 
     uint32_t crc = 0;
