@@ -97,7 +97,8 @@ int dataset_split(DataSplit *s, int n, double val_split, Rng *rng, Err *e);
 void dataset_split_free(DataSplit *s);
 
 /* Normalization as a lookup table: value of byte u in channel c is lut[c][u], computed
- * bit-exactly as torchvision does in float32 ((u/255.0f - mean_f) / std_f). */
+ * bit-exactly as torchvision does in float32 ((u/255.0f - mean_f) / std_f, or u/255.0f
+ * for scale), or as Caffe does for scale > 0 ((float)u * scale_f). */
 typedef struct {
     int channels;
     int plane;        /* bytes per channel plane = dim / channels */

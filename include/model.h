@@ -90,6 +90,10 @@ void model_backward(Model *m, const float *x, const float *dlogits, int n);
  * name e.g. "linear1.weight", "bn2.bias"; rows x cols (cols = 1 for vectors). */
 bool model_tensor(const Model *m, int k, char *name, size_t name_size, size_t *offset,
                   int *rows, int *cols);
+/* The bias of the k-th Linear layer (k = 0.., input side first): its offset in params and
+ * its length; false past the last. Caffe's InnerProduct second blob, the one a prototxt
+ * gives lr_mult 2 (the optimizer's OPTIM_GROUP_BIAS). Batch norm's beta is not one. */
+bool model_linear_bias(const Model *m, int k, size_t *offset, int *count);
 /* Batch-norm buffers in the same style ("bn1.running_mean", "bn1.running_var"). */
 bool model_buffer(const Model *m, int k, char *name, size_t name_size, size_t *offset, int *count);
 

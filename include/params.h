@@ -31,6 +31,9 @@ typedef struct {
     int n_mean, n_std;                   /* 0 = dataset default; 1 = every channel; else channels */
     double mean[PARAMS_MAX_CHANNELS];    /* resolved: always `channels` entries after config_finish */
     double std[PARAMS_MAX_CHANNELS];
+    double scale;                        /* NORM_SCALE: 0 = x / 255 (torchvision ToTensor);
+                                            > 0: x = pixel * scale in float32 (Caffe's
+                                            transform_param scale) */
     double val_split;                    /* fraction of the training set held out, 0 = none */
     long train_limit, test_limit;        /* first N records, 0 = all */
 } DataParams;
@@ -40,11 +43,11 @@ typedef enum { ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_LEAKY_RELU, ACT_GELU } Activ
 enum { ACT_COUNT = ACT_GELU + 1 };
 typedef enum {
     INIT_DEFAULT, INIT_XAVIER_UNIFORM, INIT_XAVIER_NORMAL,
-    INIT_KAIMING_UNIFORM, INIT_KAIMING_NORMAL, INIT_NORMAL
+    INIT_KAIMING_UNIFORM, INIT_KAIMING_NORMAL, INIT_NORMAL, INIT_CAFFE_XAVIER
 } InitKind;
-enum { INIT_COUNT = INIT_NORMAL + 1 };
-typedef enum { BIAS_INIT_AUTO, BIAS_INIT_DEFAULT, BIAS_INIT_ZEROS } BiasInit;
-enum { BIAS_INIT_COUNT = BIAS_INIT_ZEROS + 1 };
+enum { INIT_COUNT = INIT_CAFFE_XAVIER + 1 };
+typedef enum { BIAS_INIT_AUTO, BIAS_INIT_DEFAULT, BIAS_INIT_ZEROS, BIAS_INIT_CONSTANT } BiasInit;
+enum { BIAS_INIT_COUNT = BIAS_INIT_CONSTANT + 1 };
 
 typedef struct {
     int n_hidden;                        /* 0 = logistic regression */
@@ -55,22 +58,34 @@ typedef struct {
     InitKind init;
     double init_std;                     /* INIT_NORMAL only */
     BiasInit bias_init;                  /* AUTO: DEFAULT with INIT_DEFAULT, ZEROS otherwise */
+    double bias_value;                   /* BIAS_INIT_CONSTANT: every bias (Caffe's constant
+                                            filler value) */
 } ModelParams;
 
 /* ---- [optim] ---- */
 typedef enum { OPTIM_SGD, OPTIM_ADAM, OPTIM_ADAMW } OptimKind;
 enum { OPTIM_COUNT = OPTIM_ADAMW + 1 };
+/* Where SGD's momentum buffer holds the LR: PyTorch b = m*b + g, p -= lr*b; Caffe
+ * V = m*V + lr*g, p -= V (SEMANTICS §6.1). */
+typedef enum { MOMENTUM_PYTORCH, MOMENTUM_CAFFE } MomentumForm;
+enum { MOMENTUM_FORM_COUNT = MOMENTUM_CAFFE + 1 };
 
 typedef struct {
     OptimKind optimizer;
     double lr;
     double momentum, dampening;
     bool nesterov;
+    MomentumForm momentum_form;          /* SGD only */
     double weight_decay;                 /* coupled L2 for sgd/adam, decoupled for adamw */
     double beta1, beta2, eps;
     bool amsgrad;
     double l1;                           /* L1 penalty on every parameter, as a loss term */
     double clip_grad_norm;               /* 0 = no clipping */
+    /* The bias group (the Linear biases; optim_set_group): its LR is lr * bias_lr_mult and
+     * its weight decay weight_decay * bias_decay_mult, as a PyTorch param group or Caffe's
+     * lr_mult / decay_mult of a layer's second blob. 1 and 1 leave every step as without
+     * groups; a caller filling this by hand sets them. */
+    double bias_lr_mult, bias_decay_mult;
 } OptimParams;
 
 /* ---- [schedule] ---- */
@@ -127,6 +142,11 @@ typedef struct {
     long batch_size, eval_batch_size;
     long eval_every;                     /* iterations between evaluation rows, 0 = per epoch */
     bool eval_test_every_epoch;
+    long test_iter;                      /* > 0: a test pass is test_iter batches of
+                                            eval_batch_size records, read on from where the
+                                            last pass stopped (Caffe); 0 = the whole set */
+    bool shuffle;                        /* false: records in file order as one stream that
+                                            runs on across the end (Caffe's data layer) */
     double label_smoothing;
     unsigned long long seed;
     long threads;                        /* 0 = all online CPUs */
@@ -170,6 +190,7 @@ extern const char *const params_activation_names[];
 extern const char *const params_init_names[];
 extern const char *const params_bias_init_names[];
 extern const char *const params_optim_names[];
+extern const char *const params_momentum_form_names[];
 extern const char *const params_sched_names[];
 extern const char *const params_step_unit_names[];
 extern const char *const params_plateau_mode_names[];

@@ -1,6 +1,6 @@
-/* train.h - the training loop (SEMANTICS §8): shuffled mini-batches, forward, loss,
- * backward, optimizer step, schedule; evaluation rows written to epochs.csv as they
- * happen; statuses ok / diverged / interrupted; the result row. It owns no model,
+/* train.h - the training loop (SEMANTICS §8): shuffled (or file-order) mini-batches,
+ * forward, loss, backward, optimizer step, schedule; evaluation rows written to epochs.csv
+ * as they happen; statuses ok / diverged / interrupted; the result row. It owns no model,
  * optimizer or data: the caller builds them and passes them in. */
 #ifndef MLPTRAIN_TRAIN_H
 #define MLPTRAIN_TRAIN_H
@@ -49,7 +49,8 @@ typedef void (*TrainProgressFn)(void *ctx, const TrainProgress *p);
 typedef struct {
     long epoch;              /* epoch in progress, 1-based */
     long batch;              /* batches of it done */
-    bool shuffled;           /* perm holds this epoch's order already */
+    bool shuffled;           /* perm holds this epoch's order already (with tp->shuffle
+                                false: the file order, always) */
     bool finished;           /* the loop is over (the checkpoint at a run's end) */
     long iteration;          /* optimizer steps taken */
     double lr_used;          /* LR of the last step: the next row's lr column */
@@ -63,6 +64,8 @@ typedef struct {
     Rng shuffle_rng, dropout_rng;
     int n_perm;
     int *perm;               /* training record order, reshuffled in place each epoch */
+    long test_cursor;        /* test_iter > 0: the test record the next test pass starts
+                                at */
     size_t n_best;
     float *best_weights;     /* restore_best: parameters then buffers at best_epoch */
     long long csv_bytes;     /* length of epochs.csv at this state, and its CRC-32 */
@@ -141,11 +144,14 @@ int train_sched_init(Sched *s, const TrainParams *tp, const SchedParams *sp, dou
 
 /* Checks what the data and model imply before anything is written: a training batch of
  * one row with batch norm (PyTorch refuses it), an empty training set, a run of more than
- * TRAIN_MAX_STEPS steps. Errors name their key (Err.key). */
+ * TRAIN_MAX_STEPS steps, a test pass of more than INT_MAX records. Errors name their key
+ * (Err.key). */
 int train_check(const TrainParams *tp, const ModelParams *mp, long n_train, Err *e);
 
 /* Rows a batch buffer needs: the larger of min(batch_size, n_train) and
- * min(eval_batch_size, n_eval), so a batch larger than the data reserves nothing extra. */
+ * min(eval_batch_size, n_eval), so a batch larger than the data reserves nothing extra;
+ * batch_size itself when tp->shuffle is false and eval_batch_size itself with
+ * tp->test_iter (those batches run on across the end of their set, so are always full). */
 int train_max_rows(const TrainParams *tp, long n_train, long n_eval);
 
 /* The memory a run allocates, in bytes, by kind: known before anything is allocated. */
@@ -175,7 +181,14 @@ void train_memory_hint(const MemPlan *mp, char *buf, size_t n);
 
 /* Trains m with o and s on d, or continues io->resume. On success returns 0 with r filled,
  * whatever the status (a diverged or interrupted run is a result). Returns -1 on I/O
- * failure.
+ * failure. First puts m's Linear biases (model_linear_bias) in o's OPTIM_GROUP_BIAS.
+ *
+ * Training records: shuffled each epoch with tp->shuffle, else in file order as one
+ * stream (Caffe's data layer: step k reads records k * batch_size ... modulo the training
+ * set, every batch full). A test pass is the whole test set, or with tp->test_iter that
+ * many batches of eval_batch_size, starting where the previous pass stopped and running on
+ * across the end of the set (Caffe's test net); with restore_best the best epoch's weights
+ * are tested on the records of the final row's pass.
  *
  * Checkpoints (io->checkpoint): at the end of every tp->checkpoint_every-th epoch (after
  * its row and the schedule's epoch step), and when the loop ends (interrupted, or

@@ -92,7 +92,12 @@ static const Key keys[] = {
     STRING("data", "path", data.path, F_NONEMPTY, "data/mnist",
            "directory holding the dataset's standard file names"),
     ENUM("data", "normalize", data.normalize, params_norm_names, 0, "standard",
-         "standard: (x/255 - mean) / std per channel; scale: x/255; none: raw bytes 0..255"),
+         "standard: (x/255 - mean) / std per channel; scale: x/255, or x * data.scale; none: "
+         "raw bytes 0..255"),
+    DOUBLE("data", "scale", data.scale, IN(0, 1000), "0",
+           "normalize = scale: 0 = x/255 as torchvision's ToTensor (a true division); > 0: x = "
+           "pixel * scale in float32, no mean or std, as Caffe's transform_param scale "
+           "(src/caffe/data_transformer.cpp); Caffe's LeNet uses 0.00390625 = 1/256"),
     LIST("data", "mean", KT_DOUBLE_LIST, double, data.mean, data.n_mean, IN(-1000, 1000), 0, "",
          "per-channel mean for standard: empty = the dataset's usual value, 1 value = every channel"),
     LIST("data", "std", KT_DOUBLE_LIST, double, data.std, data.n_std, IN_OC(0, 1000), 0, "",
@@ -113,11 +118,16 @@ static const Key keys[] = {
     DOUBLE("model", "dropout", model.dropout, IN_CO(0, 1), "0",
            "dropout probability after each hidden activation, 0 = none"),
     ENUM("model", "init", model.init, params_init_names, 0, "default",
-         "weight init (SEMANTICS 1.2); default = PyTorch's nn.Linear"),
+         "weight init (SEMANTICS 1.2); default = PyTorch's nn.Linear; caffe_xavier = Caffe's "
+         "XavierFiller with variance_norm FAN_IN (include/caffe/filler.hpp): U(-sqrt(3 / fan_in), "
+         "sqrt(3 / fan_in)), not PyTorch's xavier_uniform"),
     DOUBLE("model", "init_std", model.init_std, IN_OC(0, 1000), "0.01",
            "standard deviation of init = normal"),
     ENUM("model", "bias_init", model.bias_init, params_bias_init_names, 0, "auto",
-         "auto = default with init = default, zeros otherwise"),
+         "auto = default with init = default, zeros otherwise; constant = model.bias_value"),
+    DOUBLE("model", "bias_value", model.bias_value, IN(-1000, 1000), "0",
+           "bias_init = constant: every bias, as Caffe's bias_filler { type: \"constant\" } "
+           "with its value (ConstantFiller, include/caffe/filler.hpp; 0 in Caffe's LeNet)"),
 
     ENUM("optim", "optimizer", optim.optimizer, params_optim_names, 0, "sgd",
          "update rule (SEMANTICS 6)"),
@@ -127,6 +137,12 @@ static const Key keys[] = {
     DOUBLE("optim", "dampening", optim.dampening, IN(0, 1), "0", "SGD momentum dampening"),
     BOOL("optim", "nesterov", optim.nesterov, "false",
          "SGD Nesterov momentum; needs momentum > 0 and dampening = 0"),
+    ENUM("optim", "momentum_form", optim.momentum_form, params_momentum_form_names, 0, "pytorch",
+         "SGD momentum: pytorch = b = m*b + g, p -= lr*b (torch/optim/sgd.py); caffe = "
+         "V = m*V + lr*g, p -= V, V starting at 0 (SGDSolver::ComputeUpdateValue, "
+         "src/caffe/solvers/sgd_solver.cpp): the LR is inside the buffer, so the two differ once "
+         "the LR changes; g includes weight_decay * p in both (Regularize, L2); caffe takes no "
+         "dampening or nesterov"),
     DOUBLE("optim", "weight_decay", optim.weight_decay, IN(0, 1000), "0",
            "L2 (sgd, adam) or decoupled (adamw) decay; 0.01 for adamw when not set"),
     DOUBLE("optim", "beta1", optim.beta1, IN_CO(0, 1), "0.9", "Adam first-moment decay"),
@@ -137,6 +153,14 @@ static const Key keys[] = {
            "0", "L1 penalty l1 * sum |p| over every parameter"),
     DOUBLE("optim", "clip_grad_norm", optim.clip_grad_norm, IN(0, 1e9), "0",
            "clip the global gradient 2-norm to this, 0 = off"),
+    DOUBLE("optim", "bias_lr_mult", optim.bias_lr_mult, IN(0, 1000), "1",
+           "the Linear biases learn at lr * this (a PyTorch param group; Caffe's lr_mult of a "
+           "layer's bias blob, local_rate = rate * lr_mult in SGDSolver::ComputeUpdateValue, "
+           "src/caffe/solvers/sgd_solver.cpp; 2 in Caffe's LeNet); 0 freezes them"),
+    DOUBLE("optim", "bias_decay_mult", optim.bias_decay_mult, IN(0, 1000), "1",
+           "the Linear biases decay with weight_decay * this (Caffe's decay_mult, local_decay = "
+           "weight_decay * decay_mult in SGDSolver::Regularize; caffe.proto's default 1, which "
+           "Caffe's LeNet keeps); optim.l1 is not scaled"),
 
     ENUM("schedule", "type", sched.type, params_sched_names, 0, "constant",
          "learning-rate schedule; formulas below"),
@@ -209,6 +233,17 @@ static const Key keys[] = {
          "iterations between evaluation rows, 0 = once per epoch"),
     BOOL("train", "eval_test_every_epoch", train.eval_test_every_epoch, "true",
          "evaluate the test set at every evaluation, not only at the end"),
+    LONG("train", "test_iter", train.test_iter, IN(0, INT_MAX), "0",
+         "a test pass is test_iter batches of eval_batch_size test records, starting where the "
+         "last pass stopped and running on from the last record to the first, as Caffe's "
+         "solver test_iter (Solver::Test, src/caffe/solver.cpp; 100 x 100 in Caffe's LeNet); "
+         "0 = the whole test set; `mlptrain eval` always tests the whole set"),
+    BOOL("train", "shuffle", train.shuffle, "true",
+         "reshuffle the training records every epoch (PyTorch's DataLoader shuffle=True); "
+         "false = file order as one stream: step k reads records k * batch_size on, modulo the "
+         "training set, so a batch runs on from the last record to the first, as Caffe's data "
+         "layer reads its LMDB (src/caffe/layers/data_layer.cpp); the same as PyTorch's "
+         "shuffle=False only when batch_size divides the training set"),
     DOUBLE("train", "label_smoothing", train.label_smoothing, IN_CO(0, 1), "0",
            "cross-entropy label smoothing"),
     ULLONG("train", "seed", train.seed, "1", "seed of every random stream"),
@@ -1177,6 +1212,50 @@ static int check_stats_count(const Config *c, int i, int count, Err *e)
                    "values, or none for the dataset default)", w, keys[i].name, count, name, ch, ch);
 }
 
+/* The Caffe conventions' keys: a value that would be ignored, or a combination Caffe has
+ * no meaning for, is an error. */
+static int check_caffe_rules(const Config *c, Err *e)
+{
+    const RunParams *r = &c->run;
+    char w[1200], v[32];
+    if (r->optim.momentum_form == MOMENTUM_CAFFE) {
+        where(c, IDX(optim.momentum_form), w, sizeof w);
+        if (r->optim.optimizer != OPTIM_SGD)
+            return err_set(e, "%s: optim.momentum_form = caffe applies to optim.optimizer = sgd "
+                           "only (Caffe's SGDSolver), but optim.optimizer is %s", w,
+                           params_optim_names[r->optim.optimizer]);
+        if (r->optim.nesterov)
+            return err_set(e, "%s: optim.momentum_form = caffe cannot take optim.nesterov = true "
+                           "(Caffe's SGDSolver has no Nesterov term; Nesterov is its own solver "
+                           "type there)", w);
+        if (r->optim.dampening != 0) {
+            fmt_double(v, sizeof v, r->optim.dampening);
+            return err_set(e, "%s: optim.momentum_form = caffe cannot take optim.dampening = %s "
+                           "(Caffe's SGDSolver has no dampening; expected 0)", w, v);
+        }
+    }
+    if (r->data.scale > 0 && r->data.normalize != NORM_SCALE) {
+        where(c, IDX(data.scale), w, sizeof w);
+        fmt_double(v, sizeof v, r->data.scale);
+        return err_set(e, "%s: data.scale = %s applies only with data.normalize = scale (it is "
+                       "%s)", w, v, params_norm_names[r->data.normalize]);
+    }
+    if (r->model.bias_value != 0 && r->model.bias_init != BIAS_INIT_CONSTANT) {
+        where(c, IDX(model.bias_value), w, sizeof w);
+        fmt_double(v, sizeof v, r->model.bias_value);
+        return err_set(e, "%s: model.bias_value = %s applies only with model.bias_init = "
+                       "constant (it is %s)", w, v,
+                       r->model.bias_init < 0 ? "auto" : params_bias_init_names[r->model.bias_init]);
+    }
+    if (r->train.test_iter > INT_MAX / r->train.eval_batch_size) {
+        where(c, IDX(train.test_iter), w, sizeof w);
+        return err_set(e, "%s: train.test_iter = %ld batches of train.eval_batch_size = %ld are "
+                       "more than %d records in one test pass (expected fewer)", w,
+                       r->train.test_iter, r->train.eval_batch_size, INT_MAX);
+    }
+    return 0;
+}
+
 static int check_rules(const Config *c, Err *e)
 {
     const RunParams *r = &c->run;
@@ -1211,6 +1290,8 @@ static int check_rules(const Config *c, Err *e)
                        "optim.dampening = 0, as in PyTorch (momentum is %s, dampening is %s)",
                        w, m, d);
     }
+    if (check_caffe_rules(c, e))
+        return -1;
     int i_type = IDX(sched.type);
     const char *type = params_sched_names[r->sched.type];
     where(c, i_type, w, sizeof w);

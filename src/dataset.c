@@ -735,6 +735,9 @@ void dataset_normalizer(Normalizer *nz, const Dataset *d, const DataParams *p)
         /* torchvision: ToTensor divides in float32, Normalize casts mean and std to
          * float32. Each step is assigned to a float so no wider evaluation survives. */
         const float mean = (float)p->mean[c], std = (float)p->std[c];
+        /* Caffe's DataTransformer (src/caffe/data_transformer.cpp) multiplies the byte,
+         * cast to float, by transform_param scale, itself a float. */
+        const float scale = (float)p->scale;
         for (int u = 0; u < 256; u++) {
             const float v = (float)u / 255.0f;
             float out = (float)u; /* NORM_NONE */
@@ -744,7 +747,11 @@ void dataset_normalizer(Normalizer *nz, const Dataset *d, const DataParams *p)
                 out = centred / std;
                 break;
             }
-            case NORM_SCALE: out = v; break;
+            case NORM_SCALE: {
+                const float scaled = (float)u * scale;
+                out = p->scale > 0.0 ? scaled : v;
+                break;
+            }
             case NORM_NONE: break;
             }
             nz->lut[c][u] = out;

@@ -26,7 +26,8 @@ static const char *layer_type_name(const Layer *l, Activation a)
 }
 
 /* torch.nn.init gains (SEMANTICS §1.2): xavier_* default gain 1, kaiming_* default
- * (a = 0, leaky_relu) gain sqrt(2). */
+ * (a = 0, leaky_relu) gain sqrt(2). caffe_xavier and the constant bias are Caffe's
+ * XavierFiller and ConstantFiller (include/caffe/filler.hpp). */
 static void init_linear(float *W, float *b, int in, int out, const ModelParams *p, Rng *rng)
 {
     size_t nw = (size_t)in * out;
@@ -65,11 +66,26 @@ static void init_linear(float *W, float *b, int in, int out, const ModelParams *
         for (size_t i = 0; i < nw; i++)
             W[i] = (float)(p->init_std * rng_normal(rng));
         break;
+    case INIT_CAFFE_XAVIER: {
+        /* XavierFiller with its default variance_norm FAN_IN: n = count / num, which for
+         * an InnerProduct weight (out, in) is in; U(-sqrt(3/n), sqrt(3/n)). Unlike
+         * PyTorch's xavier_uniform it ignores fan_out: Var = 1/fan_in. */
+        double s = sqrt(3.0 / in);
+        for (size_t i = 0; i < nw; i++)
+            W[i] = (float)(-s + 2.0 * s * rng_uniform(rng));
+        break;
+    }
     }
     switch (p->bias_init) {
     case BIAS_INIT_ZEROS:
         memset(b, 0, (size_t)out * sizeof *b);
         break;
+    case BIAS_INIT_CONSTANT: {
+        const float v = (float)p->bias_value; /* ConstantFiller: value, in the blob's float */
+        for (int j = 0; j < out; j++)
+            b[j] = v;
+        break;
+    }
     case BIAS_INIT_DEFAULT:
     case BIAS_INIT_AUTO: /* not reached: model_init refuses it */
         for (int j = 0; j < out; j++)
@@ -417,6 +433,19 @@ bool model_tensor(const Model *m, int k, char *name, size_t name_size, size_t *o
         bool matrix = l->kind == LAYER_LINEAR && k == 0;
         *rows = l->out;
         *cols = matrix ? l->in : 1;
+        return true;
+    }
+    return false;
+}
+
+bool model_linear_bias(const Model *m, int k, size_t *offset, int *count)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->kind != LAYER_LINEAR || k-- > 0)
+            continue;
+        *offset = l->b;
+        *count = l->out;
         return true;
     }
     return false;

@@ -24,12 +24,15 @@ const char *const params_activation_names[] = {
 const char *const params_init_names[] = {
     [INIT_DEFAULT] = "default", [INIT_XAVIER_UNIFORM] = "xavier_uniform",
     [INIT_XAVIER_NORMAL] = "xavier_normal", [INIT_KAIMING_UNIFORM] = "kaiming_uniform",
-    [INIT_KAIMING_NORMAL] = "kaiming_normal", [INIT_NORMAL] = "normal", NULL};
+    [INIT_KAIMING_NORMAL] = "kaiming_normal", [INIT_NORMAL] = "normal",
+    [INIT_CAFFE_XAVIER] = "caffe_xavier", NULL};
 const char *const params_bias_init_names[] = {
     [BIAS_INIT_AUTO] = "auto", [BIAS_INIT_DEFAULT] = "default", [BIAS_INIT_ZEROS] = "zeros",
-    NULL};
+    [BIAS_INIT_CONSTANT] = "constant", NULL};
 const char *const params_optim_names[] = {
     [OPTIM_SGD] = "sgd", [OPTIM_ADAM] = "adam", [OPTIM_ADAMW] = "adamw", NULL};
+const char *const params_momentum_form_names[] = {
+    [MOMENTUM_PYTORCH] = "pytorch", [MOMENTUM_CAFFE] = "caffe", NULL};
 const char *const params_sched_names[] = {
     [SCHED_CONSTANT] = "constant", [SCHED_STEP] = "step", [SCHED_MULTISTEP] = "multistep",
     [SCHED_EXPONENTIAL] = "exponential", [SCHED_LAMBDA] = "lambda", [SCHED_COSINE] = "cosine",
@@ -55,6 +58,8 @@ _Static_assert(ARRAY_LEN(params_activation_names) == ACT_COUNT + 1, "one name pe
 _Static_assert(ARRAY_LEN(params_init_names) == INIT_COUNT + 1, "one name per init");
 _Static_assert(ARRAY_LEN(params_bias_init_names) == BIAS_INIT_COUNT + 1, "one name per bias init");
 _Static_assert(ARRAY_LEN(params_optim_names) == OPTIM_COUNT + 1, "one name per optimizer");
+_Static_assert(ARRAY_LEN(params_momentum_form_names) == MOMENTUM_FORM_COUNT + 1,
+               "one name per momentum form");
 _Static_assert(ARRAY_LEN(params_sched_names) == SCHED_COUNT + 1, "one name per schedule");
 _Static_assert(ARRAY_LEN(params_step_unit_names) == STEP_UNIT_COUNT + 1, "one name per unit");
 _Static_assert(ARRAY_LEN(params_plateau_mode_names) == PLATEAU_MODE_COUNT + 1,

@@ -82,10 +82,21 @@ int train_check(const TrainParams *tp, const ModelParams *mp, long n_train, Err 
         return err_set_key(e, "train.epochs", "%ld epochs of %ld optimizer steps are %ld steps "
                            "(expected at most %ld in a run: fewer epochs or a larger batch)",
                            tp->epochs, train_steps_per_epoch(tp, n_train), total, TRAIN_MAX_STEPS);
+    if (tp->test_iter > 0 && tp->test_iter > INT_MAX / tp->eval_batch_size)
+        return err_set_key(e, "train.test_iter", "%ld batches of %ld records are more than %d "
+                           "records in one test pass (expected a smaller train.test_iter or "
+                           "train.eval_batch_size)", tp->test_iter, tp->eval_batch_size, INT_MAX);
     if (!mp->batchnorm)
         return 0;
+    /* In file order every batch is full (the stream runs on across the end of the set);
+     * shuffled, the last batch of an epoch holds what is left. */
+    if (tp->batch_size == 1)
+        return err_set_key(e, "model.batchnorm",
+                           "train.batch_size = 1 puts 1 record in every training batch, and "
+                           "batch norm needs at least 2 per batch in training, as in PyTorch; "
+                           "change train.batch_size (e.g. 2)");
     long last = n_train % tp->batch_size;
-    if (n_train == 1 || last == 1)
+    if (tp->shuffle && (n_train == 1 || last == 1))
         return err_set_key(e, "model.batchnorm",
                            "a training batch would hold 1 record (%ld training records in batches "
                            "of %ld leave a last batch of 1), and batch norm needs at least 2 per "
@@ -97,8 +108,11 @@ int train_check(const TrainParams *tp, const ModelParams *mp, long n_train, Err 
 
 int train_max_rows(const TrainParams *tp, long n_train, long n_eval)
 {
-    long train_rows = tp->batch_size < n_train ? tp->batch_size : n_train;
-    long eval_rows = tp->eval_batch_size < n_eval ? tp->eval_batch_size : n_eval;
+    /* In file order a batch is always full, and so is each batch of a test pass of
+     * test_iter batches: both run on across the end of their set. */
+    long train_rows = tp->batch_size < n_train || !tp->shuffle ? tp->batch_size : n_train;
+    long eval_rows = tp->eval_batch_size < n_eval || tp->test_iter > 0 ? tp->eval_batch_size
+                                                                        : n_eval;
     long rows = train_rows > eval_rows ? train_rows : eval_rows;
     return rows < 1 ? 1 : rows > INT_MAX ? INT_MAX : (int)rows;
 }
@@ -243,10 +257,11 @@ double train_loss(Pool *pool, const float *logits, const int *y, int n, int C, f
     return total;
 }
 
-/* Eval-mode pass over records idx[0..n) of d (all records when idx is NULL); confusion
- * (C x C), when not NULL, receives the counts. */
+/* Eval-mode pass over records idx[0..n) of d, or when idx is NULL over n records of d in
+ * file order from record `first` on, running on from the last record to the first (a
+ * Caffe test pass); confusion (C x C), when not NULL, receives the counts. */
 static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int *idx, int n,
-                     int batch, float label_smoothing, Work *w, long *confusion)
+                     int first, int batch, float label_smoothing, Work *w, long *confusion)
 {
     double loss = 0.0;
     long hits = 0;
@@ -257,7 +272,7 @@ static Eval evaluate(Model *m, const Dataset *d, const Normalizer *nz, const int
         const int *ids = idx ? idx + start : seq;
         if (!idx)
             for (int i = 0; i < rows; i++)
-                seq[i] = start + i;
+                seq[i] = (int)(((long long)first + start + i) % d->n);
         train_assemble(m->pool, d, nz, ids, rows, w->x, w->y);
         const float *logits = model_forward(m, w->x, rows, false, NULL);
         long c = 0;
@@ -281,7 +296,7 @@ void train_evaluate(Model *m, const Dataset *d, const Normalizer *nz, int batch,
         batch = m->max_batch;
     if (confusion)
         memset(confusion, 0, (size_t)m->n_classes * m->n_classes * sizeof *confusion);
-    Eval r = evaluate(m, d, nz, NULL, d->n, batch, label_smoothing, &w, confusion);
+    Eval r = evaluate(m, d, nz, NULL, d->n, 0, batch, label_smoothing, &w, confusion);
     work_free(&w);
     *loss = r.loss;
     *acc = r.acc;
@@ -335,12 +350,21 @@ static Eval validate(Loop *L, long iteration)
 {
     const TrainData *d = L->d;
     if (L->last_val_iter != iteration) {
-        L->last_val = evaluate(L->m, d->train, d->nz, d->split->val_idx, d->split->n_val,
+        L->last_val = evaluate(L->m, d->train, d->nz, d->split->val_idx, d->split->n_val, 0,
                                (int)L->tp->eval_batch_size, (float)L->tp->label_smoothing, L->w,
                                NULL);
         L->last_val_iter = iteration;
     }
     return L->last_val;
+}
+
+/* Records in a test pass: test_iter batches of eval_batch_size (train_check bounds it by
+ * INT_MAX), else the whole test set; none from an empty one. */
+static int test_records(const TrainParams *tp, const TrainData *d)
+{
+    if (tp->test_iter > 0 && d->test->n > 0)
+        return (int)(tp->test_iter * tp->eval_batch_size);
+    return d->test->n;
 }
 
 /* Evaluates and appends one row to epochs.csv (and the log); confusion as evaluate's. */
@@ -363,7 +387,12 @@ static int write_row(Loop *L, int with_test, long *confusion, Err *e)
     if (with_test) {
         if (confusion)
             memset(confusion, 0, (size_t)L->m->n_classes * L->m->n_classes * sizeof *confusion);
-        test = evaluate(L->m, d->test, d->nz, NULL, d->test->n, eval_batch, ls, w, confusion);
+        int n = test_records(L->tp, d);
+        test = evaluate(L->m, d->test, d->nz, NULL, n, (int)st->test_cursor, eval_batch, ls, w,
+                        confusion);
+        /* Caffe's test data layer reads on where the last pass stopped. */
+        if (L->tp->test_iter > 0 && n > 0)
+            st->test_cursor = (long)(((long long)st->test_cursor + n) % d->test->n);
         L->r->test_loss = test.loss;
         L->r->test_acc = test.acc;
     }
@@ -457,6 +486,31 @@ void train_state_free(TrainState *st)
     free(st->perm);
     free(st->best_weights);
     memset(st, 0, sizeof *st);
+}
+
+/* The training records of the next step (st->batch of the epoch, st->iteration of the
+ * run) and their count. Shuffled: the epoch's permutation in slices of batch_size, the last
+ * holding what is left (PyTorch's DataLoader, drop_last false). In file order: Caffe's
+ * data layer, which reads its database as one stream and starts again at the first record
+ * after the last (src/caffe/layers/data_layer.cpp, Next), so step k reads records
+ * k * batch_size ... modulo n_train and every batch is full; an epoch is still
+ * ceil(n_train / batch_size) steps. The stream's indices go into buf (batch_size ints). */
+static const int *batch_records(const TrainParams *tp, const TrainState *st, long n_train,
+                                int *buf, int *rows)
+{
+    long B = tp->batch_size;
+    if (tp->shuffle) {
+        long start = st->batch * B;
+        *rows = (int)(n_train - start < B ? n_train - start : B);
+        return st->perm + start;
+    }
+    long at = (long)(((long long)st->iteration * B) % n_train);
+    for (long i = 0; i < B; i++) {
+        buf[i] = st->perm[at];
+        at = at + 1 == n_train ? 0 : at + 1;
+    }
+    *rows = (int)B;
+    return buf;
 }
 
 /* The state of a run before its first step. */
@@ -611,6 +665,8 @@ static int save_checkpoint(Loop *L, const TrainIO *io, const Optim *o, const Sch
     ckpt_put_u64(&w, "rng.shuffle", st->shuffle_rng.s, 4);
     ckpt_put_u64(&w, "rng.dropout", st->dropout_rng.s, 4);
     ckpt_put_i32(&w, "loop.order", st->perm, (size_t)st->n_perm);
+    if (L->tp->test_iter > 0)
+        ckpt_put_long(&w, "loop.test_cursor", st->test_cursor);
     if (st->best_weights)
         ckpt_put_f32(&w, "loop.best_weights", st->best_weights, st->n_best);
     return ckpt_writer_commit(&w, e);
@@ -749,6 +805,10 @@ static int load(TrainState *st, const CkptFile *f, uint64_t config_hash, const T
         return -1;
     if (st->best_weights && ckpt_get_f32(f, "loop.best_weights", st->best_weights, st->n_best, e))
         return -1;
+    if (tp->test_iter > 0 &&
+        ckpt_get_long(f, "loop.test_cursor", 0, d->test->n > 0 ? d->test->n - 1 : 0,
+                      &st->test_cursor, e) < 0)
+        return -1;
 
     return check_rows(epochs_csv, st->csv_bytes, st->csv_crc, e);
 }
@@ -886,7 +946,11 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     long n_train = d->split->n_train;
     if (train_check(tp, &m->p, n_train, e) < 0)
         return -1;
-    int B = (int)tp->batch_size;
+    /* The Linear biases are the optimizer's bias group (lr_mult / decay_mult). */
+    size_t bias_at;
+    int bias_n;
+    for (int k = 0; model_linear_bias(m, k, &bias_at, &bias_n); k++)
+        optim_set_group(o, bias_at, bias_at + (size_t)bias_n, OPTIM_GROUP_BIAS);
     Work w;
     work_init(&w, m, d->train->dim);
     TrainState fresh;
@@ -934,16 +998,17 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
     while (!st->finished) {
         r->epochs = st->epoch;
         if (!st->shuffled) {
-            rng_shuffle(&st->shuffle_rng, st->perm, (int)n_train);
+            if (tp->shuffle)
+                rng_shuffle(&st->shuffle_rng, st->perm, (int)n_train);
             st->shuffled = true;
             st->batch = 0;
         }
         double t0 = util_now();
         while (st->batch < per_epoch && st->iteration < total) {
             train_threads_before(choice, util_now());
-            int start = (int)(st->batch * B);
-            int rows = (int)(n_train - start < B ? n_train - start : B);
-            train_assemble(m->pool, d->train, d->nz, st->perm + start, rows, w.x, w.y);
+            int rows;
+            const int *ids = batch_records(tp, st, n_train, w.order, &rows);
+            train_assemble(m->pool, d->train, d->nz, ids, rows, w.x, w.y);
             const float *logits = model_forward(m, w.x, rows, true, &st->dropout_rng);
             long correct = 0;
             double loss_sum = train_loss(m->pool, logits, w.y, rows, m->n_classes,
@@ -1025,6 +1090,7 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         goto done;
     /* The final row always carries the test evaluation. */
     bool restore = tp->restore_best && st->best_epoch > 0 && st->best_weights;
+    long final_test_first = st->test_cursor;
     if ((rc = write_row(&L, 1, restore ? NULL : io->confusion, e)) < 0)
         goto done;
     r->weights_epoch = st->epoch;
@@ -1033,8 +1099,10 @@ int train_run(const TrainParams *tp, const TrainData *d, Model *m, Optim *o, Sch
         memcpy(m->buffers, st->best_weights + m->n_params, m->n_buffers * sizeof(float));
         if (io->confusion)
             memset(io->confusion, 0, (size_t)m->n_classes * m->n_classes * sizeof *io->confusion);
-        Eval t = evaluate(m, d->test, d->nz, NULL, d->test->n, (int)tp->eval_batch_size,
-                          (float)tp->label_smoothing, &w, io->confusion);
+        /* The records of the final row's test pass. */
+        Eval t = evaluate(m, d->test, d->nz, NULL, test_records(tp, d), (int)final_test_first,
+                          (int)tp->eval_batch_size, (float)tp->label_smoothing, &w,
+                          io->confusion);
         r->test_loss = t.loss;
         r->test_acc = t.acc;
         r->weights_epoch = st->best_epoch;

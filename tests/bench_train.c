@@ -135,6 +135,7 @@ static void setup_init(Setup *s, const BenchConfig *c, Gemm *g, Pool *pool)
     OptimParams op = {0};
     op.optimizer = c->opt;
     op.lr = c->lr;
+    op.bias_lr_mult = op.bias_decay_mult = 1;
     op.beta1 = 0.9;
     op.beta2 = 0.999;
     op.eps = 1e-8;
@@ -180,6 +181,7 @@ static double train_steps(Setup *s, long iters, double seconds, long *done)
     tp.batch_size = c->batch;
     tp.eval_batch_size = c->batch;
     tp.seed = 1;
+    tp.shuffle = true;
     if (train_sched_init(&sc, &tp, &sp, c->lr, s->n_train, &e) < 0)
         die("schedule", &e);
     TrainData td = {&s->train, &s->test, &s->split, &s->nz};

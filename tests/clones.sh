@@ -46,4 +46,6 @@ same relu_bn_dropout_adam model.activation=relu model.batchnorm=true model.dropo
 same sigmoid_sgd_momentum model.activation=sigmoid optim.optimizer=sgd optim.momentum=0.9 optim.lr=0.1
 same tanh_adamw_clip model.activation=tanh optim.optimizer=adamw optim.clip_grad_norm=1
 same gelu_nesterov_l1_smoothing model.activation=gelu optim.optimizer=sgd optim.momentum=0.9 optim.nesterov=true optim.l1=0.0001 optim.lr=0.05 train.label_smoothing=0.1
+same leaky_caffe_momentum_bias_group model.activation=leaky_relu optim.optimizer=sgd optim.momentum=0.9 optim.momentum_form=caffe optim.weight_decay=0.0005 optim.bias_lr_mult=2 schedule.type=inv schedule.gamma=0.01 schedule.power=0.75 train.shuffle=false
+same relu_sgd_bias_decay model.activation=relu optim.optimizer=sgd optim.weight_decay=0.01 optim.bias_decay_mult=0 optim.bias_lr_mult=0.5
 t_done

@@ -111,6 +111,8 @@ tests/config/bad/warmup_both.ini|schedule.warmup_epochs=0|OK
 tests/config/bad/lambda_missing.ini|schedule.lambda=0.95 ^ epoch|OK
 tests/config/bad/multistep_without_milestones.ini|schedule.milestones=100, 200|OK
 tests/config/bad/std_two_values_cifar.ini|data.std=0.2, 0.2, 0.2|OK
+tests/config/bad/caffe_momentum_with_adam.ini|optim.optimizer=sgd|OK
+tests/config/bad/scale_without_normalize_scale.ini|data.normalize=scale|OK
 EOF
 t_check "at least 24 --set cases" [ "$n_sets" -ge 24 ]
 
@@ -174,5 +176,20 @@ t_check "example.ini: 2 epochs in epochs.csv" [ "$(wc -l <"$T/example/epochs.csv
 t_check "example.ini: train loss falls" sh -c "tr -d '\r' <'$T/example/epochs.csv' | awk -F, 'NR == 2 { a = \$4 } NR == 3 { b = \$4 } END { exit !(b < a) }'"
 t_check "example.ini: test accuracy above chance" sh -c "tr -d '\r' <'$T/example/epochs.csv' | awk -F, 'NR == 3 { exit !(\$9 > 0.5 && \$9 <= 1) }'"
 t_check "example.ini: -o keeps it out of runs/" [ "$(ls -d runs/example* 2>/dev/null)" = "$runs_before" ]
+
+# ---- configs/caffe_lenet.ini, Caffe's LeNet solver with an MLP: loads, and trains ----
+le=configs/caffe_lenet.ini
+t_run "$MLPTRAIN" --print-config "$le"
+t_check "caffe_lenet.ini: --print-config exit 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+t_check "caffe_lenet.ini: Caffe's conventions" sh -c "grep -qx 'momentum_form = caffe' '$T/out' && grep -qx 'shuffle = false' '$T/out' && grep -qx 'bias_lr_mult = 2' '$T/out' && grep -qx 'scale = 0.00390625' '$T/out'"
+cp "$T/out" "$T/lenet.ini"
+t_run "$MLPTRAIN" --print-config "$T/lenet.ini"
+t_check "caffe_lenet.ini: printed, reloads identical" cmp -s "$T/lenet.ini" "$T/out"
+t_run "$MLPTRAIN" --summary "$le"
+t_check "caffe_lenet.ini: --summary 784-500-10" grep -qx 'Total params: 397,510' "$T/out"
+t_run "$MLPTRAIN" "$le" -q -o "$T/lenet" --set train.max_iterations=40 --set train.eval_every=20 --set train.test_iter=5
+t_check "caffe_lenet.ini: trains, exit 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+t_check "caffe_lenet.ini: status ok" [ "$(tr -d '\r' <"$T/lenet/result.csv" | sed -n 2p | awk -F, '{ print $NF }')" = ok ]
+t_check "caffe_lenet.ini: rows at 20 and 40" [ "$(tr -d '\r' <"$T/lenet/epochs.csv" | awk -F, 'NR > 1 { printf "%s ", $2 }')" = "20 40 " ]
 
 t_done

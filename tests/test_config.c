@@ -55,7 +55,7 @@ static void test_every_default_passes_its_own_validation(void)
 {
     const char *sec, *key, *def;
     int n = n_keys();
-    CHECK(n == 74 && n <= CONFIG_MAX_KEYS);
+    CHECK(n == 81 && n <= CONFIG_MAX_KEYS);
     for (int i = 0; i < n; i++) {
         config_key_info(i, &sec, &key, &def);
         Config c;
@@ -94,6 +94,12 @@ static void test_defaults(void)
     CHECK(r->sched.stepsize == 1000 && r->sched.warmup_start_factor == 0.1);
     CHECK(r->train.epochs == 10 && r->train.batch_size == 64 && r->train.eval_batch_size == 1000);
     CHECK(r->train.eval_test_every_epoch && r->train.seed == 1 && r->train.threads == 0);
+    /* Caffe's conventions are off: PyTorch's numerics */
+    CHECK(r->optim.momentum_form == MOMENTUM_PYTORCH);
+    CHECK(r->optim.bias_lr_mult == 1 && r->optim.bias_decay_mult == 1);
+    CHECK(r->data.normalize == NORM_STANDARD && r->data.scale == 0);
+    CHECK(r->model.init == INIT_DEFAULT && r->model.bias_value == 0);
+    CHECK(r->train.shuffle && r->train.test_iter == 0);
     CHECK_STR("runs", r->output.dir);
     CHECK_STR("run", r->output.name);
     for (int i = 0; i < n_keys(); i++)
@@ -445,6 +451,20 @@ static void test_cross_key_rules(void)
         {"[train]\nepochs = 0\n", NULL, "configs/exp.ini:2: train.epochs = 0 needs train.max_iterations > 0 (expected epochs >= 1, or a number of iterations)"},
         {"[train]\nmax_iterations = 10\n", "train.epochs=2", "configs/exp.ini:2: set either train.epochs or train.max_iterations, not both (train.epochs is set by --set train.epochs=2; train.epochs = 0 leaves the count to max_iterations)"},
         {"[schedule]\nwarmup_epochs = 1\nwarmup_iterations = 5\n", NULL, "configs/exp.ini:3: set either schedule.warmup_epochs or schedule.warmup_iterations, not both (schedule.warmup_epochs is set on line 2)"},
+        /* Caffe's conventions: what Caffe has no meaning for, and values that would be
+         * ignored */
+        {"[optim]\noptimizer = adam\nmomentum_form = caffe\n", NULL, "configs/exp.ini:3: optim.momentum_form = caffe applies to optim.optimizer = sgd only (Caffe's SGDSolver), but optim.optimizer is adam"},
+        {"[optim]\nmomentum_form = caffe\n", "optim.optimizer=adamw", "configs/exp.ini:2: optim.momentum_form = caffe applies to optim.optimizer = sgd only (Caffe's SGDSolver), but optim.optimizer is adamw"},
+        {"[optim]\nmomentum = 0.9\nnesterov = true\nmomentum_form = caffe\n", NULL, "configs/exp.ini:4: optim.momentum_form = caffe cannot take optim.nesterov = true (Caffe's SGDSolver has no Nesterov term; Nesterov is its own solver type there)"},
+        {"[optim]\nmomentum = 0.9\ndampening = 0.1\n", "optim.momentum_form=caffe", "--set optim.momentum_form=caffe: optim.momentum_form = caffe cannot take optim.dampening = 0.1 (Caffe's SGDSolver has no dampening; expected 0)"},
+        {"[optim]\nmomentum = 0.9\nmomentum_form = caffe\nweight_decay = 0.0005\nbias_lr_mult = 2\n", NULL, NULL},
+        {"[optim]\noptimizer = adamw\nbias_lr_mult = 2\nbias_decay_mult = 0\n", NULL, NULL},
+        {"[data]\nscale = 0.00390625\n", NULL, "configs/exp.ini:2: data.scale = 0.00390625 applies only with data.normalize = scale (it is standard)"},
+        {"[data]\nnormalize = scale\nscale = 0.00390625\n", NULL, NULL},
+        {"[model]\nbias_value = 0.1\n", "model.init=caffe_xavier", "configs/exp.ini:2: model.bias_value = 0.1 applies only with model.bias_init = constant (it is auto)"},
+        {"[model]\ninit = caffe_xavier\nbias_init = constant\nbias_value = -0.5\n", NULL, NULL},
+        {"[train]\ntest_iter = 2147484\n", NULL, "configs/exp.ini:2: train.test_iter = 2147484 batches of train.eval_batch_size = 1000 are more than 2147483647 records in one test pass (expected fewer)"},
+        {"[train]\ntest_iter = 2147483\nshuffle = false\n", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Config c;

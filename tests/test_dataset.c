@@ -650,6 +650,40 @@ static void test_normalizer(void)
     CHECK_NEAR(0.027450980618596077, nz.lut[2][7], 0, 0);
     CHECK_NEAR(1.0, nz.lut[2][255], 0, 0);
 
+    /* data.scale > 0: Caffe's DataTransformer, (float)u * scale in float32, no mean or std.
+     * LeNet's scale 0.00390625 = 2^-8 makes every value exact: u / 256, so 1 -> 0.00390625,
+     * 128 -> 0.5, 255 -> 0.99609375 (where x/255 gives 1). */
+    p.scale = 0.00390625;
+    dataset_normalizer(&nz, &cf, &p);
+    for (int c = 0; c < 3; c++) {
+        CHECK(nz.lut[c][0] == 0.0f);
+        CHECK(nz.lut[c][1] == 0.00390625f);
+        CHECK(nz.lut[c][128] == 0.5f);
+        CHECK(nz.lut[c][255] == 0.99609375f);
+    }
+    uint8_t px[4] = {0, 1, 128, 255}, lab = 3;
+    Dataset tiny = {.n = 1, .dim = 4, .channels = 1, .n_classes = 10, .pixels = px,
+                    .labels = &lab};
+    float x[4];
+    int y, idx = 0;
+    dataset_normalizer(&nz, &tiny, &p);
+    dataset_batch(&tiny, &nz, &idx, 1, x, &y);
+    CHECK(x[0] == 0.0f && x[1] == 0.00390625f && x[2] == 0.5f && x[3] == 0.99609375f && y == 3);
+    /* A multiply, not a division: scale = 1/255 rounds to the float 0.0039215688593685627,
+     * and u * that differs from u / 255 for 126 of the 256 bytes (SEMANTICS §9.4), u = 3
+     * among them (0.011764707043766975 against 0.011764706112444401). */
+    p.scale = 1.0 / 255.0;
+    dataset_normalizer(&nz, &mn, &p);
+    const float s255 = (float)(1.0 / 255.0);
+    int products = 0, quotients = 0;
+    for (int u = 0; u < 256; u++) {
+        products += nz.lut[0][u] == (float)u * s255;
+        quotients += nz.lut[0][u] == (float)u / 255.0f;
+    }
+    CHECK(products == 256 && quotients == 256 - 126);
+    CHECK_NEAR(0.011764707043766975, nz.lut[0][3], 0, 0);
+    p.scale = 0;
+
     p.normalize = NORM_NONE;
     dataset_normalizer(&nz, &mn, &p);
     CHECK_NEAR(0.0, nz.lut[0][0], 0, 0);

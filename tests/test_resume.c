@@ -5,7 +5,8 @@
  * CIFAR-10 subsets, with the states that are easy to forget: SGD
  * momentum, Adam moments, batch-norm running statistics, dropout's random stream, a
  * step, a warm-restarts and a plateau schedule, eval_every rows owed at the stop, early
- * stopping with the best weights. The stop is the one a signal sets, raised after step k
+ * stopping with the best weights, training records in file order and Caffe's test passes
+ * that read on where the last stopped. The stop is the one a signal sets, raised after step k
  * from the on_step hook; a kill -9 is a forked child killing itself after step k. The
  * thread count changes between the parts. Then the loader's refusals: another config,
  * changed data, a changed epochs.csv, an order that is not a permutation. fork, waitpid
@@ -314,6 +315,40 @@ static const char ini_plateau[] =
     "[schedule]\ntype = plateau\npatience = 0\nthreshold = 0.05\nfactor = 0.5\n"
     "[train]\nepochs = 14\nbatch_size = 32\ncheckpoint_every = 3\nearly_stop_patience = 2\n"
     "early_stop_metric = val_acc\nrestore_best = true\nseed = 3\n";
+
+/* MNIST subset trained with Caffe's conventions: records in file order as one stream
+ * (600 in batches of 64: a batch runs on across the end of the set), input * 1/256,
+ * Caffe's xavier and a constant bias, SGD with Caffe's momentum and LeNet's bias lr_mult
+ * 2 under an inv schedule that moves every step, and test passes of 3 batches of 50 of
+ * the 200 test records, each starting where the last stopped (rows at 7, 14, 21, 28 and
+ * the last at 30 move it round the set). A checkpoint at every epoch's end (10 steps). */
+static const char ini_caffe[] =
+    "[data]\ndataset = mnist\npath = data/mnist\ntrain_limit = 600\ntest_limit = 200\n"
+    "normalize = scale\nscale = 0.00390625\n"
+    "[model]\nhidden = 24\ninit = caffe_xavier\nbias_init = constant\nbias_value = 0.1\n"
+    "[optim]\noptimizer = sgd\nlr = 0.05\nmomentum = 0.9\nmomentum_form = caffe\n"
+    "weight_decay = 0.0005\nbias_lr_mult = 2\n"
+    "[schedule]\ntype = inv\ngamma = 0.05\npower = 0.75\n"
+    "[train]\nepochs = 0\nmax_iterations = 30\nbatch_size = 64\neval_batch_size = 50\n"
+    "test_iter = 3\nshuffle = false\neval_every = 7\ncheckpoint_every = 1\nseed = 13\n";
+
+/* A run in file order, with Caffe's test passes, continued is the uninterrupted run. */
+static void test_caffe_file_order(void)
+{
+    Outcome ref = {0};
+    char ref_dir[512];
+    reference(ini_caffe, "caffe", &ref, ref_dir, sizeof ref_dir);
+    CHECK(ref.r.iterations == 30 && ref.r.epochs == 3);
+    /* 1: the first step; 7: a row (and a test pass) owed; 10: an epoch's last step; 15:
+     * mid-epoch, 5 steps after a checkpoint; 29, 30: the end. */
+    const long stops[] = {1, 7, 10, 15, 29, 30, 0};
+    stop_and_resume(ini_caffe, "caffe", stops, &ref, ref_dir);
+    stop_twice(ini_caffe, "caffe", 4, 22, &ref, ref_dir);
+    /* killed after step 23: the checkpoint is step 20's, with the test cursor of the rows
+     * at 7 and 14; the row at 21 (and its pass) is done again */
+    kill_and_resume(ini_caffe, "caffe", 23, &ref, ref_dir);
+    resume_finished(ini_caffe, "caffe", &ref, ref_dir);
+}
 
 static void test_sgd_momentum_mnist(void)
 {
@@ -630,6 +665,7 @@ int main(int argc, char **argv)
     RUN(test_sgd_momentum_mnist);
     RUN(test_adam_batchnorm_dropout_cifar);
     RUN(test_plateau_early_stopping);
+    RUN(test_caffe_file_order);
     RUN(test_evaluate_reproduces_the_test_row);
     RUN(test_refusals);
     char cmd[600];

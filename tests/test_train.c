@@ -1,7 +1,8 @@
 /* test_train.c - the training loop on small synthetic data: rows written per epoch and
  * per eval_every, statuses, the stop flag, write failures, the batch-norm batch-of-1 check,
- * that a learnable problem is learned, the loss on the pool giving softmax_xent's bits, and
- * the advice of a memory refusal (train_memory_hint). */
+ * that a learnable problem is learned, the loss on the pool giving softmax_xent's bits,
+ * Caffe's file-order stream and test passes, the bias group reaching training, and the
+ * advice of a memory refusal (train_memory_hint). */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,12 +65,14 @@ static void setup_on(Fixture *f, double lr, long epochs, double val_split, int w
     op.optimizer = OPTIM_SGD;
     op.lr = lr;
     op.momentum = 0.9;
+    op.bias_lr_mult = op.bias_decay_mult = 1;
     optim_init(&f->o, &op, f->m.n_params, pool);
     f->tp.epochs = epochs;
     f->tp.batch_size = 50;
     f->tp.eval_batch_size = 100;
     f->tp.seed = 3;
     f->tp.eval_test_every_epoch = true;
+    f->tp.shuffle = true;
     long per = train_steps_per_epoch(&f->tp, f->split.n_train);
     SchedParams sp = {0};
     sp.type = SCHED_CONSTANT;
@@ -190,10 +193,136 @@ static void test_write_failure_is_reported(void)
     teardown(&f);
 }
 
+/* train.shuffle = false: Caffe's data layer reads the training records in file order as
+ * one stream, so step k trains on records (64k .. 64k + 63) mod 600. With 600 records in
+ * batches of 64 an epoch is ceil(600/64) = 10 steps; step 9 reads 576..599 and 0..39, and
+ * epoch 2 starts at record 40 (PyTorch's shuffle=False would end epoch 1 with a batch of
+ * 24 and start epoch 2 at 0). The run equals those 20 steps taken by hand, bit for bit;
+ * the shuffled run does not. */
+static void test_file_order(void)
+{
+    Fixture run, hand, shuffled;
+    setup(&run, 0.1, 2, 0.0);
+    setup(&hand, 0.1, 2, 0.0);
+    setup(&shuffled, 0.1, 2, 0.0);
+    run.tp.batch_size = shuffled.tp.batch_size = 64;
+    run.tp.shuffle = false;
+    const char *path = tmp_csv();
+    TrainIO io = {.epochs_csv = path};
+    RunResult r;
+    Err e;
+    CHECK(train_run(&run.tp, &run.td, &run.m, &run.o, &run.s, &io, &r, &e) == 0);
+    CHECK(r.iterations == 20);
+    CHECK(train_run(&shuffled.tp, &shuffled.td, &shuffled.m, &shuffled.o, &shuffled.s, &io, &r,
+                    &e) == 0);
+    remove(path);
+
+    Model *m = &hand.m;
+    float *x = malloc(64 * 16 * sizeof *x), *dlogits = malloc(64 * 4 * sizeof *dlogits);
+    int idx[64], y[64], pred[64];
+    double row_loss[64];
+    Rng unused;
+    rng_seed(&unused, 1, 0);
+    for (long k = 0; k < 20; k++) {
+        for (int i = 0; i < 64; i++)
+            idx[i] = (int)((k * 64 + i) % 600);
+        train_assemble(NULL, &hand.train, &hand.nz, idx, 64, x, y);
+        const float *logits = model_forward(m, x, 64, true, &unused);
+        long correct;
+        train_loss(NULL, logits, y, 64, 4, 0.0f, dlogits, row_loss, pred, &correct);
+        model_backward(m, x, dlogits, 64);
+        optim_step(&hand.o, m->params, m->grads, 0.1);
+    }
+    CHECK(memcmp(run.m.params, hand.m.params, m->n_params * sizeof(float)) == 0);
+    CHECK(memcmp(shuffled.m.params, hand.m.params, m->n_params * sizeof(float)) != 0);
+    free(x);
+    free(dlogits);
+    teardown(&run);
+    teardown(&hand);
+    teardown(&shuffled);
+}
+
+/* train.test_iter: a test pass is test_iter batches of eval_batch_size records, read on
+ * from where the last pass stopped, as Caffe's test net reads its LMDB. 200 test records,
+ * test_iter 3, batches of 50: pass 1 (after epoch 1) reads records 0..149, pass 2 (the
+ * final row) 150..199 then 0..99. The final confusion matrix counts 150 records, and the
+ * final test loss and accuracy are exactly those of records 150..199, 0..99 evaluated as
+ * a set of their own in batches of 50. */
+static void test_test_iter(void)
+{
+    Fixture f;
+    setup(&f, 0.1, 2, 0.0);
+    f.tp.test_iter = 3;
+    f.tp.eval_batch_size = 50;
+    const char *path = tmp_csv();
+    long confusion[4 * 4];
+    TrainIO io = {.epochs_csv = path, .confusion = confusion};
+    RunResult r;
+    Err e;
+    CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
+    long counted = 0;
+    for (int i = 0; i < 16; i++)
+        counted += confusion[i];
+    CHECK(counted == 150);
+
+    Dataset pass = f.test;
+    pass.n = 150;
+    pass.pixels = malloc(150 * 16);
+    pass.labels = malloc(150);
+    for (int i = 0; i < 150; i++) {
+        int rec = (150 + i) % 200;
+        memcpy(pass.pixels + i * 16, f.test.pixels + rec * 16, 16);
+        pass.labels[i] = f.test.labels[rec];
+    }
+    double loss, acc;
+    train_evaluate(&f.m, &pass, &f.nz, 50, 0.0f, NULL, &loss, &acc);
+    CHECK(loss == r.test_loss && acc == r.test_acc);
+    /* and not those of the first 150 records, where a pass from 0 would have looked */
+    pass.pixels = memcpy(pass.pixels, f.test.pixels, 150 * 16);
+    memcpy(pass.labels, f.test.labels, 150);
+    double loss0, acc0;
+    train_evaluate(&f.m, &pass, &f.nz, 50, 0.0f, NULL, &loss0, &acc0);
+    CHECK(loss0 != r.test_loss);
+    free(pass.pixels);
+    free(pass.labels);
+    remove(path);
+    teardown(&f);
+}
+
+/* optim.bias_lr_mult reaches the Linear biases through train_run (which puts them in the
+ * optimizer's bias group): with 0 they never move, while the weights do. */
+static void test_bias_group_in_training(void)
+{
+    Fixture f;
+    setup(&f, 0.1, 1, 0.0);
+    f.o.p.bias_lr_mult = 0;
+    size_t n = f.m.n_params;
+    float *before = malloc(n * sizeof *before);
+    memcpy(before, f.m.params, n * sizeof *before);
+    const char *path = tmp_csv();
+    TrainIO io = {.epochs_csv = path};
+    RunResult r;
+    Err e;
+    CHECK(train_run(&f.tp, &f.td, &f.m, &f.o, &f.s, &io, &r, &e) == 0);
+    size_t off;
+    int count, moved_bias = 0, moved_weight = 0, k = 0;
+    for (; model_linear_bias(&f.m, k, &off, &count); k++)
+        for (int j = 0; j < count; j++)
+            moved_bias += f.m.params[off + j] != before[off + j];
+    for (int i = 0; i < f.m.n_layers; i++)
+        if (f.m.layers[i].kind == LAYER_LINEAR)
+            moved_weight += f.m.params[f.m.layers[i].w] != before[f.m.layers[i].w];
+    CHECK(k == 2 && moved_bias == 0 && moved_weight == 2);
+    free(before);
+    remove(path);
+    teardown(&f);
+}
+
 static void test_batchnorm_batch_of_one(void)
 {
     TrainParams tp = {0};
     tp.batch_size = 64;
+    tp.shuffle = true;
     ModelParams mp = {0};
     mp.batchnorm = true;
     Err e;
@@ -201,6 +330,17 @@ static void test_batchnorm_batch_of_one(void)
     CHECK(strstr(e.msg, "last batch of 1") != NULL);
     CHECK(train_check(&tp, &mp, 128, &e) == 0);
     CHECK(train_check(&tp, &mp, 1, &e) < 0);
+    /* In file order the stream runs on across the end: every batch holds 64. */
+    tp.shuffle = false;
+    CHECK(train_check(&tp, &mp, 129, &e) == 0);
+    CHECK(train_check(&tp, &mp, 1, &e) == 0);
+    /* A batch size of 1 puts one record in every batch, in any order. */
+    tp.batch_size = 1;
+    CHECK(train_check(&tp, &mp, 128, &e) < 0);
+    CHECK(strstr(e.msg, "train.batch_size = 1") != NULL);
+    tp.shuffle = true;
+    CHECK(train_check(&tp, &mp, 128, &e) < 0);
+    tp.batch_size = 64;
     mp.batchnorm = false;
     CHECK(train_check(&tp, &mp, 129, &e) == 0);
     CHECK(train_check(&tp, &mp, 0, &e) < 0);
@@ -405,6 +545,9 @@ int main(int argc, char **argv)
     RUN(test_diverges);
     RUN(test_stop_flag);
     RUN(test_write_failure_is_reported);
+    RUN(test_file_order);
+    RUN(test_test_iter);
+    RUN(test_bias_group_in_training);
     RUN(test_batchnorm_batch_of_one);
     RUN(test_loss_on_pool);
     RUN(test_threads_choice_same_result);
