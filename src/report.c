@@ -796,13 +796,13 @@ static void put_key_headers(FILE *f, const CollectResult *r)
 static void put_key_cells(FILE *f, const CollectResult *r, int p)
 {
     for (int k = 0; k < r->n_keys; k++) {
-        const char *v = collect_value(r, p, k);
-        double x;
+        const CollectKey *key = &r->keys[k];
+        double x = key->level_value[r->points[p].level[k]];
         fputs("<td", f);
-        if (r->keys[k].numeric && util_parse_double(v, &x) == 0)
+        if (key->numeric && isfinite(x))
             put_sort_value(f, x);
         fputc('>', f);
-        put_text(f, v);
+        put_text(f, collect_value(r, p, k));
         fputs("</td>", f);
     }
 }
