@@ -122,8 +122,8 @@ browser_checks() {
             sh -c "! grep -q 'CONSOLE' '$T/dom.err'"
         t_check "$name: nothing failed to load ($(grep -E 'Failed to load|net::ERR' "$T/dom.err" | head -n 3))" \
             sh -c "! grep -Eq 'Failed to load|net::ERR' '$T/dom.err'"
-        pts=$(grep -o '<tr class="point' "$page" | wc -l)
-        t_check "$name: the DOM after load has a row per point ($pts)" \
+        pts=$(($(rows "$(dirname "$page")/summary_by_point.csv") - 1))
+        t_check "$name: the DOM after load has a row per point of summary_by_point.csv ($pts)" \
             [ "$(grep -o '<tr class="point[ "]' "$T/dom.out" | wc -l)" -eq "$pts" ]
         t_check "$name: the DOM has one script, the page's own" \
             [ "$(grep -o '<script' "$T/dom.out" | wc -l)" -eq 1 ]
