@@ -44,6 +44,7 @@
 #define RUNDIR_SWEEP_CURVES "sweep_curves.svg"       /* every run's curves overlaid */
 #define RUNDIR_SWEEP_BY_KEY_FMT "test_acc_by_%s.svg" /* test accuracy per swept key (%s) */
 #define RUNDIR_SWEEP_HEATMAP "test_acc_heatmap.svg"  /* test accuracy over two swept keys */
+#define RUNDIR_SWEEP_REPORT "report.html"            /* tables, plots, runs and config: one page */
 
 /* The exit codes these functions return (run.h's EXIT_RUNTIME and EXIT_USAGE). */
 enum { RUNDIR_RUNTIME = 1, RUNDIR_USAGE = 2 };

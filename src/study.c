@@ -415,6 +415,8 @@ static int summarize(const char *const *dirs, int n_dirs, const char *out_dir, b
     int rc = collect_summarize(&r, &p, out_dir, &e);
     if (rc >= 0 && report_sweep_plots(&r, out_dir, stderr, &e) < 0)
         rc = -1;
+    if (rc >= 0 && report_sweep_page(&r, out_dir, &e) < 0)
+        rc = -1;
     if (rc < 0)
         fprintf(stderr, "mlptrain: %s\n", e.msg);
     else if (!quiet)
