@@ -420,10 +420,10 @@ static int summarize(const char *const *dirs, int n_dirs, const char *out_dir, b
     if (rc < 0)
         fprintf(stderr, "mlptrain: %s\n", e.msg);
     else if (!quiet)
-        fprintf(stderr, "mlptrain: collect: %d run%s in %d point%s%s -> %s/summary.csv, "
-                "%s/summary_by_point.csv\n", r.n_runs, r.n_runs == 1 ? "" : "s", r.n_points,
-                r.n_points == 1 ? "" : "s", rc ? " (some skipped, see above)" : "", out_dir,
-                out_dir);
+        fprintf(stderr, "mlptrain: collect: %d run%s in %d point%s%s -> %s/" RUNDIR_SWEEP_SUMMARY
+                ", " RUNDIR_SWEEP_BY_POINT ", " RUNDIR_SWEEP_REPORT "\n", r.n_runs,
+                r.n_runs == 1 ? "" : "s", r.n_points, r.n_points == 1 ? "" : "s",
+                rc ? " (some skipped, see above)" : "", out_dir);
     collect_free(&r);
     return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
