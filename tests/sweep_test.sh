@@ -361,4 +361,16 @@ expect "a variant that is the config" 2 "badv1.ini:7: sweep variant b: the same 
 expect "--set of a variant's key" 2 "^mlptrain: --set optim.lr=0.5: optim.lr is set by variant relu_lr1 \($T/var.ini:19\); change it there instead$" sweep "$T/var.ini" --list --set optim.lr=0.5
 printf '[data]\npath = data/mnist\n[sweep]\nvariant a = model.activation = relu ; optim.lr = 0.5\nvariant b = model.activation = relu\n' >"$T/badv2.ini"
 expect "';' after a blank starts a comment ('&' separates)" 2 "badv2.ini:5: sweep variant b: the same assignments as variant a \(line 4\)" sweep "$T/badv2.ini" --list
+# --- configs/studies/: each lists the runs its protocol asks for (on the bundled data) ---
+for study in mnist-hparams:mnist:24 cifar10-width-bn:cifar10:8 cifar10-lr:cifar10:8 mnist-caffe-batch-lr:mnist:9 mnist-numpy:mnist:1; do
+    name=${study%%:*} rest=${study#*:}
+    t_run "$MLPTRAIN" sweep "configs/studies/$name.ini" -o "$T/st" --list --set "data.path=data/${rest%%:*}"
+    t_check "studies/$name.ini: --list exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+    t_check "studies/$name.ini: ${rest#*:} runs" [ "$(wc -l <"$T/out")" -eq "${rest#*:}" ]
+done
+t_run "$MLPTRAIN" sweep configs/studies/mnist-hparams.ini -o "$T/st" --list --set data.path=data/mnist
+t_check "studies/mnist-hparams.ini: 8 variants x seeds 1, 2, 3" [ "$(cut -f2 "$T/out" | sed 's/^variant=\([^ ,]*\).*seed=\([0-9]*\)$/\1 \2/' | tr '\n' ' ')" = "baseline 1 baseline 2 baseline 3 deep 1 deep 2 deep 3 wide 1 wide 2 wide 3 tanh 1 tanh 2 tanh 3 relu 1 relu 2 relu 3 relu_adam 1 relu_adam 2 relu_adam 3 relu_lr1.0 1 relu_lr1.0 2 relu_lr1.0 3 relu_lr0.01 1 relu_lr0.01 2 relu_lr0.01 3 " ]
+# the Caffe study's test batch is twice its training batch in every case
+t_run "$MLPTRAIN" sweep configs/studies/mnist-caffe-batch-lr.ini -o "$T/st" --list --set data.path=data/mnist
+t_check "studies/mnist-caffe-batch-lr.ini: test batch = 2 x batch in the 4 variants that change the batch" sh -c "cut -f2 '$T/out' | awk '/batch_size/ { split(\$0, a, /train.batch_size=/); split(a[2], b, / /); split(\$0, c, /eval_batch_size=/); split(c[2], d, /[ )]/); if (d[1] != 2 * b[1]) bad = 1; n++ } END { exit bad || n != 4 }'"
 t_done
