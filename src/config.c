@@ -1718,10 +1718,10 @@ void config_print_help(FILE *f)
           "      zip = section.key, section.key pairs keys instead of crossing them (lists of\n"
           "                                     one length, e.g. an lr with its schedule)\n"
           "      seeds = 1, 2, 3                repeats every point with each train.seed\n"
-          "      variant NAME = a.b = v & c.d = w  a point: these values in place of the\n"
-          "                                     config's own ('variant NAME =': none); the\n"
-          "                                     variants are one more axis, runs named\n"
-          "                                     variant=NAME\n", f);
+          "      variant NAME = a.b = v & c.d = w\n"
+          "                                     a point: these values in place of the config's\n"
+          "                                     own (none after the '='); the variants are one\n"
+          "                                     more axis, their runs named variant=NAME\n", f);
     fputs("\nSchedules (schedule.type; SEMANTICS.md section 7):\n", f);
     fputs("  t counts epochs or iterations per schedule.step_unit; base = optim.lr\n", f);
     for (int k = 0; k < SCHED_COUNT; k++)
