@@ -4,6 +4,7 @@
 #   make test       builds and runs every test; last line "N passed, N failed, N skipped"
 #   make sanitize   the same tests under -fsanitize=address,undefined
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS; see tests/fuzz/README.md
+#   make studies-smoke  every configs/studies/ config on the bundled data, cut to seconds
 
 CC      ?= cc
 OPT     ?= -O3
@@ -21,7 +22,8 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      = $(if $(filter build,$(BUILD)),mlptrain,$(BUILD)/mlptrain)
 
-.PHONY: all test test-kernels sanitize tsan demo bench bench-gemm bench-load bench-pytorch fuzz fuzz-build clean
+.PHONY: all test test-kernels sanitize tsan demo bench bench-gemm bench-load bench-pytorch fuzz fuzz-build \
+        studies-smoke clean
 all: $(BIN)
 
 $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
@@ -125,6 +127,38 @@ demo: $(BIN)
 	@echo
 	@echo "runs/demo/result.csv:"
 	@cat runs/demo/result.csv
+
+# The published studies (configs/studies/, README "Published studies") on the bundled subsets
+# of data/: the same sweeps, variants and seeds, on a few hundred records for one epoch (or
+# 20 iterations), since a --set may not change what the sweep varies. Each into a scratch
+# directory, removed after; each must exit 0 and write summary_by_point.csv with its
+# protocol's points, and sweep.csv with its runs. NAME:POINTS:RUNS for every config there.
+STUDIES_SMOKE = mnist-hparams:8:24 cifar10-width-bn:8:8 cifar10-lr:8:8 mnist-caffe-batch-lr:9:9 \
+                mnist-numpy:1:1
+studies-smoke: $(BIN)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && fail=0 && start=$$(date +%s) && \
+	for f in configs/studies/*.ini; do \
+	    name=$$(basename "$$f" .ini); want=; \
+	    for s in $(STUDIES_SMOKE); do [ "$${s%%:*}" = "$$name" ] && want=$${s#*:}; done; \
+	    if [ -z "$$want" ]; then echo "studies-smoke: $$f: not in STUDIES_SMOKE (Makefile)"; fail=1; continue; fi; \
+	    points=$${want%:*}; runs=$${want#*:}; \
+	    dataset=$$(sed -n 's/^dataset *= *//p' "$$f"); \
+	    if grep -q '^max_iterations *= *[1-9]' "$$f"; then len="--set train.max_iterations=20 --set train.eval_every=10"; \
+	    else len="--set train.epochs=1"; fi; \
+	    t0=$$(date +%s); \
+	    if ./$(BIN) sweep "$$f" -o "$$tmp/$$name" -q --jobs 2 --set data.path=data/$$dataset \
+	        --set data.train_limit=400 --set data.test_limit=100 $$len; then \
+	        got=$$(($$(tr -d '\r' <"$$tmp/$$name/summary_by_point.csv" | wc -l) - 1)); \
+	        ran=$$(($$(tr -d '\r' <"$$tmp/$$name/sweep.csv" | grep -c ',ok$$'))); \
+	        if [ "$$got" -eq "$$points" ] && [ "$$ran" -eq "$$runs" ]; then \
+	            echo "studies-smoke: $$name: $$runs runs ok, $$points points ($$(($$(date +%s) - t0)) s)"; \
+	        else echo "studies-smoke: $$name: runs ok: $$ran (expected $$runs), points: $$got (expected $$points)"; fail=1; fi; \
+	    else echo "studies-smoke: $$name: mlptrain sweep failed"; fail=1; fi; \
+	    rm -rf "$$tmp/$$name"; \
+	done; \
+	for s in $(STUDIES_SMOKE); do [ -f "configs/studies/$${s%%:*}.ini" ] || \
+	    { echo "studies-smoke: configs/studies/$${s%%:*}.ini: missing"; fail=1; }; done; \
+	echo "studies-smoke: $$(($$(date +%s) - start)) s"; exit $$fail
 
 # Build outputs only: runs/ holds users' results and is never removed here.
 clean:

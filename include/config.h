@@ -27,7 +27,9 @@ typedef struct {
     char *overrides[CONFIG_MAX_OVERRIDES]; /* "section.key=value" as given, owned */
     char override_kind[CONFIG_MAX_OVERRIDES]; /* 's' --set, 't' --threads, 'w' a sweep's
                                             * value (--sweep or, applied by
-                                            * config_apply_point, a [sweep] line) */
+                                            * config_apply_point, a [sweep] line), 'v'
+                                            * a variant's assignment (not in the run's
+                                            * name: output.variant names it) */
     Sweep sweep;                           /* [sweep] and --sweep (sweep.h); empty for a
                                             * single run */
 } Config;
@@ -85,14 +87,15 @@ int config_sweep_add(Config *c, const char *assignment, Err *e);
 
 
 /* After loading and --set/--sweep, before config_finish: checks the zip groups (known,
- * swept keys; lists of one length), that no --set overrides a swept key, and counts the
- * runs (points x seeds) into *n_runs, refusing more than max_runs. */
+ * swept keys; lists of one length), that no --set overrides a swept key or a variant's
+ * key, that no two variants make the same run with the config's values, and counts the
+ * runs (variants x points x seeds) into *n_runs, refusing more than max_runs. */
 int config_sweep_check(const Config *c, long max_runs, long *n_runs, Err *e);
 
 /* Applies a point's overrides to c (loaded like the sweep's config, not finished) and
  * drops c's sweep, so that c is the single run of that point: its derived name carries
- * the overrides and its config.ini has no [sweep]. Errors name the [sweep] line or
- * --sweep option the value came from. */
+ * the overrides (a variant's as "variant=NAME", its output.variant) and its config.ini has
+ * no [sweep]. Errors name the [sweep] line or --sweep option the value came from. */
 int config_apply_point(Config *c, const SweepPoint *pt, Err *e);
 
 /* The run's name: output.name when set, else the one config_finish would derive (the

@@ -163,6 +163,7 @@ typedef struct {
 typedef struct {
     char dir[PARAMS_PATH_MAX];           /* parent of run directories */
     char name[PARAMS_PATH_MAX];          /* run name; resolved by config_finish */
+    char variant[64];                    /* the sweep's variant this run is, "" = none */
 } OutputParams;
 
 typedef struct {

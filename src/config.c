@@ -33,7 +33,9 @@ enum {
     F_INCREASING = 1 << 5, /* list: strictly increasing */
     F_NONEMPTY = 1 << 6,   /* string: must not be empty */
     F_NAME = 1 << 7,       /* string: a file name (no '/', not "." or ".."); empty = derived */
-    F_NO_RESULT = 1 << 8   /* does not change what a run computes (where it writes, threads) */
+    F_NO_RESULT = 1 << 8,  /* does not change what a run computes (where it writes, threads) */
+    F_LABEL = 1 << 9       /* changes nothing computed but tells runs apart (in the run's
+                            * name and a sweep's tables; not in the checkpoint's hash) */
 };
 
 typedef struct {
@@ -269,6 +271,10 @@ static const Key keys[] = {
            "parent directory of run directories"),
     STRING("output", "name", output.name, F_NAME | F_NO_RESULT, "",
            "run directory name; empty = config file name plus _key=value per --set"),
+    STRING("output", "variant", output.variant, F_NAME | F_LABEL, "",
+           "the [sweep] variant this run is, set by `mlptrain sweep` from a 'variant NAME = "
+           "...' line: the run's name says variant=NAME instead of the variant's values, and "
+           "the sweep's tables have it as a column; changes nothing a run computes"),
 };
 
 #define N_KEYS ((int)(sizeof keys / sizeof keys[0]))
@@ -1036,10 +1042,11 @@ int config_load(Config *c, const char *path, const ConfigOverride *ov, int n, bo
 
 /* SweepKeys.find: a key a sweep may vary (one that changes results, and not the seed,
  * which 'seeds' repeats). */
-static int sweep_find(void *ctx, const char *what, const char *section, const char *key, Err *e)
+static int sweep_find(void *ctx, const char *what, const char *section, const char *key,
+                      const char *value, Err *e)
 {
     (void)ctx;
-    int i = resolve_key(what, section, key, "v1 | v2", e);
+    int i = resolve_key(what, section, key, value, e);
     if (i < 0)
         return -1;
     if (keys[i].flags & F_NO_RESULT)
@@ -1049,6 +1056,9 @@ static int sweep_find(void *ctx, const char *what, const char *section, const ch
     if (keys[i].off == offsetof(RunParams, train.seed))
         return err_set(e, "%s: train.seed is repeated with 'seeds = 1, 2, 3' in [sweep], not "
                        "swept as a key", what);
+    if (keys[i].flags & F_LABEL)
+        return err_set(e, "%s: %s.%s is the name of a variant, given by its 'variant NAME = "
+                       "...' line in [sweep]", what, keys[i].section, keys[i].name);
     return i;
 }
 
@@ -1083,6 +1093,13 @@ static void sweep_name(void *ctx, int k, char *buf, size_t n)
     snprintf(buf, n, "%s.%s", keys[k].section, keys[k].name);
 }
 
+/* SweepKeys.current: the value of row k in the Config ctx, as sweep_canon writes it. */
+static void sweep_current(void *ctx, int k, char *buf, size_t n)
+{
+    const Config *c = ctx;
+    value_text(&keys[k], &c->run, buf, n);
+}
+
 static const SweepKeys sweep_keys = {.ctx = NULL, .find = sweep_find, .check = sweep_value,
                                      .canon = sweep_canon, .name = sweep_name};
 
@@ -1091,25 +1108,56 @@ int config_sweep_add(Config *c, const char *assignment, Err *e)
     return sweep_option(&c->sweep, &sweep_keys, assignment, e);
 }
 
+/* The --set option (or --threads) that set row k, if one did, into opt. */
+static bool set_by_option(const Config *c, int k, char *opt, size_t n)
+{
+    int o = -c->line[k] - 1;
+    if (c->line[k] >= 0 || c->override_kind[o] == 'w')
+        return false;
+    option_text(c->override_kind[o], c->overrides[o], opt, n);
+    return true;
+}
+
 int config_sweep_check(const Config *c, long max_runs, long *n_runs, Err *e)
 {
     Sweep *sw = (Sweep *)&c->sweep; /* zip groups are resolved there, once */
+    const char *source = c->source[0] ? c->source : "config";
+    char opt[1200], w[PARAMS_PATH_MAX + 1200];
     for (int a = 0; a < sw->n_axes; a++) {
         int k = sw->axes[a].key;
-        int o = -c->line[k] - 1;
-        if (c->line[k] < 0 && c->override_kind[o] != 'w') {
-            char opt[1200], w[PARAMS_PATH_MAX + 1200];
+        if (set_by_option(c, k, opt, sizeof opt)) {
             sweep_axis_where(sw, &sw->axes[a], c->source, w, sizeof w);
-            option_text(c->override_kind[o], c->overrides[o], opt, sizeof opt);
             return err_set(e, "%s: %s.%s is swept (%s); change its values there instead", opt,
                            keys[k].section, keys[k].name, w);
         }
     }
-    return sweep_check(sw, c->source[0] ? c->source : "config", max_runs, n_runs, e);
+    for (int v = 0; v < sw->n_variants; v++) {
+        const SweepVariant *var = &sw->variants[v];
+        for (int i = 0; i < var->n; i++)
+            if (set_by_option(c, var->set[i].key, opt, sizeof opt))
+                return err_set(e, "%s: %s is set by variant %s (%s:%d); change it there "
+                               "instead", opt, var->set[i].name, var->name, source, var->line);
+        if (v == 0 && set_by_option(c, key_index("output", "variant"), opt, sizeof opt))
+            return err_set(e, "%s: the variants name their runs (%s:%d)", opt, source, var->line);
+    }
+    if (sweep_check(sw, source, max_runs, n_runs, e) < 0)
+        return -1;
+    SweepKeys k = sweep_keys;
+    k.ctx = (void *)c;
+    k.current = sweep_current;
+    return sweep_check_variants(sw, &k, source, e);
 }
 
 int config_apply_point(Config *c, const SweepPoint *pt, Err *e)
 {
+    /* A variant's run is named by the variant (first: it varies slowest), not its values. */
+    if (pt->variant >= 0) {
+        char label[SWEEP_NAME_MAX + 32];
+        snprintf(label, sizeof label, "output.variant=%s", pt->variant_name);
+        if (set_override(c, label, pt->variant_line, 's', e) < 0)
+            return -1;
+        c->override_kind[c->n_overrides - 1] = 'w';
+    }
     for (int i = 0; i < pt->n; i++) {
         int line = pt->line[i];
         char kind = 's';
@@ -1120,7 +1168,7 @@ int config_apply_point(Config *c, const SweepPoint *pt, Err *e)
         if (set_override(c, pt->assignment[i], line, kind, e) < 0)
             return -1;
         /* a sweep's value, from a [sweep] line or --sweep: the run's name is made of these */
-        c->override_kind[c->n_overrides - 1] = 'w';
+        c->override_kind[c->n_overrides - 1] = pt->of_variant[i] ? 'v' : 'w';
     }
     sweep_free(&c->sweep);
     return 0;
@@ -1357,7 +1405,7 @@ static int name_too_long(const Config *c, const char *size, Err *e)
         split_assignment(&a, c->overrides[i]);
         int k = key_index(a.section, a.key);
         free(a.buf);
-        if (k >= 0 && (keys[k].flags & F_NO_RESULT))
+        if ((k >= 0 && (keys[k].flags & F_NO_RESULT)) || c->override_kind[i] == 'v')
             continue; /* not in the name */
         swept |= c->override_kind[i] == 'w';
         set |= c->override_kind[i] != 'w';
@@ -1375,7 +1423,8 @@ static int name_too_long(const Config *c, const char *size, Err *e)
 }
 
 /* The config file's base name without ".ini", then "_key=value" per override, leaving out
- * the overrides that cannot change the results ([output] keys and train.threads). */
+ * the overrides that cannot change the results ([output] keys and train.threads) and a
+ * variant's assignments (its output.variant names them). */
 static int derive_name(const Config *c, char *out, size_t out_size, Err *e)
 {
     char name[PARAMS_PATH_MAX] = "";
@@ -1395,7 +1444,7 @@ static int derive_name(const Config *c, char *out, size_t out_size, Err *e)
         Assignment a;
         split_assignment(&a, c->overrides[i]);
         int k = key_index(a.section, a.key);
-        if (k >= 0 && (keys[k].flags & F_NO_RESULT)) {
+        if ((k >= 0 && (keys[k].flags & F_NO_RESULT)) || c->override_kind[i] == 'v') {
             free(a.buf);
             continue;
         }
@@ -1513,7 +1562,7 @@ uint64_t config_result_hash(const Config *c)
     uint64_t h = 0xcbf29ce484222325u; /* FNV-1a, 64 bits */
     char text[4096 + 160];
     for (int i = 0; i < N_KEYS; i++) {
-        if (keys[i].flags & F_NO_RESULT)
+        if (keys[i].flags & (F_NO_RESULT | F_LABEL))
             continue;
         int n = snprintf(text, sizeof text, "%s.%s=", keys[i].section, keys[i].name);
         value_text(&keys[i], &c->run, text + n, sizeof text - (size_t)n - 1);
@@ -1668,7 +1717,11 @@ void config_print_help(FILE *f)
           "                                     product of these lines)\n"
           "      zip = section.key, section.key pairs keys instead of crossing them (lists of\n"
           "                                     one length, e.g. an lr with its schedule)\n"
-          "      seeds = 1, 2, 3                repeats every point with each train.seed\n", f);
+          "      seeds = 1, 2, 3                repeats every point with each train.seed\n"
+          "      variant NAME = a.b = v & c.d = w\n"
+          "                                     a point: these values in place of the config's\n"
+          "                                     own (none after the '='); the variants are one\n"
+          "                                     more axis, their runs named variant=NAME\n", f);
     fputs("\nSchedules (schedule.type; SEMANTICS.md section 7):\n", f);
     fputs("  t counts epochs or iterations per schedule.step_unit; base = optim.lr\n", f);
     for (int k = 0; k < SCHED_COUNT; k++)

@@ -301,4 +301,76 @@ else
     t_skip "Slurm: same summary.csv as the local sweep" "$t_why"
     t_skip "Slurm: same summary_by_point.csv" "$t_why"
 fi
+# --- named variants: one more axis of sets of assignments, each run named by its variant ---
+cat >"$T/var.ini" <<'INI'
+[data]
+dataset = mnist
+path = data/mnist
+val_split = 0.2
+train_limit = 400
+test_limit = 200
+[model]
+hidden = 32, 32
+activation = sigmoid
+[optim]
+lr = 0.1
+[train]
+epochs = 1
+batch_size = 64
+[sweep]
+variant baseline =
+variant deep = model.hidden = 32, 32, 32, 32, 32, 32
+variant relu_adam = model.activation = relu & optim.optimizer = adam
+variant relu_lr1 = model.activation = relu & optim.lr = 1.0
+seeds = 1, 2
+INI
+t_run "$MLPTRAIN" sweep "$T/var.ini" -o "$T/v" --list
+t_check "variants --list: 8 runs (4 variants x 2 seeds)" [ "$(wc -l <"$T/out")" -eq 8 ]
+t_check "variants --list: the baseline" [ "$(sed -n 1p "$T/out")" = "0	variant=baseline, train.seed=1	$T/v/var_variant=baseline_seed=1" ]
+t_check "variants --list: a variant with its values" [ "$(sed -n 6p "$T/out")" = "5	variant=relu_adam (model.activation=relu & optim.optimizer=adam), train.seed=2	$T/v/var_variant=relu_adam_seed=2" ]
+t_run "$MLPTRAIN" sweep "$T/var.ini" -o "$T/v" --jobs 2 -q
+t_check "variants: sweep exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+t_check "variants: 8 run directories named by variant and seed" [ "$(find "$T/v" -mindepth 1 -maxdepth 1 -type d -name 'var_variant=*_seed=[12]' | wc -l)" -eq 8 ]
+t_check "variants: every run ok" [ "$(tr -d '\r' <"$T/v/sweep.csv" | grep -c ',ok$')" -eq 8 ]
+t_check "variants: sweep.csv names each run's variant" grep -q '^4,2,1,"variant=relu_adam (model.activation=relu & optim.optimizer=adam), train.seed=1",var_variant=relu_adam_seed=1,ok' "$T/v/sweep.csv"
+t_check "variants: summary_by_point.csv has 4 points" [ "$(rows "$T/v/summary_by_point.csv")" -eq 5 ]
+t_check "variants: key columns, the variant's last" [ "$(head -n 1 "$T/v/summary_by_point.csv" | cut -d, -f1-5)" = "model.hidden,model.activation,optim.optimizer,optim.lr,output.variant" ]
+# column NAME of a CSV file without quoted commas in the rows read (here: the last columns)
+column() { tr -d '\r' <"$2" | awk -F, -v name="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i - NF; next } { print $(NF + c) }'; }
+t_check "variants: one point per variant" [ "$(column output.variant "$T/v/summary_by_point.csv" | sort | tr '\n' ' ')" = "baseline deep relu_adam relu_lr1 " ]
+t_check "variants: two runs per point" [ "$(column runs "$T/v/summary_by_point.csv" | sort -u)" = 2 ]
+t_check "variants: test_acc_by_variant.svg" [ -s "$T/v/test_acc_by_variant.svg" ]
+deep="$T/v/var_variant=deep_seed=2"
+t_check "variants: the run's config.ini says its variant" grep -qx 'variant = deep' "$deep/config.ini"
+t_check "variants: and its values" grep -qx 'hidden = 32, 32, 32, 32, 32, 32' "$deep/config.ini"
+t_run "$MLPTRAIN" "$deep/config.ini" -o "$T/vsingle" -q
+t_check "variants: a run's config.ini re-runs alone ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ]
+t_check "variants: with the same epochs.csv" [ "$(cut -d, -f1-9 "$deep/epochs.csv")" = "$(cut -d, -f1-9 "$T/vsingle/epochs.csv")" ]
+touch "$T/v.mark"
+t_run "$MLPTRAIN" sweep "$T/var.ini" -o "$T/v" -q
+t_check "variants: a rerun exits 0" [ "$rc" -eq 0 ]
+t_check "variants: a rerun trains nothing" [ "$(find "$T/v" -name epochs.csv -newer "$T/v.mark" | wc -l)" -eq 0 ]
+t_run "$MLPTRAIN" collect "$T/v" -o "$T/vc"
+t_check "variants: collect gives the sweep's points" [ "$(untimed_summary "$T/vc/summary_by_point.csv")" = "$(untimed_summary "$T/v/summary_by_point.csv")" ]
+# crossed with a swept key: variants x values x seeds
+t_run "$MLPTRAIN" sweep "$T/var.ini" -o "$T/vx" --list --sweep 'train.batch_size=32|64'
+t_check "variants x --sweep: 16 runs" [ "$(wc -l <"$T/out")" -eq 16 ]
+t_check "variants x --sweep: named by both" [ "$(sed -n 4p "$T/out" | cut -f3)" = "$T/vx/var_variant=baseline_batch_size=64_seed=2" ]
+printf '[data]\npath = data/mnist\n[optim]\nlr = 0.1\n[sweep]\nvariant a =\nvariant b = optim.lr = 1e-1\n' >"$T/badv1.ini"
+expect "a variant that is the config" 2 "badv1.ini:7: sweep variant b: the same run as variant a \(line 6\): variant b sets optim.lr = 1e-1, the config's own value" sweep "$T/badv1.ini" --list
+expect "--set of a variant's key" 2 "^mlptrain: --set optim.lr=0.5: optim.lr is set by variant relu_lr1 \($T/var.ini:19\); change it there instead$" sweep "$T/var.ini" --list --set optim.lr=0.5
+printf '[data]\npath = data/mnist\n[sweep]\nvariant a = model.activation = relu ; optim.lr = 0.5\nvariant b = model.activation = relu\n' >"$T/badv2.ini"
+expect "';' after a blank starts a comment ('&' separates)" 2 "badv2.ini:5: sweep variant b: the same assignments as variant a \(line 4\)" sweep "$T/badv2.ini" --list
+# --- configs/studies/: each lists the runs its protocol asks for (on the bundled data) ---
+for study in mnist-hparams:mnist:24 cifar10-width-bn:cifar10:8 cifar10-lr:cifar10:8 mnist-caffe-batch-lr:mnist:9 mnist-numpy:mnist:1; do
+    name=${study%%:*} rest=${study#*:}
+    t_run "$MLPTRAIN" sweep "configs/studies/$name.ini" -o "$T/st" --list --set "data.path=data/${rest%%:*}"
+    t_check "studies/$name.ini: --list exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+    t_check "studies/$name.ini: ${rest#*:} runs" [ "$(wc -l <"$T/out")" -eq "${rest#*:}" ]
+done
+t_run "$MLPTRAIN" sweep configs/studies/mnist-hparams.ini -o "$T/st" --list --set data.path=data/mnist
+t_check "studies/mnist-hparams.ini: 8 variants x seeds 1, 2, 3" [ "$(cut -f2 "$T/out" | sed 's/^variant=\([^ ,]*\).*seed=\([0-9]*\)$/\1 \2/' | tr '\n' ' ')" = "baseline 1 baseline 2 baseline 3 deep 1 deep 2 deep 3 wide 1 wide 2 wide 3 tanh 1 tanh 2 tanh 3 relu 1 relu 2 relu 3 relu_adam 1 relu_adam 2 relu_adam 3 relu_lr1.0 1 relu_lr1.0 2 relu_lr1.0 3 relu_lr0.01 1 relu_lr0.01 2 relu_lr0.01 3 " ]
+# the Caffe study's test batch is twice its training batch in every case
+t_run "$MLPTRAIN" sweep configs/studies/mnist-caffe-batch-lr.ini -o "$T/st" --list --set data.path=data/mnist
+t_check "studies/mnist-caffe-batch-lr.ini: test batch = 2 x batch in the 4 variants that change the batch" sh -c "cut -f2 '$T/out' | awk '/batch_size/ { split(\$0, a, /train.batch_size=/); split(a[2], b, / /); split(\$0, c, /eval_batch_size=/); split(c[2], d, /[ )]/); if (d[1] != 2 * b[1]) bad = 1; n++ } END { exit bad || n != 4 }'"
 t_done

@@ -55,7 +55,7 @@ static void test_every_default_passes_its_own_validation(void)
 {
     const char *sec, *key, *def;
     int n = n_keys();
-    CHECK(n == 81 && n <= CONFIG_MAX_KEYS);
+    CHECK(n == 82 && n <= CONFIG_MAX_KEYS);
     for (int i = 0; i < n; i++) {
         config_key_info(i, &sec, &key, &def);
         Config c;

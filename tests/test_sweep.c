@@ -1,7 +1,7 @@
 /* test_sweep.c - sweeps below the command line: the [sweep] section and --sweep through
- * the config table (values checked per key, zip, seeds, the run count and its limit, the
- * overrides and names of every run), and the helpers of sweep.c (Slurm array syntax, the
- * state of a run directory, clearing an unfinished run). */
+ * the config table (values checked per key, zip, seeds, variants, the run count and its
+ * limit, the overrides and names of every run), and the helpers of sweep.c (Slurm array
+ * syntax, the state of a run directory, clearing an unfinished run). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +82,106 @@ static void test_points(void)
     config_free(&c);
 }
 
+/* Named variants: one more axis, slowest, whose values are sets of assignments over the
+ * config's own values; crossed with a swept key and the seeds. */
+static const char *const variants =
+    "[data]\npath = data/mnist\n[model]\nhidden = 32, 32\nactivation = sigmoid\n"
+    "[optim]\nlr = 0.1\n[train]\nepochs = 2\n"
+    "[sweep]\n"
+    "variant baseline =\n"
+    "variant deep = model.hidden = 32, 32, 32, 32, 32, 32\n"
+    "variant relu_adam = model.activation = relu & optim.optimizer=adam\n"
+    "train.batch_size = 32 | 64\n"
+    "seeds = 1, 2\n";
+
+static void test_variants(void)
+{
+    Config c;
+    Err e = {0};
+    long n = 0;
+    CHECK(load(&c, variants, &e) == 0);
+    CHECK(sweep_has(&c.sweep) && c.sweep.n_variants == 3);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == 0);
+    CHECK(n == 12); /* 3 variants x 2 batch sizes x 2 seeds */
+    CHECK(config_sweep_check(&c, 11, &n, &e) == -1);
+    CHECK_STR("study.ini: the sweep has 12 runs (3 variants x 2 x 2 seeds), more than 11 "
+              "(expected fewer values, or --max-points to raise the limit)", e.msg);
+    SweepPoint pt;
+    char text[1024];
+    sweep_point(&c.sweep, 0, &pt);
+    sweep_point_text(&pt, text, sizeof text);
+    CHECK_STR("variant=baseline, train.batch_size=32, train.seed=1", text);
+    CHECK(pt.variant == 0 && pt.point == 0 && pt.n == 2 && !pt.of_variant[0]);
+    sweep_point(&c.sweep, 5, &pt);
+    sweep_point_text(&pt, text, sizeof text);
+    CHECK_STR("variant=deep (model.hidden=32, 32, 32, 32, 32, 32), train.batch_size=32, "
+              "train.seed=2", text);
+    CHECK(pt.variant == 1 && pt.point == 2 && pt.seed == 1);
+    sweep_point(&c.sweep, 11, &pt);
+    sweep_point_text(&pt, text, sizeof text);
+    CHECK_STR("variant=relu_adam (model.activation=relu & optim.optimizer=adam), "
+              "train.batch_size=64, train.seed=2", text);
+    CHECK(pt.variant == 2 && pt.point == 5 && pt.n == 4);
+    CHECK(pt.of_variant[0] && pt.of_variant[1] && !pt.of_variant[2] && !pt.of_variant[3]);
+    CHECK(pt.line[0] == 13 && pt.line[1] == 13 && pt.line[2] == 14 && pt.variant_line == 13);
+
+    /* The run: the variant's values over the config's, named by the variant, which its
+     * config records; the values it leaves alone are the config's. */
+    Config pc;
+    CHECK(load(&pc, variants, &e) == 0);
+    CHECK(config_apply_point(&pc, &pt, &e) == 0);
+    CHECK(!sweep_has(&pc.sweep));
+    CHECK(config_finish(&pc, &e) == 0);
+    CHECK(pc.run.model.activation == ACT_RELU && pc.run.optim.optimizer == OPTIM_ADAM &&
+          pc.run.optim.lr == 0.1 && pc.run.model.n_hidden == 2 &&
+          pc.run.train.batch_size == 64 && pc.run.train.seed == 2);
+    CHECK_STR("study_variant=relu_adam_batch_size=64_seed=2", pc.run.output.name);
+    CHECK_STR("relu_adam", pc.run.output.variant);
+    char where[256];
+    config_locate(&pc, "optim.optimizer", where, sizeof where);
+    CHECK_STR("study.ini:13", where);
+    /* Two variants' runs differ by their values and by the variant; the checkpoint's hash
+     * sees only what is computed. */
+    Config qc;
+    SweepPoint q;
+    sweep_point(&c.sweep, 0, &q);
+    CHECK(load(&qc, variants, &e) == 0);
+    CHECK(config_apply_point(&qc, &q, &e) == 0);
+    CHECK(config_finish(&qc, &e) == 0);
+    CHECK_STR("study_variant=baseline_batch_size=32_seed=1", qc.run.output.name);
+    CHECK(qc.run.model.activation == ACT_SIGMOID && qc.run.optim.optimizer == OPTIM_SGD);
+    char key[256] = "";
+    CHECK(config_diff(&pc, &qc, key, sizeof key) == 1);
+    config_free(&qc);
+    CHECK(load(&qc, variants, &e) == 0);
+    CHECK(config_apply_point(&qc, &pt, &e) == 0);
+    CHECK(config_finish(&qc, &e) == 0);
+    uint64_t h = config_result_hash(&qc);
+    CHECK(config_set(&qc, "output.variant=other", &e) == 0);
+    CHECK(config_result_hash(&qc) == h);
+    CHECK(config_diff(&pc, &qc, key, sizeof key) == 1);
+    CHECK_STR("output.variant = relu_adam, not other", key);
+    config_free(&qc);
+    config_free(&pc);
+    config_free(&c);
+
+    /* Variants alone, with seeds: the runs are named by variant and seed only. */
+    CHECK(load(&c, "[model]\nhidden = 32\n[sweep]\nvariant wide = model.hidden = 512, 512\n"
+               "variant base =\nseeds = 3, 4\n", &e) == 0);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == 0 && n == 4);
+    sweep_point(&c.sweep, 2, &pt);
+    sweep_point_text(&pt, text, sizeof text);
+    CHECK_STR("variant=base, train.seed=3", text);
+    CHECK(load(&pc, "[model]\nhidden = 32\n[sweep]\nvariant wide = model.hidden = 512, 512\n"
+               "variant base =\nseeds = 3, 4\n", &e) == 0);
+    CHECK(config_apply_point(&pc, &pt, &e) == 0);
+    CHECK(config_finish(&pc, &e) == 0);
+    CHECK_STR("study_variant=base_seed=3", pc.run.output.name);
+    CHECK(pc.run.model.n_hidden == 1 && pc.run.model.hidden[0] == 32);
+    config_free(&pc);
+    config_free(&c);
+}
+
 static void test_cli_sweep(void)
 {
     Config c;
@@ -150,6 +250,60 @@ static void test_errors(void)
         {"seeds = 1, 1\n", "study.ini:2: sweep seeds: 1 is listed twice"},
         {"zip = optim.lr\n", "study.ini:2: sweep zip: 'optim.lr' names one key (expected two or "
                              "more keys to pair)"},
+        /* variants */
+        {"variant = model.hidden = 8\n", "study.ini:2: sweep variant: missing name (expected "
+                                         "'variant NAME = section.key = value & section.key = "
+                                         "value')"},
+        {"variant a b = model.hidden = 8\n", "study.ini:2: sweep variant 'a b': the name may "
+                                             "hold letters, digits, '.', '_' and '-', a letter or "
+                                             "digit first (it names the runs' directories)"},
+        {"variant .. = model.hidden = 8\n", "study.ini:2: sweep variant '..': the name may hold "
+                                            "letters, digits, '.', '_' and '-', a letter or digit "
+                                            "first (it names the runs' directories)"},
+        {"varient a = model.hidden = 8\n", "study.ini:2: sweep: 'varient a' is not a [sweep] "
+                                           "line (expected 'variant NAME = section.key = value & "
+                                           "section.key = value', 'section.key = v1 | v2', 'zip = "
+                                           "section.key, section.key' or 'seeds = 1, 2, 3')"},
+        {"variant a = model.hiden = 8\n", "study.ini:2: unknown key 'hiden' in section [model]; "
+                                          "did you mean 'hidden'?"},
+        {"variant a = lr = 0.5\n", "study.ini:2: missing section (expected section.key=value); "
+                                   "did you mean optim.lr=0.5?"},
+        {"variant a = model.hidden\n", "study.ini:2: sweep variant a: 'model.hidden' is not an "
+                                       "assignment (expected 'variant NAME = section.key = value "
+                                       "& section.key = value')"},
+        /* ';' after a blank starts a comment: '&' separates assignments */
+        {"variant a = model.hidden = 8 &\n", "study.ini:2: sweep variant a: assignment 2 of 2 is "
+                                             "empty (expected 'variant NAME = section.key = value "
+                                             "& section.key = value')"},
+        {"variant a = model.hidden =\n", "study.ini:2: sweep variant a: model.hidden: empty value "
+                                         "(expected 'variant NAME = section.key = value & "
+                                         "section.key = value')"},
+        {"variant a = model.hidden = 8 & model.hidden = 16\n", "study.ini:2: sweep variant a: "
+                                                               "model.hidden is set twice "
+                                                               "(expected each key once)"},
+        {"variant a = model.hidden = 8 & optim.lr = -1\n", "study.ini:2: sweep variant a: "
+                                                           "optim.lr: '-1' is out of range "
+                                                           "(expected a number in (0, 1000])"},
+        {"variant a = train.seed = 2\n", "study.ini:2: train.seed is repeated with 'seeds = 1, "
+                                         "2, 3' in [sweep], not swept as a key"},
+        {"variant a = train.threads = 2\n", "study.ini:2: train.threads does not change what a "
+                                            "run computes, so it cannot be swept (expected a key "
+                                            "of [data], [model], [optim], [schedule] or [train])"},
+        {"variant a = output.variant = b\n", "study.ini:2: output.variant is the name of a "
+                                             "variant, given by its 'variant NAME = ...' line in "
+                                             "[sweep]"},
+        {"output.variant = a | b\n", "study.ini:2: output.variant is the name of a variant, given "
+                                     "by its 'variant NAME = ...' line in [sweep]"},
+        {"variant a =\nvariant a = optim.lr = 0.5\n", "study.ini:3: sweep variant a: named twice "
+                                                     "(first on line 2)"},
+        {"variant a =\nvariant b =\n", "study.ini:3: sweep variant b: the config's own values, "
+                                       "as variant a (line 2) already is (expected variants that "
+                                       "differ in at least one value)"},
+        /* the same values in another order and spelling */
+        {"variant a = optim.lr = 0.5 & model.hidden = 8\n"
+         "variant b = model.hidden = 08 & optim.lr = 5e-1\n",
+         "study.ini:3: sweep variant b: the same assignments as variant a (line 2) (expected "
+         "variants that differ in at least one value)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Config c;
@@ -171,6 +325,19 @@ static void test_errors(void)
         {"optim.lr = 0.1 | 0.2\nzip = optim.lr, model.hidden\n",
          "study.ini:3: sweep zip: model.hidden is not swept (expected keys with a 'section.key "
          "= v1 | v2' line)"},
+        {"variant a = optim.lr = 0.5\nvariant b =\noptim.lr = 0.1 | 0.2\n",
+         "study.ini:2: sweep variant a: optim.lr is also swept (study.ini:4); expected a key "
+         "set by the variants or swept, not both"},
+        /* the same run once the config fills what a variant leaves alone (lr 0.01 by
+         * default, hidden 128) */
+        {"variant a =\nvariant b = optim.lr = 0.01\n",
+         "study.ini:3: sweep variant b: the same run as variant a (line 2): variant b sets "
+         "optim.lr = 0.01, the config's own value (expected variants that differ in at least "
+         "one value)"},
+        {"variant a = optim.lr = 1e-2 & model.hidden = 64\nvariant b = model.hidden = 64\n",
+         "study.ini:3: sweep variant b: the same run as variant a (line 2): variant a sets "
+         "optim.lr = 1e-2, the config's own value (expected variants that differ in at least "
+         "one value)"},
     };
     for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
         Config c;
@@ -191,6 +358,31 @@ static void test_errors(void)
     CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == -1);
     CHECK_STR("--set optim.lr=0.3: optim.lr is swept (study.ini:2); change its values there "
               "instead", e.msg);
+    config_free(&c);
+    /* A variant's key, or the variants' names, from --set. */
+    static const char *const with_variants = "[sweep]\nvariant a =\nvariant b = optim.lr = 0.5\n";
+    CHECK(load(&c, with_variants, &e) == 0);
+    CHECK(config_set(&c, "optim.lr=0.3", &e) == 0);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == -1);
+    CHECK_STR("--set optim.lr=0.3: optim.lr is set by variant b (study.ini:3); change it there "
+              "instead", e.msg);
+    config_free(&c);
+    CHECK(load(&c, with_variants, &e) == 0);
+    CHECK(config_set(&c, "output.variant=c", &e) == 0);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == -1);
+    CHECK_STR("--set output.variant=c: the variants name their runs (study.ini:2)", e.msg);
+    config_free(&c);
+    /* --sweep of a variant's key */
+    CHECK(load(&c, with_variants, &e) == 0);
+    CHECK(config_sweep_add(&c, "optim.lr=0.1|0.2", &e) == 0);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == -1);
+    CHECK_STR("study.ini:3: sweep variant b: optim.lr is also swept (--sweep optim.lr=0.1|0.2); "
+              "expected a key set by the variants or swept, not both", e.msg);
+    config_free(&c);
+    /* another key set by --set is the baseline's, for every variant */
+    CHECK(load(&c, with_variants, &e) == 0);
+    CHECK(config_set(&c, "model.hidden=16", &e) == 0);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n, &e) == 0 && n == 2);
     config_free(&c);
     /* --sweep compares values as the [sweep] section does; different values still pass. */
     CHECK(load(&c, "[train]\nepochs = 1\n", &e) == 0);
@@ -277,6 +469,33 @@ static void test_print_round_trip(void)
     CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n1, &e) == 0);
     CHECK(config_sweep_check(&d, SWEEP_MAX_POINTS, &n2, &e) == 0);
     CHECK(n1 == n2);
+    free(text);
+    config_free(&d);
+    config_free(&c);
+
+    /* variants print as they are read */
+    CHECK(load(&c, variants, &e) == 0);
+    f = tmpfile();
+    config_print(&c, f);
+    size = ftell(f);
+    rewind(f);
+    text = calloc(1, (size_t)size + 1);
+    CHECK(fread(text, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    CHECK(strstr(text, "\n[sweep]\nvariant baseline =\nvariant deep = model.hidden = 32, 32, 32, "
+                       "32, 32, 32\nvariant relu_adam = model.activation = relu & "
+                       "optim.optimizer = adam\ntrain.batch_size = 32 | 64\nseeds = 1, 2\n") != NULL);
+    CHECK(load(&d, text, &e) == 0);
+    CHECK(config_sweep_check(&c, SWEEP_MAX_POINTS, &n1, &e) == 0);
+    CHECK(config_sweep_check(&d, SWEEP_MAX_POINTS, &n2, &e) == 0);
+    CHECK(n1 == 12 && n2 == 12);
+    SweepPoint p1, p2;
+    sweep_point(&c.sweep, 7, &p1);
+    sweep_point(&d.sweep, 7, &p2);
+    char t1[1024], t2[1024];
+    sweep_point_text(&p1, t1, sizeof t1);
+    sweep_point_text(&p2, t2, sizeof t2);
+    CHECK_STR(t1, t2);
     free(text);
     config_free(&d);
     config_free(&c);
@@ -371,6 +590,7 @@ int main(int argc, char **argv)
 {
     (void)argc;
     RUN(test_points);
+    RUN(test_variants);
     RUN(test_cli_sweep);
     RUN(test_errors);
     RUN(test_long_run_name);
