@@ -89,6 +89,10 @@ FILE *rundir_sweep_lock_open(const char *sweep_dir, Err *e);
 long rundir_sweep_lock_run(FILE *lock, long index);
 void rundir_sweep_unlock_run(FILE *lock, long index);
 
+/* The name of one of a run's outputs (epochs.csv, result.csv) that dir holds, or NULL:
+ * such a directory holds a run, which a new run or a sweep never takes over. */
+const char *rundir_holds_run(const char *dir);
+
 /* Whether paths a and b name the same directory. */
 bool rundir_same(const char *a, const char *b);
 

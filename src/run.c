@@ -153,13 +153,9 @@ int run_print_summary(FILE *f, const Config *c, const RunPlan *pl, Err *e)
  * one proceeds. */
 static int claim_dir(const char *dir, const Config *c, Err *e)
 {
+    if (rundir_holds_run(dir))
+        return 1;
     char path[PARAMS_PATH_MAX + 32];
-    const char *const taken[] = {RUNDIR_EPOCHS, RUNDIR_RESULT};
-    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, taken[i]);
-        if (util_exists(path))
-            return 1;
-    }
     snprintf(path, sizeof path, "%s/" RUNDIR_CONFIG, dir);
     AtomicFile af;
     if (util_atomic_open(&af, path, e) < 0)

@@ -49,13 +49,11 @@ bool rundir_finished(RunStatus s)
     return s == RUN_OK || s == RUN_DIVERGED;
 }
 
-/* The files of a run, and "NAME.tmp.PID" temporaries of them. */
-/* 1 when name is one of a run's files, 2 when it is a "NAME.tmp.PID" temporary of one,
- * else 0. */
-static int run_file(const char *name)
+/* 1 when name is one of files[0..n), 2 when it is a "NAME.tmp.PID" temporary of one, else
+ * 0. */
+static int file_kind(const char *name, const char *const *files, size_t n_files)
 {
-    static const char *const files[] = {RUNDIR_RUN_FILES};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    for (size_t i = 0; i < n_files; i++) {
         size_t n = strlen(files[i]);
         if (strncmp(name, files[i], n) != 0)
             continue;
@@ -65,6 +63,13 @@ static int run_file(const char *name)
             return 2;
     }
     return 0;
+}
+
+/* file_kind for a run's files. */
+static int run_file(const char *name)
+{
+    static const char *const files[] = {RUNDIR_RUN_FILES};
+    return file_kind(name, files, sizeof files / sizeof files[0]);
 }
 
 /* Whether the process whose id ends temporary name ("NAME.tmp.PID") is alive on this
@@ -111,6 +116,22 @@ int rundir_clear_temporaries(const char *dir, Err *e)
     return remove_run_files(dir, false, e);
 }
 
+/* Write-locks bytes [start, start + len) of f (len 0: to the end, and beyond) for this
+ * process: 0 when taken, or when the file system has no locks (some network file systems:
+ * then nothing guards it); else the process id of the holder, -1 when unknown. */
+static long lock_range(FILE *f, off_t start, off_t len)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+    if (fcntl(fileno(f), F_SETLK, &fl) == 0)
+        return 0;
+    if (errno != EACCES && errno != EAGAIN)
+        return 0;
+    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+    if (fcntl(fileno(f), F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+        return (long)who.l_pid;
+    return -1;
+}
+
 /* Write-locks dir/config.ini for as long as *held stays open (the process's life at
  * most), so a second process never writes into a run directory in use. A POSIX record
  * lock: the system releases it when the process dies, even by kill -9, and drops it when
@@ -124,15 +145,12 @@ int rundir_lock(const char *dir, FILE **held, Err *e)
     *held = fopen(path, "r+b");
     if (!*held)
         return err_set(e, "cannot open '%s': %s", path, strerror(errno)), RUNDIR_RUNTIME;
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-    if (fcntl(fileno(*held), F_SETLK, &fl) == 0)
+    long holder = lock_range(*held, 0, 0);
+    if (holder == 0)
         return 0;
-    if (errno != EACCES && errno != EAGAIN)
-        return 0; /* no locks here (some network file systems): go on unguarded */
-    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
     char pid[48] = "another process";
-    if (fcntl(fileno(*held), F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
-        snprintf(pid, sizeof pid, "process %ld", (long)who.l_pid);
+    if (holder > 0)
+        snprintf(pid, sizeof pid, "process %ld", holder);
     fclose(*held);
     *held = NULL;
     return err_set(e, "%s: %s is running this run now; wait for it to end (or stop it) before "
@@ -151,17 +169,7 @@ FILE *rundir_sweep_lock_open(const char *sweep_dir, Err *e)
 
 long rundir_sweep_lock_run(FILE *lock, long index)
 {
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)index,
-                       .l_len = 1};
-    if (fcntl(fileno(lock), F_SETLK, &fl) == 0)
-        return 0;
-    if (errno != EACCES && errno != EAGAIN)
-        return 0; /* no locks here (some network file systems): go on unguarded */
-    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)index,
-                        .l_len = 1};
-    if (fcntl(fileno(lock), F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
-        return (long)who.l_pid;
-    return -1;
+    return lock_range(lock, (off_t)index, 1);
 }
 
 void rundir_sweep_unlock_run(FILE *lock, long index)
@@ -169,6 +177,19 @@ void rundir_sweep_unlock_run(FILE *lock, long index)
     struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = (off_t)index,
                        .l_len = 1};
     fcntl(fileno(lock), F_SETLK, &fl);
+}
+
+/* One of a run's outputs in dir (epochs.csv, result.csv), or NULL when it holds none. */
+const char *rundir_holds_run(const char *dir)
+{
+    static const char *const outputs[] = {RUNDIR_EPOCHS, RUNDIR_RESULT};
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+        char path[PARAMS_PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/%s", dir, outputs[i]);
+        if (util_exists(path))
+            return outputs[i];
+    }
+    return NULL;
 }
 
 /* Whether paths a and b name the same directory. */
@@ -182,14 +203,8 @@ bool rundir_same(const char *a, const char *b)
 /* The files eval writes, and their temporaries. */
 static bool eval_file(const char *name)
 {
-    static const char *const files[] = {"eval.csv", "confusion.csv", "per_class.csv"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        size_t n = strlen(files[i]);
-        if (strncmp(name, files[i], n) == 0 &&
-            (name[n] == '\0' || strncmp(name + n, ".tmp.", 5) == 0))
-            return true;
-    }
-    return false;
+    static const char *const files[] = {RUNDIR_EVAL, RUNDIR_CONFUSION, RUNDIR_PER_CLASS};
+    return file_kind(name, files, sizeof files / sizeof files[0]) != 0;
 }
 
 /* Makes out (eval's output directory) or takes it when it is empty or holds only what an
@@ -221,7 +236,7 @@ int rundir_claim_eval(const char *out, const char *dir, Err *e)
             continue;
         if (!eval_file(de->d_name) && !foreign[0])
             util_strlcpy(foreign, de->d_name, sizeof foreign);
-        has_eval |= strcmp(de->d_name, "eval.csv") == 0;
+        has_eval |= strcmp(de->d_name, RUNDIR_EVAL) == 0;
     }
     closedir(d);
     if (foreign[0])

@@ -313,22 +313,14 @@ static int sweep_dir(const StudyOpts *o, const Config *base, char *dir, size_t n
     return 0;
 }
 
-/* Whether dir is itself a run's directory (it holds a run's epochs.csv or result.csv),
- * which a sweep never uses as its own: said here. */
+/* Whether dir is itself a run's directory, which a sweep never uses as its own: said here. */
 static bool sweep_holds_run(const char *dir)
 {
-    const char *const files[] = {RUNDIR_EPOCHS, RUNDIR_RESULT};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char path[PARAMS_PATH_MAX + 64];
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        if (util_exists(path)) {
-            fprintf(stderr, "mlptrain: %s: holds a run (%s); a sweep keeps its runs in "
-                    "directories of their own inside the sweep directory (expected another -o)\n",
-                    dir, files[i]);
-            return true;
-        }
-    }
-    return false;
+    const char *file = rundir_holds_run(dir);
+    if (file)
+        fprintf(stderr, "mlptrain: %s: holds a run (%s); a sweep keeps its runs in directories "
+                "of their own inside the sweep directory (expected another -o)\n", dir, file);
+    return file != NULL;
 }
 
 static int status_command(Study *st)
@@ -600,6 +592,17 @@ int study_sweep(const StudyOpts *o)
     return code;
 }
 
+/* Appends a copy of path to *list (n names, room for *cap, grown); returns n + 1. */
+static int push_path(char ***list, int n, int *cap, const char *path)
+{
+    if (n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *list = xrealloc(*list, (size_t)*cap * sizeof **list);
+    }
+    (*list)[n] = xstrdup(path);
+    return n + 1;
+}
+
 /* The directories collect reads for dir: a sweep directory's own runs, from the run_dir
  * column of its sweep.csv (those that exist), so that nothing else lying in it is mixed in;
  * else dir itself, which collect searches for runs. Appends to *list (grown), returns its
@@ -615,24 +618,12 @@ static int collect_dirs(const char *dir, char ***list, int n, int *cap)
         col = csv_column(&t, "run_dir");
         for (int r = 1; col >= 0 && r < t.n_rows; r++) {
             snprintf(path, sizeof path, "%s/%s", dir, csv_cell(&t, r, col));
-            if (util_is_dir(path) != 1)
-                continue; /* not started */
-            if (n == *cap) {
-                *cap = *cap ? 2 * *cap : 64;
-                *list = xrealloc(*list, (size_t)*cap * sizeof **list);
-            }
-            (*list)[n++] = xstrdup(path);
+            if (util_is_dir(path) == 1) /* else not started */
+                n = push_path(list, n, cap, path);
         }
         csv_table_free(&t);
     }
-    if (col >= 0)
-        return n;
-    if (n == *cap) {
-        *cap = *cap ? 2 * *cap : 64;
-        *list = xrealloc(*list, (size_t)*cap * sizeof **list);
-    }
-    (*list)[n++] = xstrdup(dir);
-    return n;
+    return col >= 0 ? n : push_path(list, n, cap, dir);
 }
 
 int study_collect(const char *const *dirs, int n, const char *out, bool quiet)
