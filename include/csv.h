@@ -45,6 +45,9 @@ void csv_attach_file(CsvWriter *w, AtomicFile *af, const char *const *header, in
 int csv_commit(CsvWriter *w, AtomicFile *af, Err *e);
 
 void csv_str(CsvWriter *w, const char *s);
+/* A number as the writer spells it: %.*g with digits significant digits; nan, inf, -inf
+ * by name. Into buf (n bytes, terminated). */
+void csv_number_text(char *buf, size_t n, double v, int digits);
 void csv_double(CsvWriter *w, double v);     /* %.9g; nan, inf, -inf spelled so */
 void csv_double_exact(CsvWriter *w, double v); /* %.17g, for values that must round-trip */
 void csv_long(CsvWriter *w, long long v);

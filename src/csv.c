@@ -173,15 +173,20 @@ void csv_str(CsvWriter *w, const char *s)
     put_field(w, s);
 }
 
+void csv_number_text(char *buf, size_t n, double v, int digits)
+{
+    if (isnan(v))
+        snprintf(buf, n, "nan");
+    else if (isinf(v))
+        snprintf(buf, n, "%s", v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, n, "%.*g", digits, v);
+}
+
 static void put_number(CsvWriter *w, double v, int digits)
 {
     char buf[64];
-    if (isnan(v))
-        strcpy(buf, "nan");
-    else if (isinf(v))
-        strcpy(buf, v > 0 ? "inf" : "-inf");
-    else
-        snprintf(buf, sizeof buf, "%.*g", digits, v);
+    csv_number_text(buf, sizeof buf, v, digits);
     put_field(w, buf);
 }
 

@@ -3,7 +3,6 @@
  * and study.c (sweep, collect). It owns the process's signal handlers: the first
  * SIGINT/SIGTERM/SIGHUP sets the stop flag it hands to runs and sweeps. */
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "csv.h"
 #include "gemm.h"
 #include "progress.h"
 #include "run.h"
@@ -513,17 +513,6 @@ static int run_command(const Cli *cli)
     return code;
 }
 
-/* A number as result.csv spells it (csv_double: %.9g, nan and inf by name). */
-static void number_text(char *buf, size_t n, double v)
-{
-    if (isnan(v))
-        snprintf(buf, n, "nan");
-    else if (isinf(v))
-        snprintf(buf, n, "%s", v > 0 ? "inf" : "-inf");
-    else
-        snprintf(buf, n, "%.9g", v);
-}
-
 /* eval RUN_DIR: the run's model.bin on its test set (or the one --set names). */
 static int eval_command(const Cli *cli)
 {
@@ -535,8 +524,8 @@ static int eval_command(const Cli *cli)
                         cli->quiet ? NULL : stderr, &c, &res, &e);
     if (code == EXIT_OK) {
         char lt[32], at[32];
-        number_text(lt, sizeof lt, res.loss);
-        number_text(at, sizeof at, res.acc);
+        csv_number_text(lt, sizeof lt, res.loss, 9); /* as result.csv spells it */
+        csv_number_text(at, sizeof at, res.acc, 9);
         printf("records %d\ntest_loss %s\ntest_acc %s\n", res.records, lt, at);
     } else {
         run_fail(&c, code, &e, NULL);
