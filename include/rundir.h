@@ -38,6 +38,7 @@
 
 /* ---- a sweep's directory (and collect's output directory) ---- */
 #define RUNDIR_SWEEP "sweep.csv"            /* the sweep's runs: point, seed, overrides, status */
+#define RUNDIR_SWEEP_RECORD "sweep.ini"     /* the last command and the config it read */
 #define RUNDIR_SWEEP_LOCK "sweep.lock"      /* empty; byte i locked while run i is being run */
 #define RUNDIR_SWEEP_SUMMARY "summary.csv"  /* one row per run: result.csv and the swept keys */
 #define RUNDIR_SWEEP_BY_POINT "summary_by_point.csv" /* one row per point, over its seeds */
@@ -45,6 +46,11 @@
 #define RUNDIR_SWEEP_BY_KEY_FMT "test_acc_by_%s.svg" /* test accuracy per swept key (%s) */
 #define RUNDIR_SWEEP_HEATMAP "test_acc_heatmap.svg"  /* test accuracy over two swept keys */
 #define RUNDIR_SWEEP_REPORT "report.html"            /* tables, plots, runs and config: one page */
+
+/* sweep.ini: these comment lines, each ending in a newline, then the config file's bytes
+ * as the sweep read them. The command's words are shell-quoted where they need it. */
+#define RUNDIR_RECORD_COMMAND "; command: "
+#define RUNDIR_RECORD_WHERE "; in directory: "
 
 /* The exit codes these functions return (run.h's EXIT_RUNTIME and EXIT_USAGE). */
 enum { RUNDIR_RUNTIME = 1, RUNDIR_USAGE = 2 };

@@ -26,6 +26,8 @@ typedef struct {
     volatile sig_atomic_t *stop;       /* set by the caller's signal handlers: no new run
                                         * starts, running ones stop after their batch */
     void (*catch_signals)(void);       /* arms those handlers; called before the first run */
+    int argc;                          /* the command as typed, recorded in sweep.ini */
+    char *const *argv;
 } StudyOpts;
 
 /* Runs the sweep. Returns the exit code: the worst of its runs', or 1 when collecting

@@ -96,6 +96,15 @@ long long util_file_size(const char *path, Err *e);
  * "PATH: is a directory (expected EXPECTED)", e.g. "a checkpoint file". */
 long long util_file_size_of(const char *path, const char *expected, Err *e);
 
+/* The whole of regular file path, at most max bytes, NUL-terminated in *out (caller
+ * frees), its length in *len. 0, or -1 with e: missing, not a regular file, larger than
+ * max, unreadable. */
+int util_read_file(const char *path, long long max, char **out, size_t *len, Err *e);
+
+/* s as one word of a POSIX shell command: itself when it holds nothing the shell reads,
+ * else in single quotes ('it'\''s'). Caller frees. */
+char *util_shell_word(const char *s);
+
 /* 1 when path is a directory, 0 when it is something else, -1 when it does not exist or
  * cannot be examined (errno says why). */
 int util_is_dir(const char *path);

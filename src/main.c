@@ -170,6 +170,8 @@ typedef struct {
     bool list, status;                 /* sweep --list, --status */
     long index;                        /* sweep --index, -1 = none */
     long max_points;                   /* sweep: most runs allowed */
+    int argc;                          /* the command as typed (sweep records it) */
+    char *const *argv;
 } Cli;
 
 static int run_command(const Cli *cli);
@@ -324,6 +326,8 @@ static int parse_args(int argc, char **argv, Cli *cli)
     cli->index = -1;
     cli->jobs = 1;
     cli->max_points = SWEEP_MAX_POINTS;
+    cli->argc = argc;
+    cli->argv = argv;
     for (int c = 0; argc > 1 && c < N_COMMANDS; c++)
         if (commands[c].name && strcmp(argv[1], commands[c].name) == 0) {
             cli->cmd = c;
@@ -540,7 +544,8 @@ static int sweep_command(const Cli *cli)
                    .n_overrides = cli->n_overrides, .dir = cli->run_dir, .quiet = cli->quiet,
                    .force = cli->force, .jobs = cli->jobs, .list = cli->list,
                    .status = cli->status, .index = cli->index, .max_points = cli->max_points,
-                   .stop = &stop_signal, .catch_signals = catch_signals};
+                   .stop = &stop_signal, .catch_signals = catch_signals,
+                   .argc = cli->argc, .argv = cli->argv};
     return study_sweep(&o);
 }
 

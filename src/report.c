@@ -380,28 +380,28 @@ static void put_url(FILE *f, const char *path)
     }
 }
 
-/* s as one word of a shell command: as it is when it holds nothing the shell reads,
- * else in single quotes. Escaped for HTML. */
+/* Text of several lines, escaped for HTML, its line ends kept (for a <pre>). */
+static void put_lines(FILE *f, const char *s)
+{
+    while (*s) {
+        size_t n = strcspn(s, "\n");
+        char *line = xmalloc(n + 1);
+        memcpy(line, s, n);
+        line[n] = '\0';
+        put_text(f, line);
+        free(line);
+        if (s[n] == '\n')
+            fputc('\n', f);
+        s += n + (s[n] == '\n');
+    }
+}
+
+/* s as one word of a shell command, escaped for HTML. */
 static void put_shell_word(FILE *f, const char *s)
 {
-    int plain = *s != '\0';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || strchr("-._/=,+@%:", *p)))
-            plain = 0;
-    if (plain) {
-        put_text(f, s);
-        return;
-    }
-    fputs("&#39;", f);
-    for (const char *p = s; *p; p++) {
-        char one[2] = {*p, '\0'};
-        if (*p == '\'')
-            fputs("&#39;\\&#39;&#39;", f);
-        else
-            put_text(f, one);
-    }
-    fputs("&#39;", f);
+    char *w = util_shell_word(s);
+    put_text(f, w);
+    free(w);
 }
 
 static void put_fixed(FILE *f, double v, int decimals)
@@ -429,32 +429,6 @@ static int metric_decimals(int m, double v)
         return 2;
     int d = 2 - (int)floor(log10(fabs(v)));
     return d < 0 ? 0 : d > 6 ? 6 : d;
-}
-
-/* The whole of the regular file path (at most max bytes) as a NUL-terminated string in
- * *out (caller frees), its length in *len. 0, or -1 with e. */
-static int read_whole(const char *path, long max, char **out, size_t *len, Err *e)
-{
-    long long size = util_file_size(path, e);
-    if (size < 0)
-        return -1;
-    if (size > max)
-        return err_set(e, "%s: %lld bytes (more than the %ld this page copies)", path, size, max);
-    FILE *f = util_open_regular(path, e);
-    if (!f)
-        return -1;
-    char *s = xmalloc((size_t)size + 1);
-    size_t n = fread(s, 1, (size_t)size, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(s);
-        return err_set(e, "cannot read '%s'", path);
-    }
-    s[n] = '\0';
-    *out = s;
-    *len = n;
-    return 0;
 }
 
 /* dir as the page in out_real (a resolved path, or NULL) links to it: relative when it
@@ -558,7 +532,7 @@ static int conf_scan(const CollectResult *r, ConfScan *c, char **text, Err *e)
         char path[4200], *s;
         size_t len;
         snprintf(path, sizeof path, "%s/" RUNDIR_CONFIG, r->runs[i].dir);
-        if (read_whole(path, COLLECT_MAX_FILE_BYTES, &s, &len, e) < 0) {
+        if (util_read_file(path, COLLECT_MAX_FILE_BYTES, &s, &len, e) < 0) {
             if (i == 0)
                 return -1;
             continue;
@@ -702,7 +676,7 @@ static void put_plot(FILE *f, const char *out_dir, const char *file, const char 
         fputs("\">\n</div>\n", f);
         return;
     }
-    if (size < 0 || read_whole(path, PAGE_INLINE_MAX, &svg, &len, &e) < 0) {
+    if (size < 0 || util_read_file(path, PAGE_INLINE_MAX, &svg, &len, &e) < 0) {
         fputs("<p class=\"missing\">", f);
         put_text(f, e.msg);
         fputs("</p>\n</div>\n", f);
@@ -902,6 +876,41 @@ static int pending_runs(const char *out_dir, CsvTable *t, int **rows, int *col_d
     return n;
 }
 
+/* out_dir's sweep.ini (rundir.h), when the sweep wrote one: text holds the file (caller
+ * frees), cut into its command line, the directory it ran in and the config file's bytes. */
+typedef struct {
+    char *text;
+    const char *command, *where, *config;
+} SweepRecord;
+
+static bool read_record(const char *out_dir, SweepRecord *rec)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP_RECORD, out_dir);
+    size_t len;
+    Err e;
+    memset(rec, 0, sizeof *rec);
+    if (util_read_file(path, COLLECT_MAX_FILE_BYTES, &rec->text, &len, &e) < 0)
+        return false;
+    const char *heads[2] = {RUNDIR_RECORD_COMMAND, RUNDIR_RECORD_WHERE};
+    const char **lines[2] = {&rec->command, &rec->where};
+    char *p = rec->text;
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(heads[i]);
+        char *end = strncmp(p, heads[i], n) == 0 ? strchr(p, '\n') : NULL;
+        if (!end) {
+            free(rec->text);
+            rec->text = NULL;
+            return false;
+        }
+        *end = '\0';
+        *lines[i] = p + n;
+        p = end + 1;
+    }
+    rec->config = p;
+    return true;
+}
+
 int report_sweep_page(const CollectResult *r, const char *out_dir, Err *e)
 {
     char path[4200];
@@ -967,10 +976,24 @@ int report_sweep_page(const CollectResult *r, const char *out_dir, Err *e)
           "<a href=\"" RUNDIR_SWEEP_BY_POINT "\">" RUNDIR_SWEEP_BY_POINT "</a></p>\n", f);
 
     /* how it was made */
-    fputs("<h2 id=\"commands\">Commands</h2>\n<p>This page, " RUNDIR_SWEEP_SUMMARY ", "
-          RUNDIR_SWEEP_BY_POINT " and the plots are written by <code>mlptrain sweep "
-          "CONFIG</code> when its runs end, and again from the runs by:</p>\n<pre>mlptrain "
-          "collect ", f);
+    SweepRecord rec;
+    bool recorded = read_record(out_dir, &rec);
+    fputs("<h2 id=\"commands\">Commands</h2>\n", f);
+    if (recorded) {
+        fputs("<p>The runs were made by:</p>\n<pre>", f);
+        put_text(f, rec.command);
+        fputs("</pre>\n<p>in <code>", f);
+        put_text(f, rec.where);
+        fputs("</code> (<a href=\"" RUNDIR_SWEEP_RECORD "\">" RUNDIR_SWEEP_RECORD "</a> keeps "
+              "that command and the config file as it read it: <a href=\"#config\">below</a>). "
+              "It writes this page, " RUNDIR_SWEEP_SUMMARY ", " RUNDIR_SWEEP_BY_POINT " and the "
+              "plots when its runs end; they are written again from the runs by:</p>\n<pre>", f);
+    } else {
+        fputs("<p>This page, " RUNDIR_SWEEP_SUMMARY ", " RUNDIR_SWEEP_BY_POINT " and the plots "
+              "are written by <code>mlptrain sweep CONFIG</code> when its runs end, and again "
+              "from the runs by:</p>\n<pre>", f);
+    }
+    fputs("mlptrain collect ", f);
     put_shell_word(f, out_dir);
     fputs("</pre>\n<p>Each run repeats alone from its resolved config: <code>mlptrain "
           "RUN/" RUNDIR_CONFIG "</code>.</p>\n", f);
@@ -1114,6 +1137,14 @@ int report_sweep_page(const CollectResult *r, const char *out_dir, Err *e)
 
     /* the config */
     fputs("<h2 id=\"config\">Config</h2>\n", f);
+    if (recorded) {
+        fputs("<p>The config file as the sweep read it, comments and all "
+              "(<a href=\"" RUNDIR_SWEEP_RECORD "\">" RUNDIR_SWEEP_RECORD "</a>):</p>\n"
+              "<pre class=\"config\">", f);
+        put_lines(f, rec.config);
+        fputs("</pre>\n", f);
+        free(rec.text);
+    }
     ConfScan conf;
     char *text;
     Err ce;

@@ -1,4 +1,5 @@
 /* study.c - the sweep and collect commands (see study.h); each run is run.c's. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "study.h"
 
 #include <stdio.h>
@@ -191,6 +192,39 @@ static void write_index(const Study *st)
         fprintf(stderr, "mlptrain: %s\n", e.msg);
 }
 
+/* sweep.ini: the command as typed, where it ran, and the config file's bytes as read, so
+ * that the study page can show how its runs were made. Written when the sweep starts its
+ * runs (by an array task only when missing); a failure is reported, the runs go on. */
+static void write_record(const Study *st)
+{
+    const StudyOpts *o = st->opt;
+    char path[sizeof st->dir + 16];
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP_RECORD, st->dir);
+    Err e;
+    char *text = NULL;
+    size_t len = 0;
+    AtomicFile af;
+    if (util_read_file(o->config_path, 16L << 20, &text, &len, &e) < 0 ||
+        util_atomic_open(&af, path, &e) < 0) {
+        fprintf(stderr, "mlptrain: %s: not written: %s\n", path, e.msg);
+        free(text);
+        return;
+    }
+    fputs(RUNDIR_RECORD_COMMAND, af.f);
+    for (int i = 0; i < o->argc; i++) {
+        char *w = util_shell_word(o->argv[i]);
+        fprintf(af.f, "%s%s", i ? " " : "", w);
+        free(w);
+    }
+    char *where = realpath(".", NULL);
+    fprintf(af.f, "\n" RUNDIR_RECORD_WHERE "%s\n", where ? where : "?");
+    free(where);
+    fwrite(text, 1, len, af.f);
+    free(text);
+    if (util_atomic_commit(&af, &e) < 0)
+        fprintf(stderr, "mlptrain: %s\n", e.msg);
+}
+
 static void show_header(Study *st)
 {
     char line[PARAMS_PATH_MAX + 256], eta[32];
@@ -377,6 +411,9 @@ static int index_command(Study *st, long index)
     snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP, st->dir);
     if (!util_exists(path))
         write_index(st);
+    snprintf(path, sizeof path, "%s/" RUNDIR_SWEEP_RECORD, st->dir);
+    if (!util_exists(path))
+        write_record(st);
     return st->code;
 }
 
@@ -484,6 +521,7 @@ static int run_all(Study *st)
                 "once with %d thread%s each\n", st->dir, st->n, st->n_pending,
                 st->n - st->n_pending, st->jobs, st->threads, st->threads == 1 ? "" : "s");
     write_index(st);
+    write_record(st);
     if (o->catch_signals)
         o->catch_signals();
     st->t_start = util_now();

@@ -296,6 +296,57 @@ long long util_file_size_of(const char *path, const char *expected, Err *e)
     return (long long)st.st_size;
 }
 
+int util_read_file(const char *path, long long max, char **out, size_t *len, Err *e)
+{
+    long long size = util_file_size(path, e);
+    if (size < 0)
+        return -1;
+    if (size > max)
+        return err_set(e, "%s: %lld bytes (expected at most %lld)", path, size, max);
+    FILE *f = util_open_regular(path, e);
+    if (!f)
+        return -1;
+    char *s = xmalloc((size_t)size + 1);
+    size_t n = fread(s, 1, (size_t)size, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(s);
+        return err_set(e, "cannot read '%s'", path);
+    }
+    s[n] = '\0';
+    *out = s;
+    *len = n;
+    return 0;
+}
+
+char *util_shell_word(const char *s)
+{
+    bool plain = *s != '\0';
+    size_t quotes = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || strchr("-._/=,+@%:", *p)))
+            plain = false;
+        quotes += *p == '\'';
+    }
+    if (plain)
+        return xstrdup(s);
+    char *w = xmalloc(strlen(s) + 3 * quotes + 3), *q = w;
+    *q++ = '\'';
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') {
+            memcpy(q, "'\\''", 4);
+            q += 4;
+        } else {
+            *q++ = *p;
+        }
+    }
+    *q++ = '\'';
+    *q = '\0';
+    return w;
+}
+
 int util_is_dangling_link(const char *path)
 {
     struct stat st;

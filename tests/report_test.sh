@@ -50,6 +50,9 @@ t_check "report.html: a row per run, each linking its curves.svg" \
     [ "$(grep -c '<tr class="run s-ok".*/curves.svg">curves</a>' "$sweep_page")" -eq 8 ]
 t_check "report.html: every sweep plot inline (curves, 2 by key, heatmap)" \
     [ "$(grep -c 'src="data:image/svg+xml;base64,' "$sweep_page")" -eq 4 ]
+t_check "report.html: the command that made the runs" \
+    grep -qF "<pre>$MLPTRAIN sweep $T/study.ini -o $T/s -q --jobs 2</pre>" "$sweep_page"
+t_check "report.html: the config file as read, a line to a line" grep -qx 'model.hidden = 16 | 32' "$sweep_page"
 cp "$sweep_page" "$T/from_sweep.html"
 rm "$sweep_page"
 t_run "$MLPTRAIN" collect "$T/s" -q

@@ -42,6 +42,12 @@ t_check "sweep.csv: header and 6 rows" [ "$(rows "$T/s/sweep.csv")" -eq 7 ]
 t_check "sweep.csv header" [ "$(head -n 1 "$T/s/sweep.csv" | tr -d '\r')" = "index,point,seed,overrides,run_dir,status" ]
 t_check "every run ok in sweep.csv" [ "$(tr -d '\r' <"$T/s/sweep.csv" | grep -c ',ok$')" -eq 6 ]
 t_check "summary.csv: 6 runs" [ "$(rows "$T/s/summary.csv")" -eq 7 ]
+# sweep.ini: the command as typed, where it ran, then the config file's bytes
+t_check "sweep.ini: the command as typed" \
+    [ "$(sed -n 1p "$T/s/sweep.ini")" = "; command: $MLPTRAIN sweep $T/study.ini -o $T/s --jobs 2 -q" ]
+t_check "sweep.ini: where it ran" [ "$(sed -n 2p "$T/s/sweep.ini")" = "; in directory: $(pwd -P)" ]
+tail -n +3 "$T/s/sweep.ini" >"$T/record.ini"
+t_check "sweep.ini: then the config file's bytes" cmp -s "$T/record.ini" "$T/study.ini"
 t_check "summary_by_point.csv: 3 points" [ "$(rows "$T/s/summary_by_point.csv")" -eq 4 ]
 t_check "2 runs per point" [ "$(tr -d '\r' <"$T/s/summary_by_point.csv" | sed -n 2p | cut -d, -f2)" = 2 ]
 n_curves=$(find "$T/s" -name curves.svg | wc -l)
@@ -92,6 +98,10 @@ t_run env SLURM_ARRAY_TASK_ID=4 "$MLPTRAIN" sweep "$T/study.ini" -o "$T/s" -q
 t_check "SLURM_ARRAY_TASK_ID: exit 0" [ "$rc" -eq 0 ]
 t_check "SLURM_ARRAY_TASK_ID runs that run" [ -s "$T/s/study_hidden=64_seed=1/result.csv" ]
 t_check "and no other" [ ! -e "$T/s/study_hidden=64_seed=2" ]
+t_run env SLURM_ARRAY_TASK_ID=0 "$MLPTRAIN" sweep "$T/study.ini" -o "$T/task" -q --set 'output.name=it'"'"'s'
+t_check "an array task into a new directory: exit 0 ($(cat "$T/err"))" [ "$rc" -eq 0 ]
+t_check "it writes sweep.ini, a word with a quote quoted for the shell" \
+    [ "$(sed -n 1p "$T/task/sweep.ini")" = "; command: $MLPTRAIN sweep $T/study.ini -o $T/task -q --set 'output.name=it'\\''s'" ]
 before=$(stat -c %Y "$T/s/study_hidden=16_seed=1/result.csv")
 t_run "$MLPTRAIN" sweep "$T/study.ini" -o "$T/s"
 t_check "rerun exits 0" [ "$rc" -eq 0 ]
