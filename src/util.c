@@ -694,19 +694,44 @@ int util_cgroup_parent(char *dir)
     return 1;
 }
 
+/* The value of "key N" in memory.stat of cgroup dir below mount; -1 when absent. */
+static long long cgroup_stat(const char *mount, const char *dir, const char *key)
+{
+    char path[8400], line[256];
+    snprintf(path, sizeof path, "%s%s/memory.stat", mount, strcmp(dir, "/") == 0 ? "" : dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long long v = -1;
+    size_t n = strlen(key);
+    while (v < 0 && fgets(line, sizeof line, f))
+        if (strncmp(line, key, n) == 0 && line[n] == ' ') {
+            char *end;
+            errno = 0;
+            long long x = strtoll(line + n + 1, &end, 10);
+            if (errno == 0 && end != line + n + 1 && x >= 0 && (*end == '\n' || *end == '\0'))
+                v = x;
+        }
+    fclose(f);
+    return v;
+}
+
 /* The memory files of the two cgroup versions (Documentation/admin-guide/cgroup-v2.rst,
- * "memory.max"; cgroup-v1/memory.rst, "memory.limit_in_bytes"). */
+ * "memory.max"; cgroup-v1/memory.rst, "memory.limit_in_bytes"). The usage counts the page
+ * cache, much of it the data files just read; the kernel reclaims the inactive part of it
+ * before it fails an allocation, so what a run can still have is limit - (usage -
+ * inactive file pages), the "working set" container tools report. */
 static const struct {
     const char *controller; /* NULL: the v2 hierarchy */
-    const char *limit, *usage, *what;
+    const char *limit, *usage, *reclaimable, *what;
 } cgroup_memory[] = {
-    {NULL, "memory.max", "memory.current", "the cgroup's memory.max"},
-    {"memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+    {NULL, "memory.max", "memory.current", "inactive_file", "the cgroup's memory.max"},
+    {"memory", "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file",
      "the cgroup's memory.limit_in_bytes"},
 };
 
 /* The least memory left under a limit on cgroup dir (below mount) or an ancestor: limit
- * minus usage, 0 when over; -1 when none has a limit. v2 writes "max" for no limit; v1
+ * minus the usage less its inactive page cache, 0 when over; -1 when none has a limit. v2 writes "max" for no limit; v1
  * writes a page-rounded LLONG_MAX (9223372036854771712), so a v1 limit of 2^62 or more is
  * none. A v1 ancestor with memory.use_hierarchy 0 does not count its children's usage, so
  * its limit does not bind them (the v1 memory.rst, "Hierarchy support"). */
@@ -719,6 +744,9 @@ static long long hierarchy_memory_left(const char *mount, char *dir, size_t kind
         if (max >= 0 && !(v1 && max >= (1LL << 62)) &&
             (!v1 || self || cgroup_number(mount, dir, "memory.use_hierarchy") != 0)) {
             long long cur = cgroup_number(mount, dir, cgroup_memory[kind].usage);
+            long long cache = cgroup_stat(mount, dir, cgroup_memory[kind].reclaimable);
+            if (cur > 0 && cache > 0)
+                cur = cache < cur ? cur - cache : 0;
             long long left = cur < 0 ? max : cur < max ? max - cur : 0;
             if (least < 0 || left < least)
                 least = left;

@@ -292,6 +292,16 @@ static void test_walk_v1(void)
     snprintf(usage, sizeof usage, "%s/v1/slurm/job_7/memory.usage_in_bytes", tmp);
     CHECK(remove(usage) == 0);
     CHECK(left(&what) == 2000000000);
+    /* the inactive page cache is not counted as used: the kernel reclaims it first */
+    put("v1", "/slurm/job_7", "memory.usage_in_bytes", "1500000000\n");
+    put("v1", "/slurm/job_7", "memory.stat",
+        "cache 1300000000\ninactive_file 9\ntotal_cache 1300000000\n"
+        "total_inactive_file 1200000000\n");
+    CHECK(left(&what) == 1700000000);
+    put("v1", "/slurm/job_7", "memory.stat", "total_inactive_file 1600000000\n");
+    CHECK(left(&what) == 2000000000); /* more cache than usage (raced): none used */
+    put("v1", "/slurm/job_7", "memory.stat", "total_inactive_file_x 5\ntotal_inactive_file x\n");
+    CHECK(left(&what) == 500000000); /* no such line: the usage as it is */
     put("v1", "/slurm/job_7", "memory.limit_in_bytes", "2000000000 bytes\n");
     CHECK(left(&what) == -1);
     put("v1", "/slurm/job_7", "memory.limit_in_bytes", "-1\n");
@@ -310,6 +320,10 @@ static void test_walk_v2_and_both(void)
     put("v2", "/slurm/job_7", "memory.current", "1000000000\n");
     CHECK(left(&what) == 2000000000);
     CHECK_STR("the cgroup's memory.max", what);
+    put("v2", "/slurm/job_7", "memory.stat", "anon 600000000\nfile 400000000\n"
+        "active_file 100000000\ninactive_file 300000000\n");
+    CHECK(left(&what) == 2300000000LL);
+    put("v2", "/slurm/job_7", "memory.stat", "anon 600000000\n");
     /* a v2 limit has no 2^62 rule and no use_hierarchy */
     put("v2", "/slurm/job_7", "memory.use_hierarchy", "0\n");
     CHECK(left(&what) == 2000000000);
