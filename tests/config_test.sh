@@ -192,4 +192,9 @@ t_check "caffe_lenet.ini: trains, exit 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 
 t_check "caffe_lenet.ini: status ok" [ "$(tr -d '\r' <"$T/lenet/result.csv" | sed -n 2p | awk -F, '{ print $NF }')" = ok ]
 t_check "caffe_lenet.ini: rows at 20 and 40" [ "$(tr -d '\r' <"$T/lenet/epochs.csv" | awk -F, 'NR > 1 { printf "%s ", $2 }')" = "20 40 " ]
 
+# the fuzzer's dictionary follows the key table and the choice names
+sh tests/fuzz/config_dict.sh >"$T/config.dict"
+t_check "tests/fuzz/config.dict is current (else: sh tests/fuzz/config_dict.sh > tests/fuzz/config.dict)" \
+    cmp -s "$T/config.dict" tests/fuzz/config.dict
+
 t_done
