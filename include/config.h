@@ -111,9 +111,12 @@ int config_diff(const Config *a, const Config *b, char *what, size_t n);
  * train.threads): for comparing runs and for the keys that name them. */
 int config_key_affects_results(const char *full_key);
 
-/* A hash of every value that changes a run's results (config_key_affects_results), as
- * the resolved config spells it: equal for configs config_diff finds no difference in
- * (both finished). A checkpoint records it to recognise its run. */
+/* A hash of every value that changes a run's results (config_key_affects_results) and
+ * differs from its key's default, as the resolved config spells it: equal for configs
+ * config_diff finds no difference in (both finished). A checkpoint records it to recognise
+ * its run. A key added later with a default that keeps the old behaviour leaves the hash
+ * of every earlier run as it was, so their checkpoints still resume; a default changed
+ * later does not (the run's config.ini spells the old value, now not the default). */
 uint64_t config_result_hash(const Config *c);
 
 /* Where key "section.key" got its value, for messages about it: "PATH:LINE" for a line of

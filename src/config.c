@@ -1561,8 +1561,10 @@ uint64_t config_result_hash(const Config *c)
 {
     uint64_t h = 0xcbf29ce484222325u; /* FNV-1a, 64 bits */
     char text[4096 + 160];
+    Config *def = xmalloc(sizeof *def);
+    config_init(def);
     for (int i = 0; i < N_KEYS; i++) {
-        if (keys[i].flags & (F_NO_RESULT | F_LABEL))
+        if ((keys[i].flags & (F_NO_RESULT | F_LABEL)) || same_value(&keys[i], &c->run, &def->run))
             continue;
         int n = snprintf(text, sizeof text, "%s.%s=", keys[i].section, keys[i].name);
         value_text(&keys[i], &c->run, text + n, sizeof text - (size_t)n - 1);
@@ -1570,6 +1572,8 @@ uint64_t config_result_hash(const Config *c)
         for (const unsigned char *p = (const unsigned char *)text; *p; p++)
             h = (h ^ *p) * 0x100000001b3u;
     }
+    config_free(def);
+    free(def);
     return h;
 }
 

@@ -287,4 +287,17 @@ for run in sweep_seed=1 sweep_seed=2; do
     same_run "sweep rerun, $run" "$T/sw/$run" "$T/sw-ref/$run"
 done
 
+# --- a run interrupted by an earlier mlptrain (tests/fixtures/resume-2026-12: its
+# config.ini, epochs.csv and checkpoint.bin, SIGINT after 54 of 150 epochs) resumes: the
+# checkpoint format and the config hash of its keys hold across versions (a key added since
+# has a default that keeps the old results, so it leaves the hash as it was) ---
+cp -R tests/fixtures/resume-2026-12 "$T/old"
+t_run "$MLPTRAIN" --resume "$T/old" -q
+t_check "a checkpoint of 2026-12 resumes: exit 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+t_check "it finishes the run: status ok" [ "$(tr -d '\r' <"$T/old/result.csv" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "status") c = i } NR == 2 { print $c }')" = ok ]
+t_check "it finishes the run: 150 epoch rows" [ "$(($(wc -l <"$T/old/epochs.csv") - 1))" -eq 150 ]
+acc=$(tr -d '\r' <"$T/old/result.csv" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "test_acc") c = i } NR == 2 { print $c }')
+t_check "and trains on from where it was: test accuracy $acc (0.788 on the AVX2 path that wrote it)" \
+    awk -v a="$acc" 'BEGIN { exit !(a >= 0.7) }'
+
 t_done
