@@ -62,8 +62,8 @@ void pool_cap(Pool *p, int n);
 int pool_online_cpus(void);
 
 /* The CPUs this process may use: the CPUs in Cpus_allowed_list of /proc/self/status
- * (follows taskset, cpusets, Slurm), capped by the cgroup CPU quota (v2 cpu.max of the
- * process's cgroup and its parents, or v1 cpu.cfs_quota_us / cpu.cfs_period_us), rounded
+ * (follows taskset, cpusets, Slurm), capped by the cgroup CPU quota (v2 cpu.max and v1
+ * cpu.cfs_quota_us / cpu.cfs_period_us of the process's cgroup and its parents), rounded
  * up; at least 1. Falls back to pool_online_cpus() when /proc/self/status is unreadable. */
 int pool_available_cpus(void);
 
@@ -74,10 +74,15 @@ int pool_available_cpus(void);
  * pool_parse_cpu_max: a v2 cpu.max text "QUOTA PERIOD" -> ceil(QUOTA / PERIOD); 0 for
  *   "max PERIOD" (no cap); -1 if malformed.
  * pool_parse_cfs_quota: v1 texts of cpu.cfs_quota_us and cpu.cfs_period_us -> the same
- *   (quota -1 = no cap, 0); -1 if malformed. */
+ *   (quota -1 = no cap, 0); -1 if malformed.
+ * pool_cgroup_cpu_limit: the tightest quota (0 = none) on the process whose
+ *   /proc/self/cgroup and /proc/self/mountinfo texts these are (either may be NULL): v2
+ *   cpu.max and v1 cpu.cfs_quota_us / cpu.cfs_period_us of its cgroup and each parent,
+ *   each found through the mounts as util_cgroup_locate finds them. */
 int pool_parse_cpu_list(const char *text);
 int pool_parse_status_cpus(const char *status);
 int pool_parse_cpu_max(const char *text);
 int pool_parse_cfs_quota(const char *quota, const char *period);
+int pool_cgroup_cpu_limit(const char *cgroup, const char *mountinfo);
 
 #endif

@@ -101,6 +101,10 @@ long long util_file_size_of(const char *path, const char *expected, Err *e);
  * max, unreadable. */
 int util_read_file(const char *path, long long max, char **out, size_t *len, Err *e);
 
+/* The text of a small file whose size stat cannot tell (/proc, /sys), NUL-terminated
+ * (caller frees); NULL when it cannot be read or holds 16 MB or more. */
+char *util_read_small_file(const char *path);
+
 /* s as one word of a POSIX shell command: itself when it holds nothing the shell reads,
  * else in single quotes ('it'\''s'). Caller frees. */
 char *util_shell_word(const char *s);

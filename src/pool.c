@@ -638,26 +638,48 @@ int pool_parse_cfs_quota(const char *quota, const char *period)
     return unlimited ? 0 : quota_cpus(qv, pv);
 }
 
-/* The tightest cgroup quota on this process (0 = none): cgroup v2 cpu.max in the process's
- * cgroup (the "0::PATH" line of /proc/self/cgroup) and each parent, else the v1 cpu
- * controller's CFS quota at its mount. */
+/* The CPU quota of the first of FILES (cpu.max, or v1's quota and period pair) in the
+ * cgroup of controller (NULL: v2) and each parent below its mount: the tightest, 0 if none. */
+static int hierarchy_cpu_limit(const char *cgroup, const char *mountinfo, const char *controller)
+{
+    char mount[4096], dir[4096], path[8400], a[256], b[256];
+    int limit = 0;
+    if (util_cgroup_locate(cgroup, mountinfo, controller, mount, sizeof mount, dir,
+                           sizeof dir) < 0)
+        return 0;
+    do {
+        const char *d = strcmp(dir, "/") == 0 ? "" : dir;
+        int n = -1;
+        if (!controller) {
+            snprintf(path, sizeof path, "%s%s/cpu.max", mount, d);
+            n = read_text(path, a, sizeof a) ? pool_parse_cpu_max(a) : -1;
+        } else {
+            snprintf(path, sizeof path, "%s%s/cpu.cfs_quota_us", mount, d);
+            bool got = read_text(path, a, sizeof a);
+            snprintf(path, sizeof path, "%s%s/cpu.cfs_period_us", mount, d);
+            n = got && read_text(path, b, sizeof b) ? pool_parse_cfs_quota(a, b) : -1;
+        }
+        if (n > 0 && (limit == 0 || n < limit))
+            limit = n;
+    } while (util_cgroup_parent(dir));
+    return limit;
+}
+
+int pool_cgroup_cpu_limit(const char *cgroup, const char *mountinfo)
+{
+    int v2 = hierarchy_cpu_limit(cgroup, mountinfo, NULL);
+    int v1 = hierarchy_cpu_limit(cgroup, mountinfo, "cpu");
+    return v2 == 0 ? v1 : v1 == 0 || v2 < v1 ? v2 : v1;
+}
+
+/* The tightest cgroup quota on this process (0 = none). */
 static int cgroup_cpu_limit(void)
 {
-    char dir[4096], path[4400], a[256], b[256];
-    int limit = 0;
-    if (util_cgroup_dir(dir, sizeof dir) == 0)
-        do { /* from the process's cgroup up to the root's child */
-            snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", dir);
-            int n = read_text(path, a, sizeof a) ? pool_parse_cpu_max(a) : -1;
-            if (n > 0 && (limit == 0 || n < limit))
-                limit = n;
-        } while (util_cgroup_parent(dir));
-    if (limit == 0 && read_text("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", a, sizeof a) &&
-        read_text("/sys/fs/cgroup/cpu/cpu.cfs_period_us", b, sizeof b)) {
-        int n = pool_parse_cfs_quota(a, b);
-        if (n > 0)
-            limit = n;
-    }
+    char *cgroup = util_read_small_file("/proc/self/cgroup");
+    char *mountinfo = util_read_small_file("/proc/self/mountinfo");
+    int limit = pool_cgroup_cpu_limit(cgroup, mountinfo);
+    free(cgroup);
+    free(mountinfo);
     return limit;
 }
 

@@ -490,7 +490,7 @@ static long long meminfo_bytes(const char *name)
  * for free(), or NULL when unreadable. /proc reports these files as size 0, so it reads to
  * the end into a growing buffer, up to 16 MB (a host with thousands of mounts). malloc, not
  * xmalloc: the memory check is advice, and a figure it cannot read is a figure it skips. */
-static char *read_small_file(const char *path)
+char *util_read_small_file(const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -679,7 +679,7 @@ static long long cgroup_number(const char *mount, const char *dir, const char *f
 
 int util_cgroup_dir(char *dir, size_t n)
 {
-    char *text = read_small_file("/proc/self/cgroup");
+    char *text = util_read_small_file("/proc/self/cgroup");
     int rc = cgroup_line(text, NULL, dir, n);
     free(text);
     return rc;
@@ -777,8 +777,8 @@ long long util_memory_available(const char **what)
 {
     long long avail = meminfo_bytes("MemAvailable");
     *what = "MemAvailable";
-    char *cgroup = read_small_file("/proc/self/cgroup");
-    char *mountinfo = read_small_file("/proc/self/mountinfo");
+    char *cgroup = util_read_small_file("/proc/self/cgroup");
+    char *mountinfo = util_read_small_file("/proc/self/mountinfo");
     const char *limit;
     long long left = util_cgroup_memory_left(cgroup, mountinfo, &limit);
     if (left >= 0 && (avail < 0 || left < avail)) {

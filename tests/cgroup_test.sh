@@ -188,4 +188,27 @@ else
     fi
 fi
 
+# ---- a v1 CPU quota (cpu.cfs_quota_us, what Docker's --cpus sets on v1 hosts) on the
+# process's own cpu cgroup, below the hierarchy's root: a run takes as many threads as the
+# quota gives CPUs ----
+v1cpu=$(mount_of cgroup cpu)
+v1cpu_path=$(awk -F: '{ n = split($2, c, ","); for (i = 1; i <= n; i++) if (c[i] == "cpu") { sub(/^[^:]*:[^:]*:/, ""); print; exit } }' /proc/self/cgroup)
+if [ -z "$v1cpu" ] || [ -z "$v1cpu_path" ]; then
+    t_skip_machine "cgroup v1: cpu.cfs_quota_us" "no cgroup v1 cpu hierarchy (mountinfo: '$v1cpu', /proc/self/cgroup: '$v1cpu_path')"
+elif [ "$(getconf _NPROCESSORS_ONLN)" -lt 2 ]; then
+    t_skip_machine "cgroup v1: cpu.cfs_quota_us" "one CPU: a quota of one changes nothing"
+else
+    # shellcheck disable=SC2086
+    dirs=$(cgroup_dirs $v1cpu "$v1cpu_path")
+    # shellcheck disable=SC2086
+    if new_cgroup cpu.cfs_quota_us 100000 $dirs; then
+        echo 100000 >"$cg/cpu.cfs_period_us"
+        t_run in_cgroup "$cg" "$MLPTRAIN" configs/demo.ini -o "$T/cpu1" --set train.epochs=1
+        t_check "v1: a run under a 1-CPU cpu.cfs_quota_us: exit 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+        t_check "v1: it runs 1 thread ($(head -n 1 "$T/err"))" grep -q ' 1 thread, ' "$T/err"
+    else
+        t_skip "cgroup v1: cpu.cfs_quota_us" "$why"
+    fi
+fi
+
 t_done

@@ -1,13 +1,15 @@
 /* test_cgroup.c - where a process's cgroup is and what memory its limits leave: the parsing
  * of /proc/self/cgroup and /proc/self/mountinfo texts (v1 only, v2 only, hybrid, joined
  * controllers, containers' partial mounts, escapes, damage) and the walk up a fake
- * hierarchy of limit files in a temporary directory (mkdtemp is POSIX). The real limits are
+ * hierarchy of limit files in a temporary directory (mkdtemp is POSIX), for memory and
+ * for the CPU quota that caps the threads (pool_cgroup_cpu_limit). The real limits are
  * tests/cgroup_test.sh's. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool.h"
 #include "test.h"
 #include "util.h"
 
@@ -337,6 +339,44 @@ static void test_walk_v2_and_both(void)
     CHECK_STR("the cgroup's memory.max", what);
 }
 
+/* CPU quotas: v1's cpu controller joined with cpuacct, as systemd and Docker mount it, and
+ * v2's cpu.max, each of the cgroup and its parents; the tightest counts. */
+static void test_walk_cpu(void)
+{
+    char cg[256], mi[1024];
+    snprintf(cg, sizeof cg, "5:cpu,cpuacct:/slurm/job_7/step_0\n0::/slurm/job_7/step_0\n");
+    snprintf(mi, sizeof mi,
+             "1 0 0:1 / %s/v1 rw - cgroup cgroup rw,cpu,cpuacct\n"
+             "2 0 0:2 / %s/v2 rw - cgroup2 cgroup2 rw\n", tmp, tmp);
+    clear();
+    CHECK(pool_cgroup_cpu_limit(cg, mi) == 0);
+    CHECK(pool_cgroup_cpu_limit(NULL, NULL) == 0);
+    put("v1", "", "cpu.cfs_quota_us", "-1\n");
+    put("v1", "", "cpu.cfs_period_us", "100000\n");
+    put("v1", "/slurm/job_7", "cpu.cfs_quota_us", "150000\n");
+    put("v1", "/slurm/job_7", "cpu.cfs_period_us", "100000\n");
+    put("v1", "/slurm/job_7/step_0", "cpu.cfs_quota_us", "-1\n");
+    put("v1", "/slurm/job_7/step_0", "cpu.cfs_period_us", "100000\n");
+    CHECK(pool_cgroup_cpu_limit(cg, mi) == 2); /* the job's 1.5 CPUs, from the step below */
+    put("v1", "/slurm/job_7/step_0", "cpu.cfs_quota_us", "50000\n");
+    CHECK(pool_cgroup_cpu_limit(cg, mi) == 1); /* the step's own, tighter */
+    put("v1", "/slurm/job_7/step_0", "cpu.cfs_quota_us", "-1\n");
+    put("v1", "/slurm/job_7", "cpu.cfs_quota_us", "300000\n");
+    CHECK(pool_cgroup_cpu_limit(cg, mi) == 3);
+    put("v2", "/slurm/job_7", "cpu.max", "200000 100000\n");
+    CHECK(pool_cgroup_cpu_limit(cg, mi) == 2); /* v2 tighter than v1 */
+    put("v2", "/slurm/job_7/step_0", "cpu.max", "max 100000\n");
+    put("v2", "/slurm/job_7", "cpu.max", "700000 100000\n");
+    CHECK(pool_cgroup_cpu_limit(cg, mi) == 3); /* v1 tighter than v2 */
+    put("v1", "/slurm/job_7", "cpu.cfs_quota_us", "3 CPUs\n");
+    CHECK(pool_cgroup_cpu_limit(cg, mi) == 7); /* a damaged v1 file is no quota */
+    /* a container that mounts only its own part of the v1 hierarchy */
+    snprintf(mi, sizeof mi, "1 0 0:1 /slurm/job_7 %s/v1/slurm/job_7 rw - cgroup cgroup rw,cpu,cpuacct\n",
+             tmp);
+    put("v1", "/slurm/job_7/step_0", "cpu.cfs_quota_us", "120000\n");
+    CHECK(pool_cgroup_cpu_limit(cg, mi) == 2);
+}
+
 static void test_this_machine(void)
 {
     const char *what = NULL;
@@ -374,6 +414,7 @@ int main(int argc, char **argv)
              "2 0 0:2 / %s/v2 rw - cgroup2 cgroup2 rw\n", tmp, tmp);
     RUN(test_walk_v1);
     RUN(test_walk_v2_and_both);
+    RUN(test_walk_cpu);
     RUN(test_this_machine);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
