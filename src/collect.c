@@ -93,9 +93,25 @@ static int sign(int x)
     return (x > 0) - (x < 0);
 }
 
-/* The one order of config values and seeds: numbers by value (equal values by text, so
- * "1" and "1.0" stay apart and the order stays total), before any other text, which
- * compares bytewise. */
+/* The value of the digits at s, with a decimal fraction when a '.' and a digit follow
+ * them; *end is set past what was read. */
+static double digits_value(const char *s, const char **end)
+{
+    double v = 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        v = v * 10 + (*s - '0');
+    if (s[0] == '.' && s[1] >= '0' && s[1] <= '9')
+        for (double scale = 0.1; *++s >= '0' && *s <= '9'; scale /= 10)
+            v += (*s - '0') * scale;
+    *end = s;
+    return v;
+}
+
+/* The one order of config values and seeds: numbers by value, before any other text,
+ * which is in natural order: each number in it ("64, 64", "h128", "relu_lr0.01") compares
+ * by value, the rest bytewise, so widths 32, 64 ... 2048 and variants h32 ... h2048_bn
+ * come in the order a reader counts them. Equal ones compare by their bytes ("1" before
+ * "1.0"), so the order stays total. */
 static int compare_text(const char *a, const char *b)
 {
     double x, y;
@@ -107,6 +123,22 @@ static int compare_text(const char *a, const char *b)
     }
     if (na != nb)
         return na ? -1 : 1;
+    const char *p = a, *q = b;
+    while (*p && *q) {
+        if (*p >= '0' && *p <= '9' && *q >= '0' && *q <= '9') {
+            x = digits_value(p, &p);
+            y = digits_value(q, &q);
+            if (x != y)
+                return x < y ? -1 : 1;
+        } else if (*p != *q) {
+            return (unsigned char)*p < (unsigned char)*q ? -1 : 1;
+        } else {
+            p++;
+            q++;
+        }
+    }
+    if (*p || *q)
+        return *p ? 1 : -1;
     return sign(strcmp(a, b));
 }
 

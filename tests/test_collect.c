@@ -689,6 +689,44 @@ static void test_two_keys(void)
     collect_free(&r);
 }
 
+/* Text values in natural order: the numbers in them by value (widths as lists, variant
+ * names with numbers and decimals in them), as a reader counts them; bytewise, "1024, 1024"
+ * would come before "128, 128" and "h2048" before "h32". */
+static void test_natural_order(void)
+{
+    const char *dir = at("natural");
+    make_dir(dir);
+    const struct {
+        const char *name, *hidden, *lr;
+    } g[] = {{"a", "1024, 1024", "h2048_bn"}, {"b", "128, 128", "h128"},
+             {"c", "32, 32", "h2048"}, {"d", "2048, 2048", "h32"},
+             {"e", "128, 128", "lr0.5"}, {"f", "128, 128", "lr0.25"}, {"g", "128, 128", "lr1"}};
+    for (int i = 0; i < 7; i++) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/%s", dir, g[i].name);
+        make_dir(path);
+        write_config(path, g[i].hidden, g[i].lr, 1, 1, g[i].name);
+        write_result_row(path, &(Spec){g[i].name, 8, 1, 1, "ok", "0.5", "1", "", "1"});
+    }
+    const char *dirs[] = {dir};
+    CollectParams p = params_for(dirs, 1, NULL);
+    CollectResult r;
+    Err e = {0};
+    CHECK(collect_load(&r, &p, &e) == 0);
+    CHECK(r.n_keys == 2);
+    if (r.n_keys == 2 && r.keys[0].n_levels == 4 && r.keys[1].n_levels == 7) {
+        const char *hidden[] = {"32, 32", "128, 128", "1024, 1024", "2048, 2048"};
+        const char *names[] = {"h32", "h128", "h2048", "h2048_bn", "lr0.25", "lr0.5", "lr1"};
+        for (int i = 0; i < 4; i++)
+            CHECK_STR(hidden[i], r.keys[0].levels[i]);
+        for (int i = 0; i < 7; i++)
+            CHECK_STR(names[i], r.keys[1].levels[i]);
+    } else {
+        CHECK(!"4 and 7 levels");
+    }
+    collect_free(&r);
+}
+
 /* Files from the real writers (config_print, result_write) are collected, and of
  * their ~70 keys only the one that differs is swept. */
 static void test_real_writers(void)
@@ -755,6 +793,7 @@ int main(int argc, char **argv)
     RUN(test_repeat);
     RUN(test_write_failure);
     RUN(test_two_keys);
+    RUN(test_natural_order);
     RUN(test_real_writers);
 
     remove_tree(scratch);
