@@ -103,7 +103,8 @@ static void test_every_task_once(void)
 }
 
 /* pool_cap: jobs use at most the cap's threads (thread numbers below it), the cap is
- * clamped to 1 .. pool_threads, and lifting it gives jobs all threads again. */
+ * clamped to 1 .. pool_threads, and lifting it gives jobs all threads again (all the
+ * pool's own stall limit allows). */
 static void test_cap(void)
 {
     Pool *p = pool_create_exact(4);
@@ -122,7 +123,10 @@ static void test_cap(void)
     pool_cap(p, 0);
     CHECK(pool_threads_now(p) == 1);
     pool_cap(p, 99);
-    CHECK(pool_threads_now(p) == 4);
+    /* all 4 again, unless the capped jobs stalled and the pool cut its own limit meanwhile
+     * (a loaded machine: seen under ThreadSanitizer beside a training run) */
+    int now = pool_threads_now(p);
+    CHECK(pool_stats(p).cuts > 0 ? now >= 1 && now <= 4 : now == 4);
     for (int rep = 0; rep < 50; rep++)
         ok = ok && run_job(p, 1 + rep % MAX_TASKS, MAX_THREADS, 0);
     CHECK(ok);
