@@ -84,15 +84,18 @@ test-kernels: $(BIN) $(TEST_BIN)
 	@MLPTRAIN=./$(BIN) PLAIN=$(BUILD)/plain/mlptrain sh tests/clones.sh
 
 sanitize:
-	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
+	SANITIZED=1 $(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
-# ThreadSanitizer over the whole suite. C11 thread calls reach pthreads through
-# tests/tsan_threads.c (ThreadSanitizer intercepts pthreads only); no SIMD clones (their
-# load-time resolvers run before ThreadSanitizer is set up).
+# ThreadSanitizer over the suite but the plumbing suites (KERNEL_FREE_SUITES: their threads
+# are the sweep and run code the other suites run; make sanitize and make test run them).
+# C11 thread calls reach pthreads through tests/tsan_threads.c (ThreadSanitizer intercepts
+# pthreads only); no SIMD clones (their load-time resolvers run before ThreadSanitizer is
+# set up). SANITIZED tells the suites to repeat their statistical trials fewer times.
 TSAN_WRAP = $(foreach f,call_once thrd_create thrd_join mtx_init mtx_lock mtx_unlock mtx_destroy \
                 cnd_init cnd_wait cnd_signal cnd_broadcast cnd_destroy,-Wl,--wrap=$(f))
 tsan:
-	TSAN_OPTIONS="halt_on_error=1 exitcode=66" MLPTRAIN_TSAN=1 $(MAKE) BUILD=build-tsan OPT=-O1 \
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" MLPTRAIN_TSAN=1 SANITIZED=1 \
+	    SUITES_ELSEWHERE="$(KERNEL_FREE_SUITES)" $(MAKE) BUILD=build-tsan OPT=-O1 \
 	    CFLAGS="-fsanitize=thread -DSIMD_CLONES=" \
 	    LDLIBS="tests/tsan_threads.c $(TSAN_WRAP) -lm -pthread" test
 
