@@ -167,6 +167,10 @@ int util_cgroup_parent(char *dir);
 int util_cgroup_locate(const char *cgroup, const char *mountinfo, const char *controller,
                        char *mount, size_t mount_n, char *dir, size_t dir_n);
 
+/* The path of file in cgroup dir below mount, as util_cgroup_locate gives them, into
+ * path (n bytes). */
+void util_cgroup_file(char *path, size_t n, const char *mount, const char *dir, const char *file);
+
 /* The least memory left under a cgroup memory limit, in bytes, for the process whose
  * /proc/self/cgroup and /proc/self/mountinfo texts these are (util_cgroup_locate finds the
  * cgroups): v2 memory.max minus memory.current and v1 memory.limit_in_bytes minus

@@ -638,8 +638,8 @@ int pool_parse_cfs_quota(const char *quota, const char *period)
     return unlimited ? 0 : quota_cpus(qv, pv);
 }
 
-/* The CPU quota of the first of FILES (cpu.max, or v1's quota and period pair) in the
- * cgroup of controller (NULL: v2) and each parent below its mount: the tightest, 0 if none. */
+/* The tightest CPU quota (0 = none) on the cgroup of controller (NULL: v2, cpu.max; else
+ * v1's cpu.cfs_quota_us and cpu.cfs_period_us) and each parent below its mount. */
 static int hierarchy_cpu_limit(const char *cgroup, const char *mountinfo, const char *controller)
 {
     char mount[4096], dir[4096], path[8400], a[256], b[256];
@@ -648,15 +648,14 @@ static int hierarchy_cpu_limit(const char *cgroup, const char *mountinfo, const 
                            sizeof dir) < 0)
         return 0;
     do {
-        const char *d = strcmp(dir, "/") == 0 ? "" : dir;
         int n = -1;
         if (!controller) {
-            snprintf(path, sizeof path, "%s%s/cpu.max", mount, d);
+            util_cgroup_file(path, sizeof path, mount, dir, "cpu.max");
             n = read_text(path, a, sizeof a) ? pool_parse_cpu_max(a) : -1;
         } else {
-            snprintf(path, sizeof path, "%s%s/cpu.cfs_quota_us", mount, d);
+            util_cgroup_file(path, sizeof path, mount, dir, "cpu.cfs_quota_us");
             bool got = read_text(path, a, sizeof a);
-            snprintf(path, sizeof path, "%s%s/cpu.cfs_period_us", mount, d);
+            util_cgroup_file(path, sizeof path, mount, dir, "cpu.cfs_period_us");
             n = got && read_text(path, b, sizeof b) ? pool_parse_cfs_quota(a, b) : -1;
         }
         if (n > 0 && (limit == 0 || n < limit))

@@ -656,23 +656,30 @@ int util_cgroup_locate(const char *cgroup, const char *mountinfo, const char *co
     return 0;
 }
 
+void util_cgroup_file(char *path, size_t n, const char *mount, const char *dir, const char *file)
+{
+    snprintf(path, n, "%s%s/%s", mount, strcmp(dir, "/") == 0 ? "" : dir, file);
+}
+
+/* The number s holds: decimal, not negative, nothing after it but a newline; else -1. */
+static long long count_text(const char *s)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    return errno == 0 && end != s && x >= 0 && (*end == '\n' || *end == '\0') ? x : -1;
+}
+
 /* A cgroup file holding one number; -1 for anything else ("max") or when unreadable. */
 static long long cgroup_number(const char *mount, const char *dir, const char *file)
 {
     char path[8400];
-    snprintf(path, sizeof path, "%s%s/%s", mount, strcmp(dir, "/") == 0 ? "" : dir, file);
+    util_cgroup_file(path, sizeof path, mount, dir, file);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
     char buf[64] = "";
-    long long v = -1;
-    if (fgets(buf, sizeof buf, f)) {
-        char *end;
-        errno = 0;
-        long long x = strtoll(buf, &end, 10);
-        if (errno == 0 && end != buf && x >= 0 && (*end == '\n' || *end == '\0'))
-            v = x;
-    }
+    long long v = fgets(buf, sizeof buf, f) ? count_text(buf) : -1;
     fclose(f);
     return v;
 }
@@ -698,20 +705,15 @@ int util_cgroup_parent(char *dir)
 static long long cgroup_stat(const char *mount, const char *dir, const char *key)
 {
     char path[8400], line[256];
-    snprintf(path, sizeof path, "%s%s/memory.stat", mount, strcmp(dir, "/") == 0 ? "" : dir);
+    util_cgroup_file(path, sizeof path, mount, dir, "memory.stat");
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
     long long v = -1;
     size_t n = strlen(key);
     while (v < 0 && fgets(line, sizeof line, f))
-        if (strncmp(line, key, n) == 0 && line[n] == ' ') {
-            char *end;
-            errno = 0;
-            long long x = strtoll(line + n + 1, &end, 10);
-            if (errno == 0 && end != line + n + 1 && x >= 0 && (*end == '\n' || *end == '\0'))
-                v = x;
-        }
+        if (strncmp(line, key, n) == 0 && line[n] == ' ')
+            v = count_text(line + n + 1);
     fclose(f);
     return v;
 }

@@ -624,6 +624,24 @@ static void test_write_failure(void)
     collect_free(&r);
 }
 
+/* A run directory in dir per row: named name, with hidden and lr in its config.ini and an
+ * ok result row. */
+typedef struct {
+    const char *name, *hidden, *lr;
+} GridRun;
+
+static void make_grid(const char *dir, const GridRun *g, int n)
+{
+    make_dir(dir);
+    for (int i = 0; i < n; i++) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/%s", dir, g[i].name);
+        make_dir(path);
+        write_config(path, g[i].hidden, g[i].lr, 1, 1, g[i].name);
+        write_result_row(path, &(Spec){g[i].name, 8, 1, 1, "ok", "0.5", "1", "", "1"});
+    }
+}
+
 /* Two swept keys: levels per key, a point per combination that has runs, none for the
  * missing one, keys in config.ini order whatever the run order. lr compares as numbers
  * (as text "0.01" < "0.1" < "1e-3"); in hidden, numbers come before other text (as text
@@ -631,18 +649,9 @@ static void test_write_failure(void)
 static void test_two_keys(void)
 {
     const char *dir = at("grid");
-    make_dir(dir);
-    const struct {
-        const char *name, *hidden, *lr;
-    } g[] = {{"c", "32, 32", "0.1"}, {"a", "64", "0.1"}, {"e", "64", "1e-3"},
-             {"b", "64", "0.01"}, {"d", "32, 32", "0.01"}};
-    for (int i = 0; i < 5; i++) {
-        char path[1100];
-        snprintf(path, sizeof path, "%s/%s", dir, g[i].name);
-        make_dir(path);
-        write_config(path, g[i].hidden, g[i].lr, 1, 1, g[i].name);
-        write_result_row(path, &(Spec){g[i].name, 8, 1, 1, "ok", "0.5", "1", "", "1"});
-    }
+    static const GridRun g[] = {{"c", "32, 32", "0.1"}, {"a", "64", "0.1"}, {"e", "64", "1e-3"},
+                                {"b", "64", "0.01"}, {"d", "32, 32", "0.01"}};
+    make_grid(dir, g, 5);
     const char *dirs[] = {dir};
     CollectParams p = params_for(dirs, 1, NULL);
     CollectResult r;
@@ -695,19 +704,11 @@ static void test_two_keys(void)
 static void test_natural_order(void)
 {
     const char *dir = at("natural");
-    make_dir(dir);
-    const struct {
-        const char *name, *hidden, *lr;
-    } g[] = {{"a", "1024, 1024", "h2048_bn"}, {"b", "128, 128", "h128"},
-             {"c", "32, 32", "h2048"}, {"d", "2048, 2048", "h32"},
-             {"e", "128, 128", "lr0.5"}, {"f", "128, 128", "lr0.25"}, {"g", "128, 128", "lr1"}};
-    for (int i = 0; i < 7; i++) {
-        char path[1100];
-        snprintf(path, sizeof path, "%s/%s", dir, g[i].name);
-        make_dir(path);
-        write_config(path, g[i].hidden, g[i].lr, 1, 1, g[i].name);
-        write_result_row(path, &(Spec){g[i].name, 8, 1, 1, "ok", "0.5", "1", "", "1"});
-    }
+    static const GridRun g[] = {{"a", "1024, 1024", "h2048_bn"}, {"b", "128, 128", "h128"},
+                                {"c", "32, 32", "h2048"}, {"d", "2048, 2048", "h32"},
+                                {"e", "128, 128", "lr0.5"}, {"f", "128, 128", "lr0.25"},
+                                {"g", "128, 128", "lr1"}};
+    make_grid(dir, g, 7);
     const char *dirs[] = {dir};
     CollectParams p = params_for(dirs, 1, NULL);
     CollectResult r;
